@@ -1,0 +1,2 @@
+from . import ir_config_parameter
+from . import res_users

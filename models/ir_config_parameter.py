@@ -1,0 +1,31 @@
+from odoo import api, models
+
+# Integer settings of the addon, as ``bus_mobile.<key>`` system parameters.
+# Timers follow Odoo's bus.presence (heartbeat 30 s, offline after 65 s,
+# away after 30 min).
+SETTING_DEFAULTS = {
+    "heartbeat_s": 30,
+    "away_after_s": 1800,
+    "offline_after_s": 65,
+    "max_body_chars": 4000,
+    "page_max": 100,
+}
+
+
+class IrConfigParameter(models.Model):
+    _inherit = "ir.config_parameter"
+
+    @api.model
+    def _bus_mobile_settings(self):
+        """Return the addon's integer settings; a bad value falls back to the
+        default rather than breaking every mobile request."""
+        # sudo: ir.config_parameter - settings are read by every mobile user.
+        params = self.sudo()
+        settings = {}
+        for key, default in SETTING_DEFAULTS.items():
+            try:
+                value = int(params.get_param(f"bus_mobile.{key}", default))
+            except ValueError:
+                value = default
+            settings[key] = value if value > 0 else default
+        return settings

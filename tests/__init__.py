@@ -1,0 +1,2 @@
+from . import test_config
+from . import test_mobile_websocket

@@ -1,0 +1,93 @@
+import websocket as ws_client
+
+from odoo.tests import tagged
+
+from odoo.addons.bus.websocket import CloseCode, WebsocketConnectionHandler
+
+from ..mobile_websocket import REFUSAL_HEADER
+from .common import BROWSER_UA, MobileWebsocketCase
+
+APP_USER_AGENTS = [
+    BROWSER_UA,
+    "okhttp/4.9.2",
+    "MyApp/1 CFNetwork/1410.0.3 Darwin/22.6.0",
+    None,
+]
+
+
+@tagged("post_install", "-at_install")
+class TestMobileWebsocket(MobileWebsocketCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.user = cls.make_user("mobile_alice")
+
+    def _assert_receives_own_notification(self, ws):
+        self.subscribe(ws, [], self.env["bus.bus"]._bus_last_id())
+        self.env["bus.bus"]._sendone(self.user.partner_id, "bus_mobile/test", {"n": 1})
+        self.trigger_notification_dispatching([self.user.partner_id])
+        notifications = self.recv_notifications(ws)
+        self.assertEqual(notifications[0]["message"]["type"], "bus_mobile/test")
+        self.assertEqual(notifications[0]["message"]["payload"], {"n": 1})
+
+    def test_stock_websocket_closes_browser_ua_without_version(self):
+        """The root cause users hit: stock /websocket closes a browser-like
+        client that sends no ?version=, with a clean 1000 OUTDATED_VERSION."""
+        ws = ws_client.create_connection(
+            self._BASE_WEBSOCKET_URL,
+            cookie=self.login_session("mobile_alice"),
+            header=[f"User-Agent: {BROWSER_UA}"],
+            timeout=5,
+        )
+        self._websockets.add(ws)
+        self.assert_close_with_code(ws, CloseCode.CLEAN, "OUTDATED_VERSION")
+
+    def test_mobile_websocket_serves_every_user_agent(self):
+        cookie = self.login_session("mobile_alice")
+        for user_agent in APP_USER_AGENTS:
+            with self.subTest(user_agent=user_agent):
+                ws = self.mobile_connect(cookie=cookie, user_agent=user_agent)
+                self._assert_receives_own_notification(ws)
+                ws.close(CloseCode.CLEAN)
+
+    def test_same_origin_is_accepted(self):
+        origin = f"http://127.0.0.1:{self.http_port()}"
+        ws = self.mobile_connect(cookie=self.login_session("mobile_alice"), origin=origin)
+        self._assert_receives_own_notification(ws)
+
+    def test_foreign_origin_is_refused(self):
+        with self.assertRaises(ws_client.WebSocketBadStatusException) as caught:
+            self.mobile_connect(
+                cookie=self.login_session("mobile_alice"), origin="https://evil.example"
+            )
+        self.assertEqual(caught.exception.status_code, 403)
+        self.assertIn("ORIGIN_NOT_ALLOWED", caught.exception.resp_headers[REFUSAL_HEADER.lower()])
+
+    def test_listed_origin_is_accepted(self):
+        self.env["ir.config_parameter"].set_param(
+            "bus_mobile.allowed_origins", "https://app.example, https://other.example/"
+        )
+        ws = self.mobile_connect(
+            cookie=self.login_session("mobile_alice"), origin="https://other.example"
+        )
+        self._assert_receives_own_notification(ws)
+
+    def test_anonymous_session_is_closed_with_session_expired(self):
+        ws = self.mobile_connect(cookie=None)
+        self.assert_close_with_code(ws, CloseCode.SESSION_EXPIRED, "SESSION_EXPIRED")
+
+    def test_no_session_cookie_is_closed_with_session_expired(self):
+        ws = self.mobile_connect(cookie="")
+        self.assert_close_with_code(ws, CloseCode.SESSION_EXPIRED, "SESSION_EXPIRED")
+
+    def test_logged_out_session_is_closed_on_next_message(self):
+        cookie = self.login_session("mobile_alice")
+        ws = self.mobile_connect(cookie=cookie)
+        self.url_open("/web/session/logout")
+        self.subscribe(ws, [], 0, wait_for_dispatch=False)
+        self.assert_close_with_code(ws, CloseCode.SESSION_EXPIRED)
+
+    def test_version_is_read_from_odoo(self):
+        """Sanity check that the stock version really is enforced, so that
+        the mobile socket's acceptance above means something."""
+        self.assertTrue(WebsocketConnectionHandler._VERSION.startswith("18.0"))

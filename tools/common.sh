@@ -1,0 +1,150 @@
+# Sourced by the tools/*.sh scripts: find Odoo, the venv, and run a private
+# PostgreSQL cluster. Nothing here downloads or unpacks Odoo.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+RUN_DIR=${BUS_MOBILE_RUN_DIR:-$ROOT/.run}
+mkdir -p "$RUN_DIR"
+RUN_DIR=$(cd "$RUN_DIR" && pwd)
+
+log() { echo "[bus_mobile] $*" >&2; }
+die() { echo "bus_mobile: $*" >&2; exit 2; }
+
+# Odoo 18: $ODOO_HOME, else /opt/odoo18, else an importable `odoo`.
+find_odoo() {
+  local home=${ODOO_HOME:-}
+  if [ -z "$home" ] && [ -f /opt/odoo18/odoo-bin ]; then home=/opt/odoo18; fi
+  if [ -z "$home" ]; then
+    home=$(python3 -c 'import odoo, os; print(os.path.dirname(os.path.dirname(odoo.__file__)))' 2>/dev/null || true)
+  fi
+  if [ -z "$home" ] || [ ! -f "$home/odoo/release.py" ] || [ ! -d "$home/addons/bus" ]; then
+    die "no Odoo 18 found: set ODOO_HOME=/path/to/odoo (an Odoo 18.0 source tree with odoo-bin), or run the tests in Docker: docker compose run --rm test"
+  fi
+  if ! grep -q "^version_info = (18, 0" "$home/odoo/release.py"; then
+    die "ODOO_HOME=$home is not Odoo 18.0: set ODOO_HOME to an Odoo 18.0 source tree"
+  fi
+  ODOO_HOME=$home
+  export ODOO_HOME
+}
+
+setup_venv() {
+  VENV=$("$ROOT/tools/venv.sh" "$ODOO_HOME")
+  PY=$VENV/bin/python
+  export PATH=$VENV/bin:$PATH
+}
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# The addon must be importable as odoo.addons.bus_mobile whatever the
+# checkout's directory is called: expose it through a symlink.
+setup_addons_path() {
+  mkdir -p "$RUN_DIR/addons"
+  ln -sfn "$ROOT" "$RUN_DIR/addons/bus_mobile"
+  ADDONS_PATH=$ODOO_HOME/odoo/addons,$ODOO_HOME/addons,$RUN_DIR/addons
+}
+
+pg_bindir() {
+  local dir
+  for dir in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V -r); do
+    [ -x "$dir/initdb" ] && { echo "$dir"; return; }
+  done
+  if command -v initdb >/dev/null; then dirname "$(command -v initdb)"; return; fi
+  if [ "$(id -u)" = 0 ]; then
+    log "installing PostgreSQL server binaries (apt-get install postgresql)"
+    { apt-get update -q && apt-get install -y -q postgresql; } >&2
+    pg_bindir
+    return
+  fi
+  die "no PostgreSQL server binaries: apt-get install postgresql"
+}
+
+# Run a PostgreSQL command as the cluster's owner (postgres when root).
+as_pg() {
+  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+# Start a private cluster in $RUN_DIR/pg on a free loopback port.
+# Sets PG_PORT and PG_PID; pg_stop stops it by that PID.
+pg_start() {
+  local bindir data=$RUN_DIR/pg sockdir=$RUN_DIR/pg-socket
+  bindir=$(pg_bindir)
+  if [ "$(id -u)" = 0 ]; then
+    id postgres >/dev/null 2>&1 || useradd --system --no-create-home postgres
+    # The postgres user must reach the data directory through our path.
+    local d=$RUN_DIR
+    while [ "$d" != / ]; do chmod o+x "$d" 2>/dev/null || true; d=$(dirname "$d"); done
+  fi
+  mkdir -p "$data" "$sockdir"
+  [ "$(id -u)" = 0 ] && chown postgres "$data" "$sockdir"
+  chmod 700 "$data"
+  if [ ! -f "$data/PG_VERSION" ]; then
+    as_pg "$bindir/initdb" -D "$data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
+  fi
+  if [ -f "$data/postmaster.pid" ]; then
+    # A cluster left behind by a killed run: stop it first.
+    kill "$(head -1 "$data/postmaster.pid")" 2>/dev/null || true
+    sleep 1; rm -f "$data/postmaster.pid"
+  fi
+  PG_PORT=$(free_port)
+  as_pg "$bindir/pg_ctl" -D "$data" -l "$sockdir/postgresql.log" -w -t 60 start \
+    -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $sockdir -c max_connections=400 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" >/dev/null
+  PG_PID=$(head -1 "$data/postmaster.pid")
+  as_pg "$bindir/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -q -d postgres -c \
+    "DO \$\$BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname='odoo') THEN CREATE ROLE odoo LOGIN SUPERUSER PASSWORD 'odoo'; END IF; END\$\$;" >/dev/null
+  log "PostgreSQL (pid $PG_PID) on 127.0.0.1:$PG_PORT, data in $data"
+}
+
+pg_stop() {
+  [ -n "${PG_PID:-}" ] || return 0
+  kill -INT "$PG_PID" 2>/dev/null || return 0
+  for _ in $(seq 1 60); do kill -0 "$PG_PID" 2>/dev/null || break; sleep 0.5; done
+  kill -KILL "$PG_PID" 2>/dev/null || true
+  log "PostgreSQL (pid $PG_PID) stopped"
+  PG_PID=
+}
+
+# Write an Odoo configuration file for database $1 at $2; sets HTTP_PORT.
+write_odoo_conf() {
+  local db=$1 conf=$2
+  HTTP_PORT=${HTTP_PORT:-$(free_port)}
+  GEVENT_PORT=${GEVENT_PORT:-$(free_port)}
+  cat > "$conf" <<CONF
+[options]
+addons_path = $ADDONS_PATH
+data_dir = $RUN_DIR/data
+db_host = 127.0.0.1
+db_port = $PG_PORT
+db_user = odoo
+db_password = odoo
+db_name = $db
+dbfilter = ^$db\$
+list_db = False
+http_interface = 127.0.0.1
+http_port = $HTTP_PORT
+gevent_port = $GEVENT_PORT
+admin_passwd = $(python3 -c 'import secrets; print(secrets.token_hex(16))')
+CONF
+}
+
+odoo_bin() { "$PY" "$ODOO_HOME/odoo-bin" "$@"; }
+
+# Create database $2 with the addon (and demo data if $3 = demo).
+create_db() {
+  local conf=$1 db=$2 demo=${3:-}
+  local args=(-c "$conf" -d "$db" -i bus_mobile --stop-after-init --log-level=warn)
+  [ "$demo" = demo ] || args+=(--without-demo=all)
+  "$PY" - "$PG_PORT" "$db" <<'PYEOF'
+import sys, psycopg2
+cnx = psycopg2.connect(host="127.0.0.1", port=sys.argv[1], user="odoo", password="odoo", dbname="postgres")
+cnx.autocommit = True
+cnx.cursor().execute('DROP DATABASE IF EXISTS "%s" WITH (FORCE)' % sys.argv[2])
+PYEOF
+  log "installing bus_mobile in a new database $db"
+  odoo_bin "${args[@]}" > "$RUN_DIR/install-$db.log" 2>&1 \
+    || { tail -40 "$RUN_DIR/install-$db.log" >&2; die "installing bus_mobile failed"; }
+  if grep -E "(WARNING|ERROR|CRITICAL) .*(bus_mobile)" "$RUN_DIR/install-$db.log" >&2; then
+    die "installing bus_mobile logged warnings (above; full log $RUN_DIR/install-$db.log)"
+  fi
+}
