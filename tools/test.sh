@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # `make test`: the addon's Odoo tests on a real Odoo 18 and PostgreSQL, then
 # ruff and pylint-odoo. Exits non-zero on any failure, skip, or empty run.
+# BUS_MOBILE_TESTS="path ..." (relative to .run/) narrows the Odoo tests
+# while developing; BUS_MOBILE_RUN_DIR gives a run its own cluster.
 source "$(dirname "$0")/common.sh"
 
 find_odoo
@@ -23,7 +25,7 @@ report=$RUN_DIR/pytest-report.txt
 (cd "$RUN_DIR" && PYTHONPATH=$ODOO_HOME "$VENV/bin/pytest" -p no:cacheprovider -q -rfEs \
     --odoo-config="$CONF" --odoo-database="$DB" --odoo-http \
     --odoo-log-level="${ODOO_TEST_LOG_LEVEL:-warn}" \
-    "$RUN_DIR/addons/bus_mobile/tests" "$@") 2>&1 | tee "$report" || status=1
+    ${BUS_MOBILE_TESTS:-"$RUN_DIR/addons/bus_mobile/tests"} "$@") 2>&1 | tee "$report" || status=1
 summary=$(tail -1 "$report")
 if ! echo "$summary" | grep -q " passed"; then
   log "no test passed: $summary"; status=1
