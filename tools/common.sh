@@ -77,7 +77,7 @@ pg_start() {
     while [ "$d" != / ]; do chmod o+x "$d" 2>/dev/null || true; d=$(dirname "$d"); done
   fi
   mkdir -p "$data" "$sockdir"
-  [ "$(id -u)" = 0 ] && chown postgres "$data" "$sockdir"
+  if [ "$(id -u)" = 0 ]; then chown postgres "$data" "$sockdir"; fi
   chmod 700 "$data"
   if [ ! -f "$data/PG_VERSION" ]; then
     as_pg "$bindir/initdb" -D "$data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
@@ -147,4 +147,31 @@ PYEOF
   if grep -E "(WARNING|ERROR|CRITICAL) .*(bus_mobile)" "$RUN_DIR/install-$db.log" >&2; then
     die "installing bus_mobile logged warnings (above; full log $RUN_DIR/install-$db.log)"
   fi
+}
+
+# Start Odoo in the background (extra odoo-bin args after $2), wait until it
+# answers /web/health; sets ODOO_PID. odoo_stop stops it by that PID.
+odoo_start() {
+  local conf=$1 db=$2; shift 2
+  odoo_bin -c "$conf" -d "$db" --log-level=warn "$@" > "$RUN_DIR/odoo-$db.log" 2>&1 &
+  ODOO_PID=$!
+  local port
+  port=$(sed -n 's/^http_port = //p' "$conf")
+  for _ in $(seq 1 120); do
+    if curl -sf -o /dev/null "http://127.0.0.1:$port/web/health"; then
+      log "Odoo (pid $ODOO_PID) on http://127.0.0.1:$port"; return 0
+    fi
+    kill -0 "$ODOO_PID" 2>/dev/null || { tail -30 "$RUN_DIR/odoo-$db.log" >&2; die "Odoo exited at start"; }
+    sleep 0.5
+  done
+  die "Odoo did not answer on port $port within 60 s (log: $RUN_DIR/odoo-$db.log)"
+}
+
+odoo_stop() {
+  [ -n "${ODOO_PID:-}" ] || return 0
+  kill -TERM "$ODOO_PID" 2>/dev/null || { ODOO_PID=; return 0; }
+  for _ in $(seq 1 40); do kill -0 "$ODOO_PID" 2>/dev/null || break; sleep 0.5; done
+  kill -KILL "$ODOO_PID" 2>/dev/null || true
+  log "Odoo (pid $ODOO_PID) stopped"
+  ODOO_PID=
 }
