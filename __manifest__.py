@@ -10,7 +10,13 @@
     "external_dependencies": {"python": []},
     "data": [
         "security/ir.model.access.csv",
+        "security/bus_mobile_security.xml",
         "data/ir_config_parameter.xml",
+        "data/ir_cron.xml",
+        "views/bus_mobile_channel_views.xml",
+        "views/bus_mobile_message_views.xml",
+        "views/bus_mobile_menus.xml",
+        "views/bus_mobile_device_views.xml",
     ],
     "installable": True,
     "application": True,

@@ -6,25 +6,42 @@ differs is only what a native app needs: no worker-version check, no required
 anonymous sessions, and a ``device_uuid`` bound to the connection.
 """
 
+import collections
+import contextlib
 import logging
+import selectors
+import socket
+import threading
+import time
 from urllib.parse import urlparse
 
 from werkzeug.exceptions import ServiceUnavailable
 
+import odoo
 from odoo.http import Response
 from odoo.tools import config
 
 from odoo.addons.bus.websocket import (
     CloseCode,
+    ConnectionState,
+    Opcode,
+    TimeoutReason,
     Websocket,
     WebsocketConnectionHandler,
 )
+
+from .mobile_dispatch import mobile_dispatch
 
 _logger = logging.getLogger(__name__)
 
 # Header carrying the reason of a refused handshake: Odoo's threaded server
 # drops the body of any response to an Upgrade request, headers survive.
 REFUSAL_HEADER = "X-Bus-Mobile-Error"
+# A mobile socket whose client does not read this many queued frames is closed.
+OUTBOX_MAX_FRAMES = 1000
+# Guards every mobile socket's outbox; held for a few instructions, never
+# across I/O (one lock for all keeps sockets small).
+_outbox_lock = threading.Lock()
 
 
 class MobileWebsocket(Websocket):
@@ -34,7 +51,221 @@ class MobileWebsocket(Websocket):
         # Set before the stock initializer: it fires the OPEN lifecycle event,
         # whose callbacks only receive this instance.
         self.bus_mobile_device_uuid = device_uuid
+        self._bus_mobile_init_dispatch(sock)
         super().__init__(sock, session, cookies)
+        self._bus_mobile_drop_wakeup_pair()
+
+    # ------------------------------------------------------------------
+    # Dispatch: the worker's MobileDispatcher (mobile_dispatch.py) reads the
+    # bus once for every mobile socket and writes the frames itself, so a
+    # mobile socket needs no wake-up socketpair (1 file descriptor, not 3).
+    # ------------------------------------------------------------------
+
+    def _bus_mobile_init_dispatch(self, sock):
+        self._bus_mobile_sock = sock
+        # bus.bus ``channel`` values the dispatcher serves to this socket.
+        self._bus_mobile_channels = frozenset()
+        # Session file mtime and token the dispatcher last validated.
+        self._bus_mobile_session_stamp = None
+        self._bus_mobile_session_token = ""
+        # (code, reason) the dispatcher asked this socket to close with.
+        self._bus_mobile_close_request = None
+        # Frames written by whoever holds the lock; the dispatcher never
+        # waits for it: what it cannot write at once waits in the outbox.
+        self._bus_mobile_send_lock = threading.RLock()
+        self._bus_mobile_outbox = None
+        self._bus_mobile_draining = False
+
+    def _bus_mobile_drop_wakeup_pair(self):
+        """Close the stock wake-up socketpair and serve the client socket
+        alone through a poll selector (no epoll descriptor either)."""
+        wakeup = (self._Websocket__notif_sock_r, self._Websocket__notif_sock_w)
+        self._Websocket__selector.close()
+        selector = _MobileSelector()
+        selector.register(self._bus_mobile_sock, selectors.EVENT_READ)
+        self._Websocket__selector = selector
+        self._Websocket__notif_sock_r = self._Websocket__notif_sock_w = None
+        for sock in wakeup:
+            sock.close()
+
+    def subscribe(self, channels, last):
+        # Called by stock ``dispatch.subscribe``, which still maps channels to
+        # sockets (it relays ``imbus`` to ``trigger_notification_dispatching``)
+        # and reads ``_channels`` to unsubscribe.
+        self._channels = channels
+        mobile_dispatch.subscribe(self, channels, last)
+
+    def trigger_notification_dispatching(self):
+        if self.state is ConnectionState.OPEN:
+            mobile_dispatch.wake(self._db)
+
+    def _dispatch_bus_notifications(self):
+        # Stock reads the bus here, per socket: the dispatcher does it.
+        self.trigger_notification_dispatching()
+
+    def _bus_mobile_on_subscribed(self):
+        """Called by the dispatcher once a subscription is served (replay
+        sent, channels live)."""
+        _logger.debug("Mobile socket %s serves %d channels", id(self), len(self._channels))
+
+    def _bus_mobile_is_listening(self):
+        return self.state is ConnectionState.OPEN and not self._bus_mobile_close_request
+
+    def _bus_mobile_send(self, frame):
+        """Write ``frame`` (bytes) from the dispatcher without ever waiting:
+        what the kernel does not take at once goes to the outbox, drained by a
+        short-lived thread (greenlet) of this socket."""
+        if not self._bus_mobile_is_listening():
+            return
+        if self._bus_mobile_outbox or not self._bus_mobile_send_lock.acquire(blocking=False):
+            self._bus_mobile_queue(frame)
+            return
+        try:
+            sent = _send_nowait(self._bus_mobile_sock, frame)
+            if sent < len(frame):
+                # Queued under the lock: nothing may be written in between.
+                self._bus_mobile_queue(frame[sent:])
+        except BlockingIOError:
+            self._bus_mobile_queue(frame)
+        except OSError:
+            self._bus_mobile_close(CloseCode.ABNORMAL_CLOSURE)
+        finally:
+            self._bus_mobile_send_lock.release()
+
+    def _bus_mobile_queue(self, data):
+        with _outbox_lock:
+            if self._bus_mobile_outbox is None:
+                self._bus_mobile_outbox = collections.deque()
+            self._bus_mobile_outbox.append(data)
+            if len(self._bus_mobile_outbox) > OUTBOX_MAX_FRAMES:
+                # A client that stopped reading: drop it rather than buffer.
+                self._bus_mobile_outbox.clear()
+                self._bus_mobile_close(CloseCode.ABNORMAL_CLOSURE)
+                return
+            if self._bus_mobile_draining:
+                return
+            self._bus_mobile_draining = True
+        threading.Thread(target=self._bus_mobile_drain, daemon=True).start()
+
+    def _bus_mobile_drain(self):
+        try:
+            with self._bus_mobile_send_lock:
+                self._bus_mobile_flush()
+        except OSError:
+            self._bus_mobile_close(CloseCode.ABNORMAL_CLOSURE)
+        finally:
+            with _outbox_lock:
+                self._bus_mobile_draining = False
+                if self._bus_mobile_outbox:
+                    # Queued after the flush: drain again.
+                    self._bus_mobile_draining = True
+                    threading.Thread(target=self._bus_mobile_drain, daemon=True).start()
+
+    def _bus_mobile_flush(self):
+        """Write the outbox; the caller holds the send lock."""
+        while True:
+            with _outbox_lock:
+                if not self._bus_mobile_outbox:
+                    return
+                data = self._bus_mobile_outbox.popleft()
+            if self.state is ConnectionState.CLOSED:
+                continue
+            self._bus_mobile_sock.sendall(data)
+
+    def _bus_mobile_close(self, code, reason=None):
+        """Ask this socket's own thread to close it with ``code``: shutting
+        the read side down wakes it up (no wake-up socket needed)."""
+        if self._bus_mobile_close_request or self.state is ConnectionState.CLOSED:
+            return
+        self._bus_mobile_close_request = (code, reason)
+        with contextlib.suppress(OSError):
+            self._bus_mobile_sock.shutdown(socket.SHUT_RD)
+
+    def _send_frame(self, frame):
+        # Frames the dispatcher queued go first; nobody writes in between.
+        with self._bus_mobile_send_lock:
+            if self._bus_mobile_outbox and self.state is not ConnectionState.CLOSED:
+                self._bus_mobile_flush()
+            return super()._send_frame(frame)
+
+    def _handle_transport_error(self, exc):
+        request = self._bus_mobile_close_request
+        if request and self.state is ConnectionState.OPEN:
+            return self.disconnect(*request)
+        return super()._handle_transport_error(exc)
+
+    def _terminate(self):
+        mobile_dispatch.unsubscribe(self)
+        return super()._terminate()
+
+    # ------------------------------------------------------------------
+    # Keepalive (presence, issue 6). Stock pings after 45 s of silence and
+    # notices the missing pong at its next 45 s wake-up: a drop without FIN
+    # takes ~90 s. A mobile socket pings once its client has been silent for
+    # 30 % of offline_after_s, gives up 20 % later, and wakes up every 10 %:
+    # a silent drop is noticed within ~70 % of offline_after_s (+1 s of
+    # stock shutdown). ``websocket_lifecycle`` sets the timers from the
+    # system parameter when a device socket opens (others keep 65 s).
+    # ------------------------------------------------------------------
+
+    # Seconds between two wake-ups of the idle loop (stock: 45).
+    INACTIVITY_TIMEOUT = 65 * 0.1
+    _bus_mobile_ping_after = 65 * 0.3
+    _bus_mobile_last_frame_at = 0.0
+    _bus_mobile_ping_pending = False
+    # Called with the socket when a pong proves its client alive.
+    bus_mobile_alive_callback = None
+
+    def bus_mobile_setup_keepalive(self, offline_after_s):
+        self.INACTIVITY_TIMEOUT = max(offline_after_s * 0.1, 0.1)
+        self._bus_mobile_ping_after = offline_after_s * 0.3
+        self._timeout_manager.TIMEOUT = max(offline_after_s * 0.2, 0.5)
+        self._bus_mobile_last_frame_at = time.monotonic()
+
+    @property
+    def bus_mobile_closed_for_rotation(self):
+        """Closed by the server because the connection reached its stock
+        keep-alive lifetime: the app reconnects at once, it did not leave."""
+        return self._timeout_manager.timeout_reason is TimeoutReason.KEEP_ALIVE
+
+    def _get_next_frame(self):
+        frame = super()._get_next_frame()
+        self._bus_mobile_last_frame_at = time.monotonic()
+        return frame
+
+    def _send_ping_frame(self):
+        # The stock loop calls this on every idle wake-up.
+        if self._bus_mobile_ping_pending or (
+            time.monotonic() - self._bus_mobile_last_frame_at < self._bus_mobile_ping_after
+        ):
+            return
+        self._bus_mobile_ping_pending = True
+        super()._send_ping_frame()
+
+    def _handle_control_frame(self, frame):
+        result = super()._handle_control_frame(frame)
+        if frame.opcode is Opcode.PONG:
+            self._bus_mobile_ping_pending = False
+            if self.bus_mobile_alive_callback:
+                self.bus_mobile_alive_callback(self)
+        return result
+
+
+class _MobileSelector(getattr(selectors, "PollSelector", selectors.DefaultSelector)):
+    """Selector of a mobile socket: stock unregisters its wake-up socket on a
+    clean close; a mobile socket has none."""
+
+    def unregister(self, fileobj):
+        if fileobj is None:
+            return None
+        return super().unregister(fileobj)
+
+
+def _send_nowait(sock, data):
+    """Send what the kernel takes now; never wait (gevent or threads)."""
+    if odoo.evented:
+        return sock.send(data, 0, 0.0)  # gevent: timeout 0 raises, never waits
+    return sock.send(data, socket.MSG_DONTWAIT)
 
 
 class MobileWebsocketConnectionHandler(WebsocketConnectionHandler):

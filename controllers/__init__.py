@@ -1,1 +1,3 @@
 from . import main
+from . import channel
+from . import device

@@ -1,1 +1,467 @@
-# Work in progress: filled in by its issue.
+import logging
+import re
+
+from psycopg2 import errors as pg_errors
+
+from odoo import api, fields, models
+from odoo.exceptions import MissingError, ValidationError
+from odoo.tools import SQL
+
+_logger = logging.getLogger(__name__)
+
+PLATFORMS = [("ios", "iOS"), ("android", "Android"), ("web", "Web"), ("other", "Other")]
+STATUSES = [("online", "Online"), ("away", "Away"), ("offline", "Offline")]
+STATUS_RANK = {"offline": 0, "away": 1, "online": 2}
+APP_STATES = ("foreground", "background")
+DEVICE_UUID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+MAX_APP_VERSION_CHARS = 64
+MAX_PUSH_TOKEN_CHARS = 4096
+SWEEP_BATCH_SIZE = 500
+
+# The database clock, not the transaction's start: several workers and
+# nodes share it, and it keeps moving inside long transactions.
+DB_NOW = SQL("(clock_timestamp() AT TIME ZONE 'UTC')")
+
+
+def best_status(*statuses):
+    """The best of online > away > offline among ``statuses`` (``None``
+    ignored). A status outside that scale (``im_partner``, ``bot``,
+    ``leave_*`` from other modules) is returned as is when it comes first:
+    only ranked statuses are upgraded."""
+    first, *others = statuses
+    if first is not None and first not in STATUS_RANK:
+        return first
+    ranked = [s for s in (first, *others) if s in STATUS_RANK]
+    return max(ranked, key=STATUS_RANK.get) if ranked else first
+
+
+class BusMobileDevice(models.Model):
+    """One install of a mobile app (or any client) of a user.
+
+    The status is decided by the server: the device's sockets on
+    ``/bus_mobile/websocket?device_uuid=`` (see ``websocket_lifecycle.py``),
+    heartbeats over the socket or HTTP, and the sweep cron for devices that
+    went silent without any close event. State changes are atomic SQL
+    statements keyed on ``(user_id, device_uuid)``, so that concurrent
+    sockets, workers and nodes never lose an update.
+    """
+
+    _name = "bus_mobile.device"
+    _description = "Mobile Device"
+    _rec_name = "device_uuid"
+    _order = "last_seen desc, id desc"
+
+    user_id = fields.Many2one(
+        "res.users",
+        required=True,
+        index=True,
+        ondelete="cascade",
+        readonly=True,
+        default=lambda self: self.env.user,
+    )
+    partner_id = fields.Many2one(related="user_id.partner_id", string="Partner")
+    device_uuid = fields.Char("Device UUID", required=True, readonly=True)
+    platform = fields.Selection(PLATFORMS, required=True, default="other")
+    app_version = fields.Char()
+    # Server-side only (push delivery): no user can read it, its owner included.
+    push_token = fields.Char(copy=False, groups=fields.NO_ACCESS)
+    status = fields.Selection(STATUSES, required=True, default="offline", readonly=True)
+    last_seen = fields.Datetime(readonly=True, help="Last open, heartbeat or pong of the device.")
+    # One random token per open socket of the device: online while any is left.
+    connection_tokens = fields.Json(readonly=True, copy=False, groups="base.group_system")
+    connection_count = fields.Integer("Open Sockets", compute="_compute_connection_count")
+
+    _sql_constraints = [
+        (
+            "device_uuid_user_unique",
+            "UNIQUE(user_id, device_uuid)",
+            "A device UUID is registered once per user.",
+        ),
+    ]
+
+    def init(self):
+        # The sweep cron only looks at devices that are not offline yet.
+        self.env.cr.execute(
+            "CREATE INDEX IF NOT EXISTS bus_mobile_device_sweep_index "
+            "ON bus_mobile_device (last_seen) WHERE status != 'offline'"
+        )
+
+    @api.depends("connection_tokens")
+    def _compute_connection_count(self):
+        for device in self:
+            device.connection_count = len(device.connection_tokens or [])
+
+    # ------------------------------------------------------------------
+    # Validation and API (controllers/device.py)
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _bus_mobile_check_uuid(self, device_uuid):
+        if not isinstance(device_uuid, str) or not DEVICE_UUID_RE.match(device_uuid):
+            raise ValidationError(
+                self.env._(
+                    "Invalid device_uuid %s: use 1 to 128 letters, digits, '.', '_', ':' or '-'.",
+                    repr(device_uuid)[:140],
+                )
+            )
+        return device_uuid
+
+    @api.model
+    def _bus_mobile_check_optional_text(self, name, value, max_chars):
+        if value is None:
+            return None
+        if not isinstance(value, str) or len(value) > max_chars:
+            raise ValidationError(
+                self.env._(
+                    "%(name)s must be a text of at most %(max)s characters.",
+                    name=name,
+                    max=max_chars,
+                )
+            )
+        return value
+
+    @api.model
+    def _bus_mobile_get(self, device_uuid):
+        """The current user's device ``device_uuid``, or MissingError."""
+        device_uuid = self._bus_mobile_check_uuid(device_uuid)
+        device = self.search([("user_id", "=", self.env.uid), ("device_uuid", "=", device_uuid)])
+        if not device:
+            raise MissingError(
+                self.env._("No device %s is registered for you: register it first.", device_uuid)
+            )
+        return device
+
+    @api.model
+    def _bus_mobile_register(self, device_uuid, platform, app_version=None, push_token=None):
+        """Create or update the current user's device ``device_uuid``.
+
+        ``push_token``: ``None`` keeps the stored one, ``""`` clears it.
+        """
+        device_uuid = self._bus_mobile_check_uuid(device_uuid)
+        if platform not in dict(PLATFORMS):
+            raise ValidationError(
+                self.env._(
+                    "Invalid platform %(platform)s: use one of %(platforms)s.",
+                    platform=repr(platform)[:40],
+                    platforms=", ".join(dict(PLATFORMS)),
+                )
+            )
+        vals = {
+            "platform": platform,
+            "app_version": self._bus_mobile_check_optional_text(
+                "app_version", app_version, MAX_APP_VERSION_CHARS
+            )
+            or False,
+        }
+        push_token = self._bus_mobile_check_optional_text(
+            "push_token", push_token, MAX_PUSH_TOKEN_CHARS
+        )
+        if push_token is not None:
+            vals["push_token"] = push_token or False
+        # An upsert: the device's socket may be creating the same row.
+        self.flush_model()
+        self.env.cr.execute(
+            SQL(
+                """INSERT INTO bus_mobile_device
+                       (user_id, device_uuid, platform, status, create_uid, create_date,
+                        write_uid, write_date)
+                   VALUES (%(uid)s, %(uuid)s, 'other', 'offline', %(uid)s, %(now)s,
+                           %(uid)s, %(now)s)
+                   ON CONFLICT (user_id, device_uuid) DO NOTHING""",
+                uid=self.env.uid,
+                uuid=device_uuid,
+                now=DB_NOW,
+            ),
+            # A concurrent insert is a serialization failure, retried by Odoo.
+            log_exceptions=False,
+        )
+        device = self._bus_mobile_get(device_uuid)
+        # sudo: bus_mobile.device - users only read their devices; the owner
+        # sets its own device's details here, push_token is server-only.
+        device.sudo().write(vals)
+        return device
+
+    def _bus_mobile_unregister(self):
+        """Forget these devices (an app logging out); watchers are told if
+        the owner's status changes."""
+        partners = self.user_id.partner_id
+        # sudo: bus_mobile.device - users only read their devices; the owner
+        # removes its own device here.
+        self.sudo().unlink()
+        partners._bus_mobile_sync_presence()
+
+    def _bus_mobile_to_dict(self):
+        self.ensure_one()
+        # sudo: bus_mobile.device - the owner learns whether a push token is
+        # stored, never the token itself.
+        has_push_token = bool(self.sudo().push_token)
+        return {
+            "id": self.id,
+            "device_uuid": self.device_uuid,
+            "platform": self.platform,
+            "app_version": self.app_version or None,
+            "status": self.status,
+            "last_seen": _iso(self.last_seen),
+            "has_push_token": has_push_token,
+        }
+
+    # ------------------------------------------------------------------
+    # Presence: sockets, heartbeats and the sweep
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _bus_mobile_heartbeat_status(self, inactivity_ms, app_state):
+        """online, or away when inactive for away_after_s or more, or in the
+        background. Bad input raises ValidationError."""
+        if app_state is not None and app_state not in APP_STATES:
+            raise ValidationError(
+                self.env._(
+                    "Invalid app_state %s: use 'foreground' or 'background'.", repr(app_state)[:40]
+                )
+            )
+        if isinstance(inactivity_ms, bool):
+            inactivity_ms = None
+        try:
+            inactivity_ms = int(inactivity_ms)
+        except (TypeError, ValueError):
+            inactivity_ms = -1
+        if inactivity_ms < 0:
+            raise ValidationError(
+                self.env._("The inactivity period must be a number of milliseconds ≥ 0.")
+            )
+        away_after_s = self.env["ir.config_parameter"]._bus_mobile_settings()["away_after_s"]
+        if app_state == "background" or inactivity_ms >= away_after_s * 1000:
+            return "away"
+        return "online"
+
+    @api.model
+    def _bus_mobile_socket_opened(self, device_uuid, token):
+        """A socket of the current user's device opened: the device is
+        online. An unknown device_uuid is registered for this user
+        (platform ``other``); another user's device with the same uuid is
+        another row and is never touched."""
+        return self._bus_mobile_change(
+            SQL(
+                """INSERT INTO bus_mobile_device AS d
+                       (user_id, device_uuid, platform, status, last_seen, connection_tokens,
+                        create_uid, create_date, write_uid, write_date)
+                   VALUES (%(uid)s, %(uuid)s, 'other', 'online', %(now)s,
+                           jsonb_build_array(%(token)s::text), %(uid)s, %(now)s, %(uid)s, %(now)s)
+                   ON CONFLICT (user_id, device_uuid) DO UPDATE
+                   SET status = 'online',
+                       last_seen = EXCLUDED.last_seen,
+                       connection_tokens =
+                           (COALESCE(d.connection_tokens, '[]'::jsonb) - %(token)s::text)
+                           || jsonb_build_array(%(token)s::text)
+                   RETURNING d.id, d.user_id, d.status""",
+                uid=self.env.uid,
+                uuid=device_uuid,
+                token=token,
+                now=DB_NOW,
+            ),
+            device_uuid,
+        )
+
+    @api.model
+    def _bus_mobile_socket_closed(self, device_uuid, token, keep_status=False):
+        """A socket of the device closed: offline when it was the last one.
+        ``keep_status``: the server rotated the connection (keep-alive
+        lifetime) and the app reconnects at once; if it does not, the sweep
+        takes the device offline."""
+        return self._bus_mobile_update(
+            device_uuid,
+            SQL(
+                """connection_tokens = COALESCE(d.connection_tokens, '[]'::jsonb) - %(token)s::text,
+                   status = CASE
+                       WHEN %(keep)s OR jsonb_array_length(
+                           COALESCE(d.connection_tokens, '[]'::jsonb) - %(token)s::text) > 0
+                       THEN d.status ELSE 'offline' END""",
+                token=token,
+                keep=bool(keep_status),
+            ),
+        )
+
+    @api.model
+    def _bus_mobile_heartbeat(self, device_uuid, inactivity_ms, app_state=None, token=None):
+        """``update_presence`` of the device: online or away, last_seen now.
+        ``token``: the socket it came over (re-attached if the sweep had
+        dropped it). Unknown device: MissingError."""
+        device_uuid = self._bus_mobile_check_uuid(device_uuid)
+        status = self._bus_mobile_heartbeat_status(inactivity_ms, app_state)
+        token_sql = SQL("d.connection_tokens")
+        if token:
+            token_sql = _with_token(token)
+        result = self._bus_mobile_update(
+            device_uuid,
+            SQL(
+                "status = %(status)s, last_seen = %(now)s, connection_tokens = %(tokens)s",
+                status=status,
+                now=DB_NOW,
+                tokens=token_sql,
+            ),
+        )
+        if result is None:
+            raise MissingError(
+                self.env._("No device %s is registered for you: register it first.", device_uuid)
+            )
+        return result
+
+    @api.model
+    def _bus_mobile_socket_alive(self, device_uuid, token):
+        """A pong came back on the device's socket: refresh last_seen so
+        that the sweep never takes a live socket's device offline."""
+        return self._bus_mobile_update(
+            device_uuid,
+            SQL(
+                """last_seen = %(now)s, connection_tokens = %(tokens)s,
+                   status = CASE WHEN d.status = 'offline' THEN 'online' ELSE d.status END""",
+                now=DB_NOW,
+                tokens=_with_token(token),
+            ),
+        )
+
+    @api.model
+    def _bus_mobile_update(self, device_uuid, assignments):
+        """UPDATE the current user's device ``device_uuid`` with the SQL
+        ``assignments`` (alias ``d``); see ``_bus_mobile_change``."""
+        return self._bus_mobile_change(
+            SQL(
+                """UPDATE bus_mobile_device d SET %(assignments)s
+                   WHERE d.user_id = %(uid)s AND d.device_uuid = %(uuid)s
+                   RETURNING d.id, d.user_id, d.status""",
+                assignments=assignments,
+                uid=self.env.uid,
+                uuid=device_uuid,
+            ),
+            device_uuid,
+        )
+
+    @api.model
+    def _bus_mobile_change(self, query, device_uuid):
+        """Run ``query`` (one row of the current user's device ``device_uuid``
+        ``RETURNING id, user_id, status``) and tell watchers when the owner's
+        combined status changed.
+
+        Under Odoo's REPEATABLE READ, a concurrent change of the same row
+        makes this statement fail with a serialization error, which the
+        callers' ``retrying`` replays on fresh data.
+
+        :return: ``(device id, old status, new status)``, or ``None`` when
+            the current user has no such device.
+        """
+        self.flush_model()
+        self.env.cr.execute(
+            "SELECT status FROM bus_mobile_device WHERE user_id = %s AND device_uuid = %s",
+            [self.env.uid, device_uuid],
+        )
+        row = self.env.cr.fetchone()
+        old_status = row[0] if row else "offline"
+        # A concurrent change is a serialization failure: expected, retried.
+        self.env.cr.execute(query, log_exceptions=False)
+        row = self.env.cr.fetchone()
+        self.invalidate_model()
+        if not row:
+            return None
+        device_id, user_id, status = row
+        if status != old_status:
+            self.env["res.users"].browse(user_id).partner_id._bus_mobile_sync_presence()
+        return device_id, old_status, status
+
+    @api.model
+    def _cron_sweep_offline(self, batch_size=SWEEP_BATCH_SIZE):
+        """Take offline the devices not heard of for offline_after_s (a
+        crashed server or a killed worker ran no close event; a phone lost
+        its network). One batch per call; Odoo's cron runner calls again,
+        in a new transaction, while some remain."""
+        swept = self._bus_mobile_sweep(batch_size)
+        remaining = self._bus_mobile_stale_count() if swept == batch_size else 0
+        self.env["ir.cron"]._notify_progress(done=swept, remaining=remaining)
+        return swept
+
+    @api.model
+    def _bus_mobile_stale_condition(self):
+        offline_after_s = self.env["ir.config_parameter"]._bus_mobile_settings()["offline_after_s"]
+        return SQL(
+            "status != 'offline' AND (last_seen IS NULL OR "
+            "last_seen < %(now)s - make_interval(secs => %(secs)s))",
+            now=DB_NOW,
+            secs=offline_after_s,
+        )
+
+    @api.model
+    def _bus_mobile_stale_count(self):
+        self.env.cr.execute(
+            SQL(
+                "SELECT count(*) FROM bus_mobile_device WHERE %s",
+                self._bus_mobile_stale_condition(),
+            )
+        )
+        return self.env.cr.fetchone()[0]
+
+    @api.model
+    def _bus_mobile_sweep(self, batch_size=SWEEP_BATCH_SIZE):
+        """One batch of the sweep: safe with several workers and nodes.
+        Rows another transaction holds are skipped (SKIP LOCKED); a row
+        changed since this transaction began (a heartbeat just refreshed
+        it) makes the batch stop, for the next run to redo.
+
+        :return: the number of devices taken offline
+        """
+        self.flush_model()
+        try:
+            with self.env.cr.savepoint():
+                self.env.cr.execute(
+                    SQL(
+                        """WITH stale AS (
+                               SELECT id FROM bus_mobile_device
+                               WHERE %(stale)s
+                               ORDER BY id LIMIT %(limit)s
+                               FOR NO KEY UPDATE SKIP LOCKED)
+                           UPDATE bus_mobile_device d
+                           SET status = 'offline', connection_tokens = '[]'::jsonb
+                           FROM stale WHERE d.id = stale.id
+                           RETURNING d.user_id""",
+                        stale=self._bus_mobile_stale_condition(),
+                        limit=batch_size,
+                    ),
+                    log_exceptions=False,
+                )
+                user_ids = [user_id for (user_id,) in self.env.cr.fetchall()]
+                self.invalidate_model()
+                self.env["res.users"].browse(set(user_ids)).partner_id._bus_mobile_sync_presence()
+        except (pg_errors.SerializationFailure, pg_errors.LockNotAvailable) as exc:
+            self.env.invalidate_all()
+            _logger.info("Presence sweep stopped by a concurrent update, next run resumes: %s", exc)
+            return 0
+        if user_ids:
+            _logger.info("Presence sweep: %s device(s) offline", len(user_ids))
+        return len(user_ids)
+
+    @api.model
+    def _bus_mobile_status_by_user(self, user_ids):
+        """{user id: best status of the user's devices} for the devices that
+        are not offline."""
+        # sudo: bus_mobile.device - a user's device status is public presence
+        # information (im_status), unlike the devices themselves.
+        groups = self.sudo()._read_group(
+            [("user_id", "in", list(user_ids)), ("status", "!=", "offline")],
+            ["user_id"],
+            ["status:array_agg"],
+        )
+        return {user.id: best_status(*statuses) for user, statuses in groups}
+
+
+def _with_token(token):
+    """SQL: the device's connection tokens with ``token`` in them."""
+    return SQL(
+        """CASE WHEN COALESCE(d.connection_tokens, '[]'::jsonb) ? %(token)s
+                THEN d.connection_tokens
+                ELSE COALESCE(d.connection_tokens, '[]'::jsonb)
+                     || jsonb_build_array(%(token)s::text) END""",
+        token=token,
+    )
+
+
+def _iso(value):
+    """ISO 8601 UTC (``2024-05-01T12:00:00Z``) of a naive UTC datetime."""
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ") if value else None

@@ -1,4 +1,19 @@
+import logging
+import time
+
 from odoo import models
+from odoo.exceptions import MissingError, ValidationError
+
+from odoo.addons.bus.websocket import wsrequest
+
+from ..mobile_websocket import MobileWebsocket
+from ..websocket_lifecycle import pop_device_socket_closed
+
+_logger = logging.getLogger(__name__)
+
+# String channels of this addon; clients may only subscribe to the ones
+# ``bus_mobile.channel`` grants.
+BUS_MOBILE_PREFIX = "bus_mobile."
 
 
 class IrWebsocket(models.AbstractModel):
@@ -8,6 +23,62 @@ class IrWebsocket(models.AbstractModel):
     # Subscription authorization (mobile channels)
     # ------------------------------------------------------------------
 
+    def _build_bus_channel_list(self, channels):
+        """Turn the ``bus_mobile.channel_<id>`` strings the user may follow
+        into channel records (one query for all ids) and add every channel
+        the user is a member of. Other ``bus_mobile.*`` strings are dropped;
+        on the mobile socket so is any other string channel (stock sockets
+        keep stock behaviour)."""
+        Channel = self.env["bus_mobile.channel"]
+        mobile_socket = bool(wsrequest) and isinstance(wsrequest.ws, MobileWebsocket)
+        requested_ids = Channel._bus_mobile_channel_ids_from_names(channels)
+        kept = [
+            channel
+            for channel in channels
+            if not isinstance(channel, str)
+            or not (mobile_socket or channel.startswith(BUS_MOBILE_PREFIX))
+        ]
+        kept.extend(Channel._bus_mobile_subscribable(requested_ids))
+        return super()._build_bus_channel_list(kept)
+
     # ------------------------------------------------------------------
     # Presence (devices, heartbeats, watchers)
     # ------------------------------------------------------------------
+
+    def _build_presence_channel_list(self, presences):
+        """Stock: internal users watch any partner. Also: co-members of a
+        mobile channel (portal users included) watch each other."""
+        channels = super()._build_presence_channel_list(presences)
+        granted = {
+            target.id
+            for target, *_subchannel in channels
+            if isinstance(target, models.BaseModel) and target._name == "res.partner"
+        }
+        wanted = {int(p[1]) for p in presences if p[0] == "res.partner"} - granted
+        if wanted and "bus_mobile.channel.member" in self.env:
+            partners = self.env["res.partner"]._bus_mobile_co_members(wanted)
+            channels.extend((partner, "presence") for partner in partners)
+        return channels
+
+    def _update_bus_presence(self, inactivity_period, im_status_ids_by_model=None, app_state=None):
+        """``update_presence``: on a device socket (``?device_uuid=``), the
+        device's heartbeat (``app_state``: foreground/background); elsewhere
+        stock ``bus.presence``."""
+        connection = getattr(wsrequest.ws, "bus_mobile_device", None) if wsrequest else None
+        if connection is None:
+            return super()._update_bus_presence(inactivity_period, im_status_ids_by_model)
+        connection.touched_at = time.monotonic()
+        try:
+            self.env["bus_mobile.device"].with_user(connection.user_id)._bus_mobile_heartbeat(
+                connection.device_uuid, inactivity_period, app_state, token=connection.token
+            )
+        except (ValidationError, MissingError) as exc:
+            _logger.warning("update_presence of device ignored: %s", exc)
+        return None
+
+    def _on_websocket_closed(self, cookies):
+        # A device socket's close was handled by its device: stock would set
+        # the user's web client presence offline.
+        if pop_device_socket_closed():
+            return
+        super()._on_websocket_closed(cookies)

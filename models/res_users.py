@@ -1,10 +1,25 @@
-from odoo import models, release
+from odoo import fields, models, release
 
 from odoo.addons.bus.websocket import Websocket, WebsocketConnectionHandler
+
+from .bus_mobile_device import best_status
 
 
 class ResUsers(models.Model):
     _inherit = "res.users"
+
+    bus_mobile_device_ids = fields.One2many(
+        "bus_mobile.device", "user_id", string="Mobile Devices", groups="base.group_system"
+    )
+
+    def _compute_im_status(self):
+        """Stock im_status (``bus.presence``), raised to the best status of
+        the user's mobile devices (presence)."""
+        result = super()._compute_im_status()
+        by_user = self.env["bus_mobile.device"]._bus_mobile_status_by_user(self.ids)
+        for user in self:
+            user.im_status = best_status(user.im_status, by_user.get(user.id))
+        return result
 
     def _bus_mobile_config(self):
         """The bootstrap an app needs before it opens the mobile socket."""
@@ -31,6 +46,9 @@ class ResUsers(models.Model):
         }
 
     def _bus_mobile_channel_names(self):
-        """String bus channels this user may subscribe to on the mobile socket."""
+        """String bus channels this user may subscribe to on the mobile socket:
+        the channels they are a member of (sockets are subscribed to these
+        anyway). Internal users may also subscribe to any public channel."""
         self.ensure_one()
-        return []
+        channels = self.env["bus_mobile.channel"]._bus_mobile_member_channels(self.partner_id)
+        return [channel._bus_mobile_channel_name() for channel in channels]

@@ -1,10 +1,17 @@
 import json
+import time
+from threading import Event
+from unittest.mock import patch
 
 import websocket as ws_client
 
 from odoo.tests.common import HOST, new_test_user
 
 from odoo.addons.bus.tests.common import WebsocketCase
+from odoo.addons.bus.websocket import Websocket
+
+from ..mobile_dispatch import mobile_dispatch
+from ..mobile_websocket import MobileWebsocket
 
 BROWSER_UA = (
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
@@ -54,6 +61,47 @@ class MobileWebsocketCase(WebsocketCase):
         )
         self._websockets.add(ws)
         return ws
+
+    def subscribe(self, websocket, channels=None, last=None, wait_for_dispatch=True):
+        """Stock helper, which waits for the socket's own bus read; a mobile
+        socket's subscription is served by the worker's dispatcher instead,
+        so wait for whichever comes first."""
+        served = Event()
+        originals = {
+            Websocket: Websocket._dispatch_bus_notifications,
+            MobileWebsocket: MobileWebsocket._bus_mobile_on_subscribed,
+        }
+
+        def wrap(original):
+            def wrapper(ws_self, *args):
+                original(ws_self, *args)
+                served.set()
+
+            return wrapper
+
+        with (
+            patch.object(Websocket, "_dispatch_bus_notifications", wrap(originals[Websocket])),
+            patch.object(
+                MobileWebsocket, "_bus_mobile_on_subscribed", wrap(originals[MobileWebsocket])
+            ),
+        ):
+            result = super().subscribe(websocket, channels, last, wait_for_dispatch=False)
+            if wait_for_dispatch:
+                served.wait(timeout=5)
+                self.wait_mobile_dispatch()
+        return result
+
+    def trigger_notification_dispatching(self, channels):
+        """Stock helper; then wait until the mobile dispatcher is done: its
+        thread shares the test cursor with this one."""
+        result = super().trigger_notification_dispatching(channels)
+        self.wait_mobile_dispatch()
+        return result
+
+    def wait_mobile_dispatch(self, timeout=5):
+        deadline = time.monotonic() + timeout
+        while not mobile_dispatch.is_idle() and time.monotonic() < deadline:
+            time.sleep(0.002)
 
     def recv_notifications(self, ws):
         """Next data frame, decoded as the list of bus notifications."""

@@ -153,7 +153,8 @@ PYEOF
 # answers /web/health; sets ODOO_PID. odoo_stop stops it by that PID.
 odoo_start() {
   local conf=$1 db=$2; shift 2
-  odoo_bin -c "$conf" -d "$db" --log-level=warn "$@" > "$RUN_DIR/odoo-$db.log" 2>&1 &
+  # Not through the odoo_bin function: $! must be the Odoo process itself.
+  "$PY" "$ODOO_HOME/odoo-bin" -c "$conf" -d "$db" --log-level=warn "$@" > "$RUN_DIR/odoo-$db.log" 2>&1 &
   ODOO_PID=$!
   local port
   port=$(sed -n 's/^http_port = //p' "$conf")

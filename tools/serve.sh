@@ -18,7 +18,7 @@ create_db "$CONF" "$DB" demo
 
 log "Odoo on http://127.0.0.1:$HTTP_PORT  (database $DB, login admin / admin)"
 log "mobile socket: ws://127.0.0.1:$HTTP_PORT/bus_mobile/websocket   Ctrl-C to stop"
-odoo_bin -c "$CONF" -d "$DB" "$@" &
+"$PY" "$ODOO_HOME/odoo-bin" -c "$CONF" -d "$DB" "$@" &
 ODOO_PID=$!
 trap 'kill -INT $ODOO_PID 2>/dev/null; wait $ODOO_PID 2>/dev/null; pg_stop' EXIT
 wait $ODOO_PID

@@ -40,5 +40,60 @@ log "ruff"
 log "pylint-odoo"
 (cd "$RUN_DIR/addons" && "$VENV/bin/pylint" --rcfile="$ROOT/.pylintrc" bus_mobile) || status=1
 
+# ===========================================================================
+# Stage: harness against a live server (issue 4).
+# tests/harness's pytest (no Odoo import) against real Odoo servers on the
+# private cluster, started as `make serve` starts one:
+#   live     the addon, threaded; the restart test stops and starts it
+#   prefork  the same database with --workers=2 (a socket on its HTTP port
+#            fails, its gevent port works)
+#   bare     a database without the addon
+# BUS_MOBILE_LIVE=0 skips the stage; narrowed runs (BUS_MOBILE_TESTS) skip it
+# unless BUS_MOBILE_LIVE=1; BUS_MOBILE_HARNESS_TESTS narrows it.
+# ===========================================================================
+if [ "${BUS_MOBILE_LIVE:-}" = 0 ] || { [ -n "${BUS_MOBILE_TESTS:-}" ] && [ "${BUS_MOBILE_LIVE:-}" != 1 ]; }; then
+  log "harness against a live server: skipped (BUS_MOBILE_LIVE=1 runs it)"
+else
+  log "harness against a live server"
+  live=$ROOT/tools/live_server.sh
+  export BUS_MOBILE_RUN_DIR=$RUN_DIR
+  live_stop_all() { for name in live prefork bare; do bash "$live" stop "$name"; done; }
+  trap 'live_stop_all; pg_stop' EXIT
+  LIVE_DB=bus_mobile_live BARE_DB=bus_mobile_bare
+  unset HTTP_PORT GEVENT_PORT; write_odoo_conf "$LIVE_DB" "$RUN_DIR/live.conf"; LIVE_PORT=$HTTP_PORT
+  unset HTTP_PORT GEVENT_PORT; write_odoo_conf "$LIVE_DB" "$RUN_DIR/prefork.conf"
+  PREFORK_PORT=$HTTP_PORT PREFORK_GEVENT=$GEVENT_PORT
+  unset HTTP_PORT GEVENT_PORT; write_odoo_conf "$BARE_DB" "$RUN_DIR/bare.conf"; BARE_PORT=$HTTP_PORT
+  # The two databases install side by side.
+  (create_db "$RUN_DIR/live.conf" "$LIVE_DB") & live_db_pid=$!
+  log "installing bus (not bus_mobile) in a new database $BARE_DB"
+  odoo_bin -c "$RUN_DIR/bare.conf" -d "$BARE_DB" -i bus --without-demo=all --stop-after-init \
+    --log-level=warn > "$RUN_DIR/install-$BARE_DB.log" 2>&1 \
+    || { tail -40 "$RUN_DIR/install-$BARE_DB.log" >&2; die "creating $BARE_DB failed"; }
+  wait "$live_db_pid" || die "creating $LIVE_DB failed"
+  bash "$live" start live "$RUN_DIR/live.conf" "$LIVE_DB"
+  bash "$live" start prefork "$RUN_DIR/prefork.conf" "$LIVE_DB" --workers=2
+  bash "$live" start bare "$RUN_DIR/bare.conf" "$BARE_DB"
+  harness_report=$RUN_DIR/harness-report.txt
+  (cd "$ROOT" && \
+    BUS_MOBILE_URL=http://127.0.0.1:$LIVE_PORT BUS_MOBILE_DB=$LIVE_DB \
+    BUS_MOBILE_ADMIN_LOGIN=admin BUS_MOBILE_ADMIN_PASSWORD=admin \
+    BUS_MOBILE_STOP_CMD="$(printf '%q ' bash "$live" stop live)" \
+    BUS_MOBILE_START_CMD="$(printf '%q ' bash "$live" start live "$RUN_DIR/live.conf" "$LIVE_DB")" \
+    BUS_MOBILE_PREFORK_URL=http://127.0.0.1:$PREFORK_PORT \
+    BUS_MOBILE_PREFORK_WS=ws://127.0.0.1:$PREFORK_GEVENT \
+    BUS_MOBILE_BARE_URL=http://127.0.0.1:$BARE_PORT BUS_MOBILE_BARE_DB=$BARE_DB \
+    "$VENV/bin/pytest" -q -rfEs ${BUS_MOBILE_HARNESS_TESTS:-tests/harness/tests}) 2>&1 \
+    | tee "$harness_report" || status=1
+  summary=$(tail -1 "$harness_report")
+  if ! echo "$summary" | grep -q " passed"; then
+    log "no harness test passed: $summary"; status=1
+  fi
+  if echo "$summary" | grep -q -E "skipped|deselected"; then
+    log "harness tests were skipped or deselected, which hides failures: $summary"; status=1
+  fi
+  live_stop_all
+fi
+
 [ $status = 0 ] && log "all checks passed" || log "FAILED"
 exit $status

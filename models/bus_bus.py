@@ -1,0 +1,39 @@
+from odoo import api, models
+
+from odoo.addons.bus.models.bus import channel_with_db
+
+CHANNEL_MODEL = "bus_mobile.channel"
+
+
+class BusBus(models.Model):
+    _inherit = "bus.bus"
+
+    @api.model
+    def _poll(self, channels, last=0, ignore_ids=None):
+        return super()._poll(self._bus_mobile_filter_channels(channels), last, ignore_ids)
+
+    @api.model
+    def _bus_mobile_filter_channels(self, channels):
+        """``channels`` without the mobile channels the env user may no
+        longer follow (left, removed, or never allowed).
+
+        A socket keeps the channels it subscribed to until it subscribes
+        again; filtering at every poll stops a channel's notifications on
+        open sockets as soon as the membership ends. It costs one query per
+        poll, only for sockets subscribed to mobile channels.
+        """
+        dbname = self.env.cr.dbname
+        mobile_ids = []  # per channel: its mobile channel id, or None
+        for channel in channels:
+            target = channel_with_db(dbname, channel)
+            is_mobile = isinstance(target, tuple) and len(target) >= 3
+            mobile_ids.append(target[2] if is_mobile and target[1] == CHANNEL_MODEL else None)
+        requested = {channel_id for channel_id in mobile_ids if channel_id is not None}
+        if not requested:
+            return channels
+        readable = self.env[CHANNEL_MODEL]._bus_mobile_readable_ids(self.env.user, requested)
+        return [
+            channel
+            for channel, channel_id in zip(channels, mobile_ids, strict=True)
+            if channel_id is None or channel_id in readable
+        ]

@@ -1,0 +1,307 @@
+"""Command line: ``diagnose``, and the ``chat``/``watch`` demo.
+
+Run from the repository root (no Odoo needed, only ``requests`` and
+``websocket-client``)::
+
+    python3 tests/harness diagnose http://127.0.0.1:8069 --db DB --login L --password P
+    python3 tests/harness chat http://127.0.0.1:8069 --db DB --login L --password P
+    python3 tests/harness watch http://127.0.0.1:8069 --db DB --login L --password P
+"""
+
+import argparse
+import json
+import logging
+import sys
+import threading
+import time
+
+from .client import HarnessError, MobileBusClient
+from .diagnose import diagnose, report_json, report_text
+from .notifications import (
+    CHANNEL,
+    MESSAGE,
+    PRESENCE,
+    READ,
+    TYPING,
+    Notification,
+)
+
+
+def _out(text=""):
+    sys.stdout.write(f"{text}\n")
+    sys.stdout.flush()
+
+
+def _server_args(parser):
+    parser.add_argument("url", help="the Odoo server, e.g. http://127.0.0.1:8069")
+    parser.add_argument("--db", help="the database")
+    parser.add_argument("--login", help="the user's login")
+    parser.add_argument("--password", help="the user's password")
+    parser.add_argument("--timeout", type=float, default=10.0, help="seconds per check/request")
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        prog="python3 tests/harness", description="bus_mobile test client and diagnose"
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log reconnects")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    check = commands.add_parser("diagnose", help="check a server as a mobile app sees it")
+    _server_args(check)
+    check.add_argument("--session-id", help="check this session cookie instead of logging in")
+    check.add_argument(
+        "--ws-base",
+        help="where the sockets are, when not next to URL (e.g. ws://host:8072, the gevent port)",
+    )
+    check.add_argument("--json", action="store_true", help="machine-readable output")
+
+    chat = commands.add_parser("chat", help="talk in a channel (two terminals: two users)")
+    _server_args(chat)
+    where = chat.add_mutually_exclusive_group()
+    where.add_argument("--channel-id", type=int, help="join this channel (as shown by the other)")
+    where.add_argument("--with-partner", type=int, help="direct conversation with this partner")
+    where.add_argument(
+        "--channel-name", default="demo", help="my channel of this name, created if needed"
+    )
+
+    watch = commands.add_parser("watch", help="print notifications and presence as they come")
+    _server_args(watch)
+    watch.add_argument(
+        "--partner",
+        type=int,
+        action="append",
+        default=[],
+        help="also watch this partner's presence (repeatable)",
+    )
+    watch.add_argument("--json", action="store_true", help="one JSON object per line")
+    return parser
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    handler = {"diagnose": run_diagnose, "chat": run_chat, "watch": run_watch}[args.command]
+    try:
+        return handler(args)
+    except KeyboardInterrupt:
+        return 130
+    except HarnessError as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        return 1
+
+
+def run_diagnose(args):
+    result = diagnose(
+        args.url,
+        args.db,
+        args.login,
+        args.password,
+        session_id=args.session_id,
+        ws_base=args.ws_base,
+        timeout=args.timeout,
+    )
+    sys.stdout.write(report_json(result) + "\n" if args.json else report_text(result))
+    return 0 if result.ok else 1
+
+
+def _client(args):
+    client = MobileBusClient(args.url, args.db, args.login, args.password, timeout=args.timeout)
+    client.authenticate()
+    client.config()
+    return client
+
+
+# ----------------------------------------------------------------------
+# watch
+# ----------------------------------------------------------------------
+
+
+def describe(notification):
+    """One readable line for a notification."""
+    payload = notification.payload
+    if notification.type == MESSAGE:
+        return (
+            f"#{payload['id']} [channel {payload['channel_id']}] "
+            f"{payload.get('author_name')}: {payload['body']}"
+        )
+    if notification.type == TYPING:
+        verb = "is typing" if payload.get("is_typing") else "stopped typing"
+        return f"partner {payload['partner_id']} {verb} in channel {payload['channel_id']}"
+    if notification.type == READ:
+        return (
+            f"partner {payload['partner_id']} read channel {payload['channel_id']} "
+            f"up to #{payload['message_id']}"
+        )
+    if notification.type == PRESENCE:
+        return (
+            f"partner {payload['partner_id']} is {payload['im_status']} "
+            f"(last seen {payload.get('last_seen')})"
+        )
+    return f"{notification.type}: {json.dumps(payload)}"
+
+
+def _co_members(client):
+    me = client.server_config["user"]["partner_id"]
+    partners = set()
+    for channel in client.channels_list():
+        partners.update(channel.get("member_partner_ids") or [])
+    partners.discard(me)
+    return sorted(partners)
+
+
+def run_watch(args):
+    client = _client(args)
+    user = client.server_config["user"]
+    client.connect()
+    watched = sorted(set(args.partner) | set(_co_members(client)))
+    client.watch_presence(watched)
+    show = _show_json if args.json else _show_line
+    if not args.json:
+        _out(
+            f"watching as {user['name']} (partner {user['partner_id']}, device "
+            f"{client.device_uuid}); presence of {watched or 'nobody'}; Ctrl-C to stop"
+        )
+    # Where everyone stands now, then the changes as they come.
+    for row in client.presence(watched) if watched else []:
+        show(Notification(None, PRESENCE, row, "query"))
+    try:
+        for notification in client.notifications():
+            show(notification)
+    finally:
+        client.close()
+    return 0
+
+
+def _show_json(notification):
+    _out(
+        json.dumps(
+            {
+                "id": notification.id,
+                "type": notification.type,
+                "payload": notification.payload,
+                "source": notification.source,
+            }
+        )
+    )
+
+
+def _show_line(notification):
+    _out(f"{time.strftime('%H:%M:%S')} {describe(notification)}")
+
+
+# ----------------------------------------------------------------------
+# chat
+# ----------------------------------------------------------------------
+
+
+def _chat_channel(client, args):
+    if args.channel_id:
+        mine = {c["id"] for c in client.channels_list()}
+        if args.channel_id in mine:
+            return next(c for c in client.channels_list() if c["id"] == args.channel_id)
+        return client.join_channel(args.channel_id)
+    if args.with_partner:
+        return client.create_channel("direct", "direct", [args.with_partner])
+    for channel in client.channels_list():
+        if channel.get("name") == args.channel_name:
+            return channel
+    return client.create_channel(args.channel_name, "public", [])
+
+
+def run_chat(args):
+    client = _client(args)
+    user = client.server_config["user"]
+    channel = _chat_channel(client, args)
+    client.connect()
+    chat = ChatView(client, channel["id"], user["partner_id"])
+    chat.watch(channel.get("member_partner_ids", []))
+    _out(
+        f"You are {user['name']} (partner {user['partner_id']}) in channel {channel['id']} "
+        f"'{channel.get('name')}'. Others join with --channel-id {channel['id']} or "
+        f"--with-partner {user['partner_id']}."
+    )
+    _out("Type a message and Enter. /away, /back, /quit.")
+    for message in client.messages(channel["id"], limit=10):
+        chat.show_message(message)
+    reader = threading.Thread(target=_read_input, args=(client, channel["id"]), daemon=True)
+    reader.start()
+    try:
+        for notification in client.notifications():
+            chat.show(notification)
+    finally:
+        client.close()
+    return 0
+
+
+class ChatView:
+    """What one chat terminal prints, by partner name once known."""
+
+    def __init__(self, client, channel_id, me):
+        self.client, self.channel_id, self.me = client, channel_id, me
+        self.names = {}
+        self.watched = set()
+
+    def name(self, partner_id):
+        return self.names.get(partner_id, f"partner {partner_id}")
+
+    def watch(self, partner_ids):
+        """Follow the presence of the channel's other members."""
+        new = set(partner_ids) - self.watched - {self.me}
+        if new:
+            self.watched |= new
+            self.client.watch_presence(sorted(new))
+            for row in self.client.presence(sorted(new)):
+                _out(f"  ({self.name(row['partner_id'])} is {row['im_status']})")
+
+    def show_message(self, message):
+        self.names[message["author_id"]] = message.get("author_name")
+        stamp = (message.get("create_date") or "")[11:16]
+        _out(f"[{stamp}] {message.get('author_name')}: {message['body']}")
+
+    def show(self, notification):
+        payload = notification.payload
+        if payload.get("channel_id", self.channel_id) != self.channel_id:
+            return
+        if notification.type == MESSAGE:
+            self.show_message(payload)
+            if payload["author_id"] != self.me:
+                self.client.mark_read(self.channel_id, payload["id"])
+        elif notification.type == CHANNEL and notification.channel.get("id") == self.channel_id:
+            self._show_members(notification)
+        elif payload.get("partner_id") in (None, self.me):
+            return
+        elif notification.type == TYPING and payload["is_typing"]:
+            _out(f"  ({self.name(payload['partner_id'])} is typing...)")
+        elif notification.type == READ:
+            _out(f"  ({self.name(payload['partner_id'])} read up to #{payload['message_id']})")
+        elif notification.type == PRESENCE:
+            _out(f"  ({self.name(payload['partner_id'])} is {payload['im_status']})")
+
+    def _show_members(self, notification):
+        verb = {"member_added": "joined", "member_removed": "left"}.get(notification.event)
+        others = [p for p in notification.payload.get("partner_ids", []) if p != self.me]
+        if verb:
+            for partner_id in others:
+                _out(f"  ({self.name(partner_id)} {verb})")
+        self.watch(notification.channel.get("member_partner_ids", []))
+
+
+def _read_input(client, channel_id):
+    for line in sys.stdin:
+        text = line.strip()
+        if text == "/quit":
+            break
+        if text in ("/away", "/back"):
+            client.set_app_state("background" if text == "/away" else "foreground")
+            continue
+        if text:
+            try:
+                client.typing(channel_id, True)
+                client.post_reliably(channel_id, text)
+            except HarnessError as exc:
+                sys.stderr.write(f"not sent: {exc}\n")
+    client.close()

@@ -1,0 +1,124 @@
+"""One-line causes and fixes for what a server answers a mobile client.
+
+Shared by the client (its error messages) and ``diagnose`` (its report), so
+that a failure reads the same wherever it shows up.
+"""
+
+import re
+
+REFUSAL_HEADER = "x-bus-mobile-error"
+OUTDATED_VERSION = "OUTDATED_VERSION"
+
+
+def _text(body):
+    if body is None:
+        return ""
+    if isinstance(body, bytes):
+        return body.decode("utf-8", "replace")
+    return str(body)
+
+
+# What Odoo answers a socket request whose Upgrade/Connection headers a proxy
+# dropped: its own handshake check, or (werkzeug 2.2, Odoo 18's pin) the
+# routing's WebsocketMismatch, a 400 with werkzeug's generic text. A request
+# that reached Odoo with its Upgrade header gets an empty 400 body instead.
+_UPGRADE_MISSING = re.compile(
+    r"missing header\(s\):.*(upgrade|connection)|sent a request that this server could not",
+    re.I | re.S,
+)
+
+_BY_STATUS = {
+    200: (
+        "HTTP 200 instead of 101: something answered the socket request as a "
+        "plain page (a proxy without WebSocket support, or a catch-all route)",
+        "route {path} to Odoo with the Upgrade headers passed (see README, Proxies)",
+    ),
+    400: (
+        "HTTP 400 on the socket handshake: {text!r}",
+        "send the WebSocket handshake headers; a proxy must pass them all",
+    ),
+    403: ("HTTP 403: the server refused the socket", "check the Origin header and proxy rules"),
+    404: ("HTTP 404 on {path}: no such route", "check the URL and the database"),
+    500: (
+        "HTTP 500 on the socket handshake: with --workers=N the request reached a "
+        "prefork HTTP worker, which 'Couldn't bind the websocket'",
+        "route {path} to Odoo's gevent port (--gevent-port, 8072 by default), "
+        "not to the HTTP port",
+    ),
+}
+_GATEWAY = (
+    "HTTP {status} from a proxy: it cannot reach Odoo (down, restarting, or "
+    "the gevent port is not running)",
+    "start Odoo, and check that the proxy's upstream for sockets is the gevent port",
+)
+_OTHER = (
+    "HTTP {status} instead of 101 on the socket handshake: {text!r}",
+    "check the URL and the proxy in front of Odoo",
+)
+_REFUSED = (
+    "the server refused the socket: {refusal}",
+    "connect without an Origin header (native apps) or list the origin "
+    "in the system parameter bus_mobile.allowed_origins",
+)
+_PROXY_STRIPS_UPGRADE = (
+    "HTTP 400 with a body: Odoo got the socket request without its "
+    "Upgrade/Connection headers, so a proxy between the client and Odoo does "
+    "not pass the Upgrade/Connection headers",
+    "in the proxy, forward 'Upgrade' and 'Connection: upgrade' "
+    "(nginx: proxy_http_version 1.1 and proxy_set_header Upgrade/Connection)",
+)
+_ADDON_MISSING = (
+    "HTTP 404 on {path}: the bus_mobile addon is not installed in this database",
+    "install 'Mobile Bus' (bus_mobile) from Apps, or check the database name",
+)
+
+
+def handshake_cause(status, headers=None, body=None, path="/bus_mobile/websocket"):
+    """``(cause, fix)`` for a WebSocket handshake answered with HTTP
+    ``status`` instead of ``101 Switching Protocols``."""
+    headers = {key.lower(): value for key, value in (headers or {}).items()}
+    text = _text(body)[:160]
+    refusal = headers.get(REFUSAL_HEADER)
+    if refusal:
+        template = _REFUSED
+    elif status == 400 and _UPGRADE_MISSING.search(_text(body)):
+        template = _PROXY_STRIPS_UPGRADE
+    elif status == 404 and path.startswith("/bus_mobile/"):
+        template = _ADDON_MISSING
+    elif status in (502, 503, 504):
+        template = _GATEWAY
+    else:
+        template = _BY_STATUS.get(status, _OTHER)
+    values = {"status": status, "path": path, "text": text, "refusal": refusal}
+    return tuple(part.format(**values) for part in template)
+
+
+def close_cause(code, reason=""):
+    """``(cause, fix)`` for a socket the server closed with ``code``."""
+    if code == 1000 and reason == OUTDATED_VERSION:
+        return (
+            "closed 1000 OUTDATED_VERSION: stock /websocket closes clients with a "
+            "browser-like User-Agent and no ?version= (the bus module IS installed)",
+            "use /bus_mobile/websocket, or /websocket?version=<worker_version from "
+            "/bus_mobile/config>",
+        )
+    if code == 4001:
+        return (
+            "closed 4001 SESSION_EXPIRED: the session cookie is missing, logged out or expired",
+            "log in again with /web/session/authenticate and reconnect with the new cookie",
+        )
+    if code == 1013:
+        return (
+            "closed 1013 (try again later): the server is out of database connections "
+            "or the client sent frames too fast",
+            "reconnect with a backoff; send fewer frames",
+        )
+    if code == 1001:
+        return ("closed 1001: the server is going away (restart)", "reconnect with a backoff")
+    if code in (None, 1006):
+        return (
+            "the connection dropped without a close frame (network, proxy timeout, "
+            "server killed)",
+            "reconnect with a backoff; behind a proxy raise its read timeout",
+        )
+    return (f"closed {code} {reason}".rstrip(), "reconnect with a backoff")

@@ -1,0 +1,53 @@
+"""Small helpers shared by the live tests."""
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from harness.notifications import CHANNEL, MESSAGE
+
+HARNESS_DIR = Path(__file__).resolve().parents[1]
+
+
+def is_type(kind, **fields):
+    """A predicate: a notification of ``kind`` whose payload has ``fields``."""
+
+    def match(notification):
+        return notification.type == kind and all(
+            notification.payload.get(k) == v for k, v in fields.items()
+        )
+
+    return match
+
+
+def channel_event(channel_id):
+    return lambda n: n.type == CHANNEL and n.channel.get("id") == channel_id
+
+
+def collect_messages(client, channel_id, expected_ids, timeout=20.0):
+    """Every message notification of ``channel_id`` until all
+    ``expected_ids`` arrived (duplicates, if any, included)."""
+    got = []
+    deadline = time.monotonic() + timeout
+    while not set(expected_ids) <= {n.message_id for n in got}:
+        missing = set(expected_ids) - {n.message_id for n in got}
+        assert time.monotonic() < deadline, f"messages {missing} never arrived"
+        got += [
+            n
+            for n in client.poll(deadline - time.monotonic())
+            if n.type == MESSAGE and n.channel_id == channel_id
+        ]
+    return got
+
+
+def run_cli(*args, timeout=120):
+    """``python3 tests/harness ARGS``, as the README documents it; returns
+    the completed process (``stdout``, ``stderr`` as text)."""
+    return subprocess.run(
+        [sys.executable, str(HARNESS_DIR), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )

@@ -1,0 +1,369 @@
+import json
+import os
+import time
+from unittest.mock import patch
+
+from odoo.fields import Command
+from odoo.http import root
+from odoo.tests import tagged
+
+from odoo.addons.bus.models.bus import channel_with_db, json_dump
+from odoo.addons.bus.websocket import CloseCode, Websocket, _websocket_instances
+
+from .. import mobile_dispatch as dispatch_module
+from ..mobile_dispatch import HISTORY_SECONDS, _Feed, mobile_dispatch
+from ..mobile_websocket import MobileWebsocket
+from .common import MobileWebsocketCase
+
+
+@tagged("post_install", "-at_install")
+class TestDispatchHistory(MobileWebsocketCase):
+    """The read cursor of a database, without sockets."""
+
+    def test_cursor_waits_for_the_oldest_id(self):
+        feed = _Feed()
+        feed.last_id = 10
+        feed.remember([12, 14], now=100.0)
+        feed.remember([11], now=100.0 + HISTORY_SECONDS)
+        # 12 and 14 are old, but 11 is young: 12 may not be dropped before 11
+        # (11 would be read again), nor can the cursor pass 11.
+        feed.remember([], now=100.0 + HISTORY_SECONDS + 1)
+        self.assertEqual(feed.last_id, 10)
+        self.assertEqual([notif_id for notif_id, _ in feed.history], [11, 12, 14])
+        feed.remember([], now=100.0 + 2 * HISTORY_SECONDS + 1)
+        self.assertEqual(feed.last_id, 14)
+        self.assertEqual(feed.history, [])
+
+
+@tagged("post_install", "-at_install")
+class TestDispatch(MobileWebsocketCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.alice = cls.make_user("dispatch_alice")
+        cls.bob = cls.make_user("dispatch_bob")
+
+    def _cookie(self, login):
+        """A new session of ``login`` that stays valid: HttpCase deletes the
+        previous session on each login, which would log out the other
+        sockets of the test."""
+        session = self.authenticate(login, login)
+        self.session = None
+        return f"session_id={session.sid}"
+
+    def _connect(self, login, channels=None, last=None):
+        if last is None:
+            last = self.env["bus.bus"]._bus_last_id()
+        ws = self._open(self._cookie(login))
+        self.subscribe(ws, channels or [], last)
+        return ws
+
+    def _open(self, cookie):
+        """A mobile socket whose server side is set up (its OPEN callbacks
+        share the test cursor: wait for them before using it)."""
+        ws = self.mobile_connect(cookie=cookie)
+        ws.ping()
+        ws.recv_data_frame(control_frame=True)
+        return ws
+
+    def _send(self, target, payload, notification_type="bus_mobile/test"):
+        self.env["bus.bus"]._sendone(target, notification_type, payload)
+
+    def _dispatch(self, *targets):
+        self.trigger_notification_dispatching(list(targets))
+
+    def _payloads(self, ws):
+        """Payloads of the next frame holding test notifications (other
+        addons may notify the same users, e.g. of presence)."""
+        while True:
+            payloads = [
+                n["message"]["payload"]
+                for n in self.recv_notifications(ws)
+                if n["message"]["type"] == "bus_mobile/test"
+            ]
+            if payloads:
+                return payloads
+
+    def _assert_next_payloads(self, ws, expected):
+        self.assertEqual(self._payloads(ws), expected)
+
+    def _assert_nothing_pending(self, *sockets):
+        """Nothing arrives before a broadcast sent now."""
+        self._send("broadcast", {"end": True})
+        self._dispatch("broadcast")
+        for ws in sockets:
+            self._assert_next_payloads(ws, [{"end": True}])
+
+    def _server_socket(self, uid):
+        return next(
+            ws
+            for ws in list(_websocket_instances)
+            if isinstance(ws, MobileWebsocket) and ws._session.uid == uid and ws.state == 0
+        )
+
+    def test_one_read_for_all_sockets(self):
+        """N subscribed sockets cost one bus read per batch, not N."""
+        sockets = [self._connect("dispatch_alice") for _ in range(3)]
+        sockets += [self._connect("dispatch_bob") for _ in range(3)]
+        self._send("broadcast", {"warm": 1})  # caches the session tokens
+        self._dispatch("broadcast")
+        for ws in sockets:
+            self._assert_next_payloads(ws, [{"warm": 1}])
+        # 1 INSERT of the notification + 1 SELECT of the dispatcher.
+        with self.assertQueryCount(2):
+            self._send("broadcast", {"n": 1})
+            self._dispatch("broadcast")
+            for ws in sockets:
+                self._assert_next_payloads(ws, [{"n": 1}])
+
+    def test_each_frame_encoded_once(self):
+        sockets = [self._connect("dispatch_alice") for _ in range(4)]
+        with patch.object(
+            dispatch_module, "text_frame", wraps=dispatch_module.text_frame
+        ) as text_frame:
+            self._send("broadcast", {"n": 1})
+            self._send("broadcast", {"n": 2})
+            self._dispatch("broadcast")
+            for ws in sockets:
+                self._assert_next_payloads(ws, [{"n": 1}, {"n": 2}])
+        self.assertEqual(text_frame.call_count, 1)
+
+    def test_stock_poll_is_not_used(self):
+        ws = self._connect("dispatch_alice")
+        with patch.object(
+            type(self.env["bus.bus"]), "_poll", side_effect=AssertionError("per-socket read")
+        ):
+            self._send(self.alice.partner_id, {"n": 1})
+            self._dispatch(self.alice.partner_id)
+            self._assert_next_payloads(ws, [{"n": 1}])
+
+    def test_only_authorized_channels(self):
+        alice_ws = self._connect("dispatch_alice", channels=["bus_mobile.channel_999999"])
+        bob_ws = self._connect("dispatch_bob")
+        self._send(self.bob.partner_id, {"to": "bob"})
+        self._send(self.alice.partner_id, {"to": "alice"})
+        self._dispatch(self.bob.partner_id, self.alice.partner_id)
+        self._assert_next_payloads(bob_ws, [{"to": "bob"}])
+        self._assert_next_payloads(alice_ws, [{"to": "alice"}])
+        self._assert_nothing_pending(alice_ws, bob_ws)
+
+    def test_logged_out_socket_is_closed_at_once(self):
+        """A session logged out elsewhere: the next notification for that
+        socket is not sent, the socket is closed with 4001; the other sockets
+        of the same batch receive theirs."""
+        bob_ws = self._connect("dispatch_bob")
+        alice_ws = self._connect("dispatch_alice")  # the test's HTTP session
+        self.url_open("/web/session/logout")
+        self._send("broadcast", {"secret": 1})
+        self._dispatch("broadcast")
+        self.assert_close_with_code(alice_ws, CloseCode.SESSION_EXPIRED, "SESSION_EXPIRED")
+        self._assert_next_payloads(bob_ws, [{"secret": 1}])
+
+    def test_password_change_closes_the_socket(self):
+        ws = self._connect("dispatch_alice")
+        bob_ws = self._connect("dispatch_bob")
+        self._send("broadcast", {"n": 1})
+        self._dispatch("broadcast")
+        self._assert_next_payloads(ws, [{"n": 1}])
+        self._assert_next_payloads(bob_ws, [{"n": 1}])
+        self.alice.password = "changed"
+        self.env.flush_all()
+        self._send("broadcast", {"n": 2})
+        self._dispatch("broadcast")
+        self.assert_close_with_code(ws, CloseCode.SESSION_EXPIRED, "SESSION_EXPIRED")
+        self._assert_next_payloads(bob_ws, [{"n": 2}])
+
+    def test_deleted_session_file_closes_the_socket(self):
+        ws = self._connect("dispatch_alice")
+        server_ws = self._server_socket(self.alice.id)
+        os.unlink(self._session_path(server_ws._session.sid))
+        self._send(self.alice.partner_id, {"n": 1})
+        self._dispatch(self.alice.partner_id)
+        self.assert_close_with_code(ws, CloseCode.SESSION_EXPIRED, "SESSION_EXPIRED")
+
+    def _session_path(self, sid):
+        return root.session_store.get_session_filename(sid)
+
+    def test_out_of_order_commit_is_not_missed(self):
+        """A transaction that got its id first but commits last."""
+        ws = self._connect("dispatch_alice")
+        self.env.cr.execute("SELECT nextval('bus_bus_id_seq')")
+        early_id = self.env.cr.fetchone()[0]
+        self._send(self.alice.partner_id, {"n": "late committer's neighbour"})
+        self._dispatch(self.alice.partner_id)
+        self._assert_next_payloads(ws, [{"n": "late committer's neighbour"}])
+        channel = json_dump(channel_with_db(self.env.cr.dbname, self.alice.partner_id))
+        message = json_dump({"type": "bus_mobile/test", "payload": {"n": "late"}})
+        self.env.cr.execute(
+            "INSERT INTO bus_bus (id, channel, message, create_date)"
+            " VALUES (%s, %s, %s, now() at time zone 'UTC')",
+            (early_id, channel, message),
+        )
+        self._dispatch(self.alice.partner_id)
+        notifications = self.recv_notifications(ws)
+        self.assertEqual([n["id"] for n in notifications], [early_id])
+        self.assertEqual(notifications[0]["message"]["payload"], {"n": "late"})
+        # Read once: not sent again by the next batches.
+        self._dispatch(self.alice.partner_id)
+        self._assert_nothing_pending(ws)
+
+    def test_last_replays_what_was_missed(self):
+        self._send(self.alice.partner_id, {"n": 1})
+        self.env.cr.precommit.run()
+        last = self.env["bus.bus"]._bus_last_id()
+        self._send(self.alice.partner_id, {"n": 2})
+        self._send(self.bob.partner_id, {"n": "bob's"})
+        self._send(self.alice.partner_id, {"n": 3})
+        self.env.cr.precommit.run()
+        ws = self._open(self._cookie("dispatch_alice"))
+        self.subscribe(ws, [], last)
+        notifications = self.recv_notifications(ws)
+        self.assertEqual([n["message"]["payload"] for n in notifications], [{"n": 2}, {"n": 3}])
+        self.assertTrue(all(n["id"] > last for n in notifications))
+        self._assert_nothing_pending(ws)
+
+    def test_last_zero_replays_the_recent_rows(self):
+        self._send(self.alice.partner_id, {"n": 1})
+        self.env.cr.precommit.run()
+        # The test transaction may be older than the replay window.
+        self.env.cr.execute("UPDATE bus_bus SET create_date = now() at time zone 'UTC'")
+        self.env.cr.execute(
+            "UPDATE bus_bus SET create_date = %s WHERE id = %s",
+            ("2000-01-01", self.env["bus.bus"]._bus_last_id()),
+        )
+        self._send(self.alice.partner_id, {"n": 2})
+        self.env.cr.precommit.run()
+        self.env.cr.execute(
+            "UPDATE bus_bus SET create_date = now() at time zone 'UTC' WHERE id = %s",
+            (self.env["bus.bus"]._bus_last_id(),),
+        )
+        ws = self._open(self._cookie("dispatch_alice"))
+        self.subscribe(ws, [], 0)
+        self._assert_next_payloads(ws, [{"n": 2}])
+
+    def test_resubscribe_replays_new_channels_only(self):
+        ws = self._connect("dispatch_alice")
+        last = self.env["bus.bus"]._bus_last_id()
+        self._send(self.alice.partner_id, {"n": "live"})
+        self._dispatch(self.alice.partner_id)
+        self._assert_next_payloads(ws, [{"n": "live"}])
+        # Sent before the socket listens to Bob's presence, replayed when it
+        # does; Alice's own notification is not sent again.
+        bob_presence = (self.bob.partner_id, "presence")
+        self._send(bob_presence, {"n": "presence"})
+        self.env.cr.precommit.run()
+        self.subscribe(ws, [f"odoo-presence-res.partner_{self.bob.partner_id.id}"], last)
+        self._assert_next_payloads(ws, [{"n": "presence"}])
+        self._send(bob_presence, {"n": "presence live"})
+        self._dispatch(bob_presence)
+        self._assert_next_payloads(ws, [{"n": "presence live"}])
+        self._assert_nothing_pending(ws)
+
+    def test_removed_member_stops_receiving(self):
+        """The membership filter of mobile channels applies to the
+        dispatcher as it does to stock sockets' poll."""
+        channel = (
+            self.env["bus_mobile.channel"]
+            .sudo()
+            .create(
+                {
+                    "name": "dispatch room",
+                    "channel_type": "private",
+                    "member_ids": [
+                        Command.create({"partner_id": self.alice.partner_id.id}),
+                        Command.create({"partner_id": self.bob.partner_id.id}),
+                    ],
+                }
+            )
+        )
+        alice_ws = self._connect("dispatch_alice")
+        bob_ws = self._connect("dispatch_bob")
+        self._send(channel, {"n": 1})
+        self._dispatch(channel)
+        self._assert_next_payloads(alice_ws, [{"n": 1}])
+        self._assert_next_payloads(bob_ws, [{"n": 1}])
+        channel.member_ids.filtered(lambda m: m.partner_id == self.alice.partner_id).unlink()
+        self.env.flush_all()
+        self._send(channel, {"n": 2})
+        self._dispatch(channel)
+        self._assert_next_payloads(bob_ws, [{"n": 2}])
+        self._assert_nothing_pending(alice_ws)
+
+    def test_stock_websocket_is_unchanged(self):
+        mobile_ws = self._connect("dispatch_alice")
+        stock_ws = self.websocket_connect(cookie=self._cookie("dispatch_alice"))
+        self.subscribe(stock_ws, [], self.env["bus.bus"]._bus_last_id())
+        stock_dispatch = Websocket._dispatch_bus_notifications
+        readers = []
+
+        def spy(websocket):
+            readers.append(type(websocket))
+            return stock_dispatch(websocket)
+
+        with patch.object(Websocket, "_dispatch_bus_notifications", spy):
+            self._send(self.alice.partner_id, {"n": 1})
+            self._dispatch(self.alice.partner_id)
+            self._assert_next_payloads(stock_ws, [{"n": 1}])
+            self._assert_next_payloads(mobile_ws, [{"n": 1}])
+        self.assertEqual(readers, [Websocket])
+
+    def test_one_descriptor_per_socket(self):
+        self._connect("dispatch_alice")
+        server_ws = self._server_socket(self.alice.id)
+        self.assertIsNone(server_ws._Websocket__notif_sock_r)
+        self.assertIsNone(server_ws._Websocket__notif_sock_w)
+        selector = server_ws._Websocket__selector
+        self.assertEqual(list(selector.get_map()), [server_ws._bus_mobile_sock.fileno()])
+        self.assertEqual(type(selector).__mro__[1].__name__, "PollSelector")
+        # In this process the client end is open too: 2 descriptors per
+        # connection (stock: client, server and a socketpair, plus epoll).
+        cookie = self._cookie("dispatch_alice")
+        before = len(os.listdir("/proc/self/fd"))
+        for _ in range(3):
+            self._open(cookie)
+        self.assertEqual(len(os.listdir("/proc/self/fd")) - before, 6)
+
+    def test_slow_reader_gets_everything_in_order(self):
+        """Frames the kernel does not take at once wait in the socket's
+        outbox; the dispatcher goes on, the client gets them all, in order."""
+        ws = self._connect("dispatch_alice")
+        bob_ws = self._connect("dispatch_bob")
+        big = "x" * 4_000_000
+        with patch.object(
+            MobileWebsocket,
+            "_bus_mobile_queue",
+            autospec=True,
+            side_effect=MobileWebsocket._bus_mobile_queue,
+        ) as queue:
+            for n in range(3):
+                self._send(self.alice.partner_id, {"n": n, "big": big})
+                self._dispatch(self.alice.partner_id)
+            self._send("broadcast", {"n": "after"})
+            self._dispatch("broadcast")
+            # Bob is not held up by Alice's backlog.
+            self._assert_next_payloads(bob_ws, [{"n": "after"}])
+            time.sleep(0.2)
+            received = []
+            while len(received) < 4:
+                received.extend(
+                    n["message"]["payload"].get("n") for n in self.recv_notifications(ws)
+                )
+        self.assertEqual(received, [0, 1, 2, "after"])
+        self.assertTrue(queue.called)
+
+    def test_closed_sockets_leave_the_dispatcher(self):
+        ws = self._connect("dispatch_alice")
+        ws.close(CloseCode.CLEAN)
+        self.wait_remaining_websocket_connections()
+        feed = mobile_dispatch._feeds.get(self.env.cr.dbname)
+        self.assertFalse(feed and feed.sockets_by_channel)
+
+    def test_frames_are_json_lists_of_notifications(self):
+        ws = self._connect("dispatch_alice")
+        self._send(self.alice.partner_id, {"text": 'quote " and \u00e9'})
+        self._dispatch(self.alice.partner_id)
+        raw = ws.recv()
+        notifications = json.loads(raw)
+        self.assertEqual(notifications[0]["message"]["type"], "bus_mobile/test")
+        self.assertEqual(notifications[0]["message"]["payload"], {"text": 'quote " and \u00e9'})
+        self.assertIsInstance(notifications[0]["id"], int)

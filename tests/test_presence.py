@@ -1,0 +1,297 @@
+import contextlib
+import json
+from datetime import timedelta
+from unittest.mock import patch
+
+from psycopg2 import errors as pg_errors
+
+from odoo import fields
+from odoo.tests import TransactionCase, new_test_user, tagged
+
+from odoo.addons.bus.models.bus import channel_with_db, json_dump
+
+from ..models.bus_mobile_device import best_status
+
+PRESENCE_TYPES = ("bus_mobile/presence", "bus.bus/im_status_updated")
+
+
+class PresenceAssertions:
+    """Helpers shared by the presence tests (model level and sockets)."""
+
+    def db(self):
+        """Hold the test cursor while using it from the test thread: in an
+        HttpCase, server threads (socket callbacks) use the same connection
+        at any time; they take this lock for each of their transactions."""
+        return getattr(self.registry, "test_lock", None) or contextlib.nullcontext()
+
+    def presence_notifications(self, partner, after_id=0, types=PRESENCE_TYPES):
+        """``[(type, payload)]`` sent to ``partner``'s presence channel after
+        bus.bus id ``after_id``."""
+        with self.db():
+            self.env.cr.precommit.run()
+            channel = json_dump(channel_with_db(self.env.cr.dbname, (partner, "presence")))
+            # sudo: bus.bus - reading the notifications in tests
+            rows = (
+                self.env["bus.bus"]
+                .sudo()
+                .search([("channel", "=", channel), ("id", ">", after_id)], order="id")
+            )
+            messages = [json.loads(row.message) for row in rows]
+        return [(m["type"], m["payload"]) for m in messages if m["type"] in types]
+
+    def presence_statuses(self, partner, after_id=0):
+        """The ``bus_mobile/presence`` statuses told to ``partner``'s watchers."""
+        return [
+            payload["im_status"]
+            for kind, payload in self.presence_notifications(partner, after_id)
+            if kind == "bus_mobile/presence"
+        ]
+
+    def last_bus_id(self):
+        with self.db():
+            self.env.cr.precommit.run()
+            return self.env["bus.bus"].sudo()._bus_last_id()
+
+    def device_row(self, user, device_uuid):
+        """(status, connection tokens, last_seen) of a device, from the database."""
+        with self.db():
+            self.env.cr.execute(
+                "SELECT status, connection_tokens, last_seen FROM bus_mobile_device "
+                "WHERE user_id = %s AND device_uuid = %s",
+                [user.id, device_uuid],
+            )
+            return self.env.cr.fetchone()
+
+    def im_status(self, user):
+        with self.db():
+            self.env.invalidate_all()
+            return user.im_status
+
+
+@tagged("post_install", "-at_install")
+class TestPresence(PresenceAssertions, TransactionCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.alice = new_test_user(cls.env, login="pres_alice", groups="base.group_user")
+        cls.bob = new_test_user(cls.env, login="pres_bob", groups="base.group_portal")
+        cls.Device = cls.env["bus_mobile.device"]
+
+    def as_alice(self):
+        return self.Device.with_user(self.alice)
+
+    def test_best_status(self):
+        self.assertEqual(best_status("offline", "away", None), "away")
+        self.assertEqual(best_status("away", "online", "offline"), "online")
+        self.assertEqual(best_status(None, None), None)
+        # Statuses of other modules are left alone.
+        self.assertEqual(best_status("im_partner", "online"), "im_partner")
+        self.assertEqual(best_status("leave_offline", "online"), "leave_offline")
+
+    def test_open_close_notifies_once_per_change(self):
+        start = self.last_bus_id()
+        self.as_alice()._bus_mobile_socket_opened("phone", "s1")
+        self.assertEqual(self.presence_statuses(self.alice.partner_id, start), ["online"])
+        self.assertEqual(self.alice.im_status, "online")
+        self.assertEqual(self.alice.partner_id.im_status, "online")
+        # A second socket, then a second device: no change, nothing sent.
+        mark = self.last_bus_id()
+        self.as_alice()._bus_mobile_socket_opened("phone", "s2")
+        self.as_alice()._bus_mobile_socket_opened("tablet", "t1")
+        self.assertEqual(self.presence_notifications(self.alice.partner_id, mark), [])
+        # Closing sockets while one remains: still online, nothing sent.
+        self.as_alice()._bus_mobile_socket_closed("phone", "s1")
+        self.as_alice()._bus_mobile_socket_closed("phone", "s2")
+        self.assertEqual(self.device_row(self.alice, "phone")[0], "offline")
+        self.assertEqual(self.presence_notifications(self.alice.partner_id, mark), [])
+        self.as_alice()._bus_mobile_socket_closed("tablet", "t1")
+        self.assertEqual(
+            self.presence_notifications(self.alice.partner_id, mark),
+            [
+                (
+                    "bus_mobile/presence",
+                    {
+                        "partner_id": self.alice.partner_id.id,
+                        "im_status": "offline",
+                        "last_seen": self.alice.partner_id._bus_mobile_presence_data()[
+                            self.alice.partner_id.id
+                        ]["last_seen"],
+                    },
+                ),
+                (
+                    "bus.bus/im_status_updated",
+                    {"im_status": "offline", "partner_id": self.alice.partner_id.id},
+                ),
+            ],
+        )
+        self.assertEqual(self.alice.im_status, "offline")
+
+    def test_closing_an_unknown_socket_changes_nothing(self):
+        self.as_alice()._bus_mobile_socket_opened("phone", "s1")
+        mark = self.last_bus_id()
+        self.as_alice()._bus_mobile_socket_closed("phone", "not-this-socket")
+        self.assertEqual(self.device_row(self.alice, "phone")[:2], ("online", ["s1"]))
+        self.assertEqual(self.presence_notifications(self.alice.partner_id, mark), [])
+
+    def test_rotation_close_keeps_status(self):
+        self.as_alice()._bus_mobile_socket_opened("phone", "s1")
+        mark = self.last_bus_id()
+        self.as_alice()._bus_mobile_socket_closed("phone", "s1", keep_status=True)
+        self.assertEqual(self.device_row(self.alice, "phone")[:2], ("online", []))
+        self.as_alice()._bus_mobile_socket_opened("phone", "s2")
+        self.assertEqual(self.presence_notifications(self.alice.partner_id, mark), [])
+
+    def test_heartbeat_rules(self):
+        self.as_alice()._bus_mobile_socket_opened("phone", "s1")
+        mark = self.last_bus_id()
+        self.as_alice()._bus_mobile_heartbeat("phone", 0, "background")
+        self.assertEqual(self.device_row(self.alice, "phone")[0], "away")
+        self.as_alice()._bus_mobile_heartbeat("phone", 0, "foreground")
+        self.as_alice()._bus_mobile_heartbeat("phone", 1800 * 1000 - 1, None)
+        self.assertEqual(self.device_row(self.alice, "phone")[0], "online")
+        self.as_alice()._bus_mobile_heartbeat("phone", 1800 * 1000, None)
+        self.assertEqual(self.device_row(self.alice, "phone")[0], "away")
+        self.as_alice()._bus_mobile_heartbeat("phone", 1800 * 1000, "foreground")
+        self.assertEqual(
+            self.presence_statuses(self.alice.partner_id, mark), ["away", "online", "away"]
+        )
+
+    def test_heartbeat_follows_away_after_parameter(self):
+        self.env["ir.config_parameter"].set_param("bus_mobile.away_after_s", "60")
+        self.as_alice()._bus_mobile_socket_opened("phone", "s1")
+        self.as_alice()._bus_mobile_heartbeat("phone", 60 * 1000, "foreground")
+        self.assertEqual(self.device_row(self.alice, "phone")[0], "away")
+
+    def test_heartbeat_reattaches_its_socket(self):
+        self.as_alice()._bus_mobile_socket_opened("phone", "s1")
+        self.env.cr.execute(
+            "UPDATE bus_mobile_device SET status = 'offline', connection_tokens = '[]'"
+        )
+        self.as_alice()._bus_mobile_heartbeat("phone", 0, None, token="s1")
+        self.assertEqual(self.device_row(self.alice, "phone")[:2], ("online", ["s1"]))
+        self.as_alice()._bus_mobile_socket_closed("phone", "s1")
+        self.assertEqual(self.device_row(self.alice, "phone")[:2], ("offline", []))
+
+    def test_pong_refreshes_last_seen(self):
+        self.as_alice()._bus_mobile_socket_opened("phone", "s1")
+        old = fields.Datetime.now() - timedelta(seconds=50)
+        self.env.cr.execute("UPDATE bus_mobile_device SET last_seen = %s", [old])
+        self.as_alice()._bus_mobile_socket_alive("phone", "s1")
+        self.assertGreater(self.device_row(self.alice, "phone")[2], old)
+
+    def test_combined_with_stock_presence(self):
+        """The web client (bus.presence) and devices combine; watchers hear
+        of the combined status only."""
+        presence = self.env["bus.presence"].create({"user_id": self.alice.id, "status": "away"})
+        self.assertEqual(self.alice.im_status, "away")
+        mark = self.last_bus_id()
+        self.as_alice()._bus_mobile_socket_opened("phone", "s1")
+        self.assertEqual(self.alice.im_status, "online")
+        self.assertEqual(self.presence_statuses(self.alice.partner_id, mark), ["online"])
+        # The web client goes offline: the phone keeps the user online.
+        mark = self.last_bus_id()
+        presence.status = "offline"
+        self.assertEqual(self.alice.im_status, "online")
+        self.assertEqual(self.presence_notifications(self.alice.partner_id, mark), [])
+        # The phone leaves too.
+        self.as_alice()._bus_mobile_socket_closed("phone", "s1")
+        self.assertEqual(self.presence_statuses(self.alice.partner_id, mark), ["offline"])
+        # Stock presence alone still notifies (combined) changes.
+        mark = self.last_bus_id()
+        presence.status = "online"
+        self.assertEqual(
+            self.presence_notifications(self.alice.partner_id, mark)[-1],
+            (
+                "bus.bus/im_status_updated",
+                {"im_status": "online", "partner_id": self.alice.partner_id.id},
+            ),
+        )
+        presence.unlink()
+        self.assertEqual(self.presence_statuses(self.alice.partner_id, mark), ["online", "offline"])
+
+    def test_missed_presences_send_the_combined_status(self):
+        presence = self.env["bus.presence"].create({"user_id": self.alice.id, "status": "offline"})
+        self.as_alice()._bus_mobile_socket_opened("phone", "s1")
+        watcher = self.env.ref("base.user_admin").partner_id
+        mark = self.last_bus_id()
+        presence._send_presence(bus_target=watcher)
+        self.env.cr.precommit.run()
+        # sudo: bus.bus - reading the notifications in tests
+        rows = self.env["bus.bus"].sudo().search([("id", ">", mark)])
+        payloads = [json.loads(row.message)["payload"] for row in rows]
+        self.assertEqual(
+            payloads, [{"im_status": "online", "partner_id": self.alice.partner_id.id}]
+        )
+
+    def test_sweep_takes_silent_devices_offline(self):
+        self.as_alice()._bus_mobile_socket_opened("phone", "s1")
+        self.Device.with_user(self.bob)._bus_mobile_socket_opened("phone", "b1")
+        self.as_alice()._bus_mobile_socket_opened("tablet", "t1")
+        stale = fields.Datetime.now() - timedelta(seconds=66)
+        self.env.cr.execute(
+            "UPDATE bus_mobile_device SET last_seen = %s WHERE user_id = %s",
+            [stale, self.alice.id],
+        )
+        mark = self.last_bus_id()
+        self.assertEqual(self.Device._cron_sweep_offline(), 2)
+        self.assertEqual(self.device_row(self.alice, "phone")[:2], ("offline", []))
+        self.assertEqual(self.device_row(self.alice, "tablet")[:2], ("offline", []))
+        self.assertEqual(self.device_row(self.bob, "phone")[0], "online")
+        self.assertEqual(self.presence_statuses(self.alice.partner_id, mark), ["offline"])
+        self.assertEqual(self.presence_notifications(self.bob.partner_id, mark), [])
+        self.assertEqual(self.Device._cron_sweep_offline(), 0)
+
+    def test_sweep_follows_offline_after_and_batches(self):
+        self.env["ir.config_parameter"].set_param("bus_mobile.offline_after_s", "300")
+        for name in ("a", "b", "c"):
+            self.as_alice()._bus_mobile_socket_opened(name, name)
+        self.env.cr.execute(
+            "UPDATE bus_mobile_device SET last_seen = %s",
+            [fields.Datetime.now() - timedelta(seconds=200)],
+        )
+        self.assertEqual(self.Device._cron_sweep_offline(), 0)
+        self.env.cr.execute(
+            "UPDATE bus_mobile_device SET last_seen = %s",
+            [fields.Datetime.now() - timedelta(seconds=301)],
+        )
+        self.assertEqual(self.Device._cron_sweep_offline(batch_size=2), 2)
+        self.assertEqual(self.Device._bus_mobile_stale_count(), 1)
+        self.assertEqual(self.alice.im_status, "online")
+        self.assertEqual(self.Device._cron_sweep_offline(batch_size=2), 1)
+        self.assertEqual(self.alice.im_status, "offline")
+
+    def test_sweep_stops_on_a_concurrent_update(self):
+        """A row changed by another transaction since this one began (a
+        heartbeat) aborts the batch, rolled back, for the next run."""
+        self.as_alice()._bus_mobile_socket_opened("phone", "s1")
+        self.env.cr.execute(
+            "UPDATE bus_mobile_device SET last_seen = %s",
+            [fields.Datetime.now() - timedelta(seconds=120)],
+        )
+        conflict = pg_errors.SerializationFailure("could not serialize access")
+        with patch.object(
+            type(self.env["res.partner"]), "_bus_mobile_sync_presence", side_effect=conflict
+        ):
+            self.assertEqual(self.Device._cron_sweep_offline(), 0)
+        self.assertEqual(self.device_row(self.alice, "phone")[:2], ("online", ["s1"]))
+        self.assertEqual(self.Device._cron_sweep_offline(), 1)
+
+    def test_sweep_cron_record_runs(self):
+        cron = self.env.ref("bus_mobile.ir_cron_bus_mobile_presence_sweep")
+        self.as_alice()._bus_mobile_socket_opened("phone", "s1")
+        self.env.cr.execute(
+            "UPDATE bus_mobile_device SET last_seen = %s",
+            [fields.Datetime.now() - timedelta(seconds=120)],
+        )
+        cron.method_direct_trigger()
+        self.assertEqual(self.device_row(self.alice, "phone")[0], "offline")
+
+    def test_unregister_notifies_when_it_changes_the_status(self):
+        self.as_alice()._bus_mobile_socket_opened("phone", "s1")
+        mark = self.last_bus_id()
+        self.as_alice()._bus_mobile_get("phone")._bus_mobile_unregister()
+        self.assertIsNone(self.device_row(self.alice, "phone"))
+        self.assertEqual(self.presence_statuses(self.alice.partner_id, mark), ["offline"])
+        # Its sockets' later events touch nothing.
+        self.assertIsNone(self.as_alice()._bus_mobile_socket_closed("phone", "s1"))
+        self.assertIsNone(self.as_alice()._bus_mobile_socket_alive("phone", "s1"))

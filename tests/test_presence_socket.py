@@ -1,0 +1,424 @@
+import json
+import logging
+import socket
+import threading
+import time
+from unittest.mock import patch
+
+import websocket as ws_client
+
+from odoo import Command
+from odoo.tests import tagged
+from odoo.tests.common import HOST
+
+from odoo.addons.bus.websocket import CloseCode, TimeoutManager
+
+from .common import MobileWebsocketCase
+from .test_presence import PresenceAssertions
+
+_logger = logging.getLogger(__name__)
+
+
+class BlackholeProxy:
+    """A TCP proxy for one connection that can stop forwarding both ways
+    without closing anything: the server sees a client that went silent
+    without FIN, like a phone out of coverage or a paused app."""
+
+    def __init__(self, port):
+        self._upstream_port = port
+        self._listener = socket.create_server((HOST, 0))
+        self.port = self._listener.getsockname()[1]
+        self.blackholed = threading.Event()
+        self._sockets = [self._listener]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        client, _address = self._listener.accept()
+        upstream = socket.create_connection((HOST, self._upstream_port))
+        self._sockets += [client, upstream]
+        for source, target in ((client, upstream), (upstream, client)):
+            threading.Thread(target=self._pump, args=(source, target), daemon=True).start()
+
+    def _pump(self, source, target):
+        try:
+            while not self.blackholed.is_set():
+                data = source.recv(65536)
+                if not data or self.blackholed.is_set():
+                    return
+                target.sendall(data)
+        except OSError:
+            return
+
+    def close(self):
+        for sock in self._sockets:
+            sock.close()
+
+
+@tagged("post_install", "-at_install")
+class TestPresenceSocket(PresenceAssertions, MobileWebsocketCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.alice = cls.make_user("sock_alice")
+        cls.watcher = cls.make_user("sock_watcher")
+        cls.stranger = cls.make_user("sock_stranger", groups="base.group_portal")
+        cls.mallory = cls.make_user("sock_mallory")
+        cls.users = {user.login: user for user in (cls.alice, cls.stranger, cls.mallory)}
+
+    # ------------------------------------------------------------------
+    # helpers
+    # ------------------------------------------------------------------
+
+    def set_offline_after(self, seconds):
+        with self.db():
+            self.env["ir.config_parameter"].set_param("bus_mobile.offline_after_s", str(seconds))
+
+    def session_cookie(self, login):
+        """A session cookie for ``login`` that later logins keep valid
+        (``authenticate`` deletes the previous session)."""
+        with self.db():
+            self.session = None
+            return self.login_session(login)
+
+    def connect_device(self, login="sock_alice", device_uuid="phone", **kw):
+        ws = self.mobile_connect(
+            cookie=self.session_cookie(login),
+            device_uuid=device_uuid,
+            user_agent="okhttp/4.9.2",
+            **kw,
+        )
+        user = self.users[login]
+        if device_uuid:
+            # The OPEN callback runs in the server thread after the 101.
+            self.wait_for(lambda: self.tokens(user, device_uuid) >= 1, "device socket registered")
+        return ws
+
+    def tokens(self, user, device_uuid):
+        row = self.device_row(user, device_uuid)
+        return len(row[1] or []) if row else 0
+
+    def status(self, user, device_uuid="phone"):
+        row = self.device_row(user, device_uuid)
+        return row[0] if row else None
+
+    def wait_for(self, predicate, what, timeout=10):
+        deadline = time.monotonic() + timeout
+        while not predicate():
+            if time.monotonic() > deadline:
+                self.fail(f"timed out waiting for: {what}")
+            time.sleep(0.01)
+
+    def watch(self, login="sock_watcher", partner=None, mobile=False):
+        """A socket subscribed to ``partner``'s presence channel (stock
+        /websocket, or the mobile socket)."""
+        partner = partner or self.alice.partner_id
+        if mobile:
+            ws = self.mobile_connect(cookie=self.session_cookie(login))
+        else:
+            ws = self.websocket_connect(cookie=self.session_cookie(login))
+        self.subscribe(ws, [f"odoo-presence-res.partner_{partner.id}"], self.last_bus_id())
+        return ws
+
+    def recv_presence(self, ws, partner=None):
+        """Next ``bus_mobile/presence`` payload for ``partner`` on ``ws``,
+        after waking the sockets of its presence channel."""
+        partner = partner or self.alice.partner_id
+        with self.db():
+            self.env.cr.precommit.run()
+        self.trigger_notification_dispatching([(partner, "presence")])
+        while True:
+            for notification in json.loads(ws.recv()):
+                message = notification["message"]
+                if message["type"] == "bus_mobile/presence":
+                    self.assertEqual(message["payload"]["partner_id"], partner.id)
+                    return message["payload"]
+
+    def abrupt_close(self, ws):
+        """Close the TCP connection (FIN) without a WebSocket close frame."""
+        ws.sock.shutdown(socket.SHUT_RDWR)
+        ws.sock.close()
+
+    def wait_closed(self):
+        self.wait_remaining_websocket_connections()
+
+    # ------------------------------------------------------------------
+    # tests
+    # ------------------------------------------------------------------
+
+    def test_connect_then_close(self):
+        watcher = self.watch()
+        start = time.monotonic()
+        device = self.connect_device()
+        payload = self.recv_presence(watcher)
+        connect_s = time.monotonic() - start
+        self.assertEqual(payload["im_status"], "online")
+        self.assertIsNotNone(payload["last_seen"])
+        self.assertEqual(self.status(self.alice), "online")
+        self.assertEqual(self.im_status(self.alice), "online")
+        start = time.monotonic()
+        device.close(CloseCode.CLEAN)
+        self.wait_for(lambda: self.status(self.alice) == "offline", "offline")
+        self.assertEqual(self.recv_presence(watcher)["im_status"], "offline")
+        _logger.info(
+            "presence timings: connect -> watcher notified %.3f s, close -> offline %.3f s",
+            connect_s,
+            time.monotonic() - start,
+        )
+        self.assertEqual(self.im_status(self.alice), "offline")
+
+    def test_mobile_watcher_receives_presence(self):
+        watcher = self.watch(mobile=True)
+        self.connect_device()
+        self.assertEqual(self.recv_presence(watcher)["im_status"], "online")
+
+    def test_two_devices_stay_online_until_the_last_closes(self):
+        mark = self.last_bus_id()
+        phone = self.connect_device(device_uuid="phone")
+        tablet = self.connect_device(device_uuid="tablet")
+        phone.close(CloseCode.CLEAN)
+        self.wait_for(lambda: self.status(self.alice, "phone") == "offline", "phone offline")
+        self.assertEqual(self.status(self.alice, "tablet"), "online")
+        self.assertEqual(self.im_status(self.alice), "online")
+        self.assertEqual(self.presence_statuses(self.alice.partner_id, mark), ["online"])
+        tablet.close(CloseCode.CLEAN)
+        self.wait_for(lambda: self.status(self.alice, "tablet") == "offline", "tablet offline")
+        self.assertEqual(self.presence_statuses(self.alice.partner_id, mark), ["online", "offline"])
+
+    def test_two_sockets_of_one_device(self):
+        mark = self.last_bus_id()
+        first = self.connect_device()
+        second = self.connect_device()
+        self.wait_for(lambda: self.tokens(self.alice, "phone") == 2, "two sockets")
+        first.close(CloseCode.CLEAN)
+        self.wait_for(lambda: self.tokens(self.alice, "phone") == 1, "one socket left")
+        self.assertEqual(self.status(self.alice), "online")
+        second.close(CloseCode.CLEAN)
+        self.wait_for(lambda: self.status(self.alice) == "offline", "offline")
+        self.assertEqual(self.presence_statuses(self.alice.partner_id, mark), ["online", "offline"])
+
+    def test_abrupt_drop_goes_offline(self):
+        watcher = self.watch()
+        device = self.connect_device()
+        self.assertEqual(self.recv_presence(watcher)["im_status"], "online")
+        start = time.monotonic()
+        self.abrupt_close(device)
+        self.wait_for(lambda: self.status(self.alice) == "offline", "offline after FIN")
+        _logger.info("presence timings: FIN drop -> offline %.3f s", time.monotonic() - start)
+        self.assertEqual(self.recv_presence(watcher)["im_status"], "offline")
+
+    def test_silent_drop_goes_offline_within_offline_after(self):
+        offline_after_s = 8
+        self.set_offline_after(offline_after_s)
+        watcher = self.watch()
+        proxy = BlackholeProxy(self.http_port())
+        self.addCleanup(proxy.close)
+        device = ws_client.create_connection(
+            f"ws://{HOST}:{proxy.port}/bus_mobile/websocket?device_uuid=phone",
+            cookie=self.session_cookie("sock_alice"),
+            suppress_origin=True,
+            timeout=30,
+        )
+        self.addCleanup(device.sock.close)
+        self.wait_for(lambda: self.status(self.alice) == "online", "online")
+        self.assertEqual(self.recv_presence(watcher)["im_status"], "online")
+        # Answer the server's pings (websocket-client does so while reading)
+        # for a while: a live quiet socket stays online.
+        reader = threading.Thread(target=self._read_until_closed, args=(device,), daemon=True)
+        reader.start()
+        time.sleep(offline_after_s * 0.6)
+        self.assertEqual(self.status(self.alice), "online")
+        start = time.monotonic()
+        proxy.blackholed.set()
+        self.wait_for(
+            lambda: self.status(self.alice) == "offline", "offline after silent drop", timeout=30
+        )
+        drop_s = time.monotonic() - start
+        payload = self.recv_presence(watcher)
+        notified_s = time.monotonic() - start
+        self.assertEqual(payload["im_status"], "offline")
+        _logger.info(
+            "presence timings: silent drop -> offline %.3f s, -> watcher notified %.3f s "
+            "(offline_after_s=%s)",
+            drop_s,
+            notified_s,
+            offline_after_s,
+        )
+        self.assertLess(drop_s, offline_after_s)
+
+    def _read_until_closed(self, ws):
+        try:
+            while ws.recv():
+                pass
+        except Exception:  # the socket dies in the test on purpose
+            return
+
+    def test_pongs_keep_a_quiet_socket_fresh(self):
+        """A socket whose app sends no heartbeat but answers pings refreshes
+        last_seen, so the sweep never takes it offline."""
+        offline_after_s = 5
+        self.set_offline_after(offline_after_s)
+        device = self.connect_device()
+        first_seen = self.device_row(self.alice, "phone")[2]
+        reader = threading.Thread(target=self._read_until_closed, args=(device,), daemon=True)
+        reader.start()
+        time.sleep(offline_after_s * 1.6)
+        self.assertGreater(self.device_row(self.alice, "phone")[2], first_seen)
+        with self.db():
+            self.env["bus_mobile.device"]._cron_sweep_offline()
+        self.assertEqual(self.status(self.alice), "online")
+        self.assertTrue(device.connected)
+
+    def test_unanswered_ping_closes_the_socket(self):
+        offline_after_s = 6
+        self.set_offline_after(offline_after_s)
+        device = self.connect_device()
+        start = time.monotonic()
+        # This client never reads, so never answers a ping.
+        self.wait_for(lambda: self.status(self.alice) == "offline", "offline", timeout=10)
+        self.assertLess(time.monotonic() - start, offline_after_s)
+        # The server closed the TCP connection (after its unanswered ping).
+        device.sock.settimeout(5)
+        received = b""
+        while chunk := device.sock.recv(4096):
+            received += chunk
+        self.assertEqual(received[:2], b"\x89\x00", "a ping came first")
+
+    def test_background_over_socket_is_away(self):
+        watcher = self.watch()
+        device = self.connect_device()
+        self.assertEqual(self.recv_presence(watcher)["im_status"], "online")
+        device.send(
+            json.dumps(
+                {
+                    "event_name": "update_presence",
+                    "data": {"inactivity_period": 0, "app_state": "background"},
+                }
+            )
+        )
+        self.wait_for(lambda: self.status(self.alice) == "away", "away")
+        self.assertEqual(self.recv_presence(watcher)["im_status"], "away")
+        device.send(
+            json.dumps({"event_name": "update_presence", "data": {"inactivity_period": 10}})
+        )
+        self.wait_for(lambda: self.status(self.alice) == "online", "online again")
+        self.assertEqual(self.recv_presence(watcher)["im_status"], "online")
+        # Web client presence (bus.presence) is not touched by the device.
+        with self.db():
+            self.assertFalse(self.env["bus.presence"].search([("user_id", "=", self.alice.id)]))
+
+    def test_portal_co_member_watches_on_the_mobile_socket(self):
+        with self.db():
+            self.env["bus_mobile.channel"].create(
+                {
+                    "name": "Field team",
+                    "channel_type": "private",
+                    "member_ids": [
+                        Command.create({"partner_id": partner.id})
+                        for partner in (self.alice.partner_id, self.stranger.partner_id)
+                    ],
+                }
+            )
+        co_member = self.watch(login="sock_stranger", mobile=True)
+        self.connect_device()
+        self.assertEqual(self.recv_presence(co_member)["im_status"], "online")
+
+    def test_stranger_receives_nothing(self):
+        stranger = self.watch(login="sock_stranger", mobile=True)
+        self.connect_device()
+        self.trigger_notification_dispatching([(self.alice.partner_id, "presence")])
+        with self.db():
+            self.env["bus.bus"]._sendone(self.stranger.partner_id, "bus_mobile/test", {"marker": 1})
+            self.env.cr.precommit.run()
+        self.trigger_notification_dispatching([self.stranger.partner_id])
+        notifications = json.loads(stranger.recv())
+        self.assertEqual(
+            [n["message"]["type"] for n in notifications], ["bus_mobile/test"], notifications
+        )
+
+    def test_foreign_device_uuid_is_never_attached(self):
+        with self.db():
+            self.env["bus_mobile.device"].with_user(self.alice)._bus_mobile_register("phone", "ios")
+        mark = self.last_bus_id()
+        self.connect_device(login="sock_mallory", device_uuid="phone")
+        self.assertEqual(self.status(self.alice), "offline")
+        self.assertEqual(self.tokens(self.alice, "phone"), 0)
+        self.assertEqual(self.status(self.mallory), "online")
+        self.assertEqual(self.presence_notifications(self.alice.partner_id, mark), [])
+
+    def test_unknown_device_is_registered_and_invalid_one_ignored(self):
+        self.connect_device(device_uuid="new-tablet")
+        Device = self.env["bus_mobile.device"]
+        with self.db():
+            device = Device.search([("device_uuid", "=", "new-tablet")])
+            self.assertEqual((device.user_id, device.platform), (self.alice, "other"))
+        ws = self.connect_device(device_uuid=None)
+        ws.close(CloseCode.CLEAN)
+        bad = self.mobile_connect(cookie=self.session_cookie("sock_alice"), device_uuid="a%20b")
+        self.subscribe(bad, [], 0)  # the socket works, without a device
+        with self.db():
+            self.assertEqual(Device.search_count([("user_id", "=", self.alice.id)]), 1)
+
+    def test_device_socket_close_leaves_web_presence_alone(self):
+        """Stock closes set bus.presence offline; a device socket's close
+        does not touch the user's web client presence."""
+        with self.db():
+            presence = self.env["bus.presence"].create(
+                {"user_id": self.alice.id, "status": "online"}
+            )
+        device = self.connect_device()
+        device.close(CloseCode.CLEAN)
+        self.wait_for(lambda: self.status(self.alice) == "offline", "device offline")
+        self.wait_closed()
+        with self.db():
+            presence.invalidate_recordset()
+            self.assertEqual(presence.status, "online")
+        # A stock socket's close still does (stock behaviour), and watchers
+        # hear the combined status.
+        mark = self.last_bus_id()
+        stock = self.websocket_connect(cookie=self.session_cookie("sock_alice"))
+        stock.close(CloseCode.CLEAN)
+        self.wait_closed()
+        with self.db():
+            presence.invalidate_recordset()
+            self.assertEqual(presence.status, "offline")
+        self.assertEqual(self.presence_statuses(self.alice.partner_id, mark), ["offline"])
+
+    def test_concurrent_close_of_one_device(self):
+        """Two sockets of one device dropped at the same instant: the device
+        ends offline with no socket left, and watchers hear it once."""
+        first = self.connect_device()
+        second = self.connect_device()
+        self.wait_for(lambda: self.tokens(self.alice, "phone") == 2, "two sockets")
+        mark = self.last_bus_id()
+        barrier = threading.Barrier(2)
+
+        def drop(ws):
+            barrier.wait()
+            self.abrupt_close(ws)
+
+        threads = [threading.Thread(target=drop, args=(ws,)) for ws in (first, second)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        self.wait_closed()
+        self.wait_for(lambda: self.status(self.alice) == "offline", "offline")
+        self.assertEqual(self.device_row(self.alice, "phone")[1], [])
+        self.assertEqual(self.presence_statuses(self.alice.partner_id, mark), ["offline"])
+
+    def test_connection_rotation_does_not_flap(self):
+        """The server closes a socket at its keep-alive lifetime (4002) and
+        the app reconnects: watchers hear nothing."""
+        self.set_offline_after(3)
+        mark = self.last_bus_id()
+        with patch.object(TimeoutManager, "KEEP_ALIVE_TIMEOUT", 1):
+            device = self.connect_device()
+        self.wait_for(lambda: self.tokens(self.alice, "phone") == 1, "socket registered")
+        self.assert_close_with_code(device, CloseCode.KEEP_ALIVE_TIMEOUT)
+        self.wait_for(lambda: self.tokens(self.alice, "phone") == 0, "socket gone")
+        self.assertEqual(self.status(self.alice), "online")
+        again = self.connect_device()
+        self.assertEqual(self.presence_statuses(self.alice.partner_id, mark), ["online"])
+        again.close(CloseCode.CLEAN)
+        self.wait_for(lambda: self.status(self.alice) == "offline", "offline")
+        self.assertEqual(self.presence_statuses(self.alice.partner_id, mark), ["online", "offline"])
