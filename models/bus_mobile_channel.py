@@ -8,6 +8,8 @@ from odoo.fields import Command
 from odoo.osv import expression
 from odoo.tools import SQL, mute_logger
 
+from .bus_mobile_message import is_storable_text
+
 CHANNEL_TYPES = [("public", "Public"), ("private", "Private"), ("direct", "Direct")]
 # String bus channel of a mobile channel, as clients subscribe to it.
 CHANNEL_NAME_PREFIX = "bus_mobile.channel_"
@@ -265,7 +267,8 @@ class BusMobileChannel(models.Model):
 
     @api.model
     def _bus_mobile_member_channels(self, partner=None):
-        """Active channels ``partner`` (default: the env user's) belongs to."""
+        """Channels ``partner`` (default: the env user's) belongs to; only
+        active ones unless the context's ``active_test`` is off."""
         partner = partner or self.env.user.partner_id
         return self.search([("member_ids.partner_id", "=", partner.id)])
 
@@ -279,9 +282,12 @@ class BusMobileChannel(models.Model):
         if not isinstance(name, str) or not name.strip():
             raise ValidationError(self.env._("A channel needs a name (a non-empty string)."))
         name = name.strip()
-        if len(name) > MAX_NAME_CHARS or "\x00" in name:
+        if len(name) > MAX_NAME_CHARS or not is_storable_text(name):
             raise ValidationError(
-                self.env._("A channel name has at most %s characters and no NUL.", MAX_NAME_CHARS)
+                self.env._(
+                    "A channel name has at most %s characters, no NUL and no invalid Unicode.",
+                    MAX_NAME_CHARS,
+                )
             )
         return name
 
@@ -291,7 +297,7 @@ class BusMobileChannel(models.Model):
         partner of an internal or portal user."""
         # sudo: res.partner - only existence and user kind are checked; the
         # caller gets nothing back but the ids it sent.
-        partners = self.env["res.partner"].sudo().browse(partner_ids)
+        partners = self.env["res.partner"].sudo().browse(list(dict.fromkeys(partner_ids)))
         missing = partners - partners.exists()
         if missing:
             raise MissingError(
@@ -330,7 +336,7 @@ class BusMobileChannel(models.Model):
         """Create a channel with the env user and ``partner_ids`` as members;
         a direct channel is got-or-created for the pair."""
         self._bus_mobile_check_internal()
-        if channel_type not in dict(CHANNEL_TYPES):
+        if not isinstance(channel_type, str) or channel_type not in dict(CHANNEL_TYPES):
             raise ValidationError(
                 self.env._(
                     "channel_type must be one of %(types)s, not %(value)r.",
@@ -458,6 +464,7 @@ class BusMobileChannel(models.Model):
         partners = self._bus_mobile_check_partners(partner_ids)
         # sudo: bus_mobile.channel.member - a member adds user partners.
         Member = self.env["bus_mobile.channel.member"].sudo()
+        # sudo: bus_mobile.channel.member - the current members, to skip them.
         new_partners = partners - self.sudo().member_ids.partner_id
         Member.create([{"channel_id": self.id, "partner_id": p.id} for p in new_partners])
         return self
@@ -493,9 +500,10 @@ class BusMobileChannel(models.Model):
 
         Gapless: ``bus_mobile.message`` allocates ids in commit order (see
         its ``create``), so no message can later appear below an id a
-        device already holds."""
+        device already holds. Archived channels are included: restored, their
+        skipped messages would lie below the device's ``after_id``."""
         limit = self._bus_mobile_limit(limit)
-        channels = self._bus_mobile_member_channels()
+        channels = self.with_context(active_test=False)._bus_mobile_member_channels()
         messages = self.env["bus_mobile.message"].search(
             [("channel_id", "in", channels.ids), ("id", ">", after_id)],
             order="id asc",

@@ -29,6 +29,10 @@ class BusMobileChannelMember(models.Model):
         ),
     ]
 
+    @api.constrains("channel_id", "partner_id")
+    def _check_direct_channel(self):
+        self.channel_id._check_direct_members()
+
     @api.model_create_multi
     def create(self, vals_list):
         members = super().create(vals_list)
@@ -37,9 +41,20 @@ class BusMobileChannelMember(models.Model):
             members._bus_mobile_notify("member_added")
         return members
 
+    def write(self, vals):
+        # A member moved to another channel leaves its old one.
+        old_channels = self.channel_id if "channel_id" in vals else self.channel_id.browse()
+        result = super().write(vals)
+        old_channels._check_direct_members()
+        return result
+
     def unlink(self):
+        channels = self.channel_id
         self._bus_mobile_notify("member_removed")
-        return super().unlink()
+        result = super().unlink()
+        # A direct channel keeps its two members (deleting it is fine).
+        channels.exists()._check_direct_members()
+        return result
 
     def _bus_mobile_notify(self, event):
         """Tell the channel's subscribers and each added/removed partner.

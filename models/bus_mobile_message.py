@@ -11,6 +11,18 @@ MESSAGE_ID_LOCK = int.from_bytes(b"bus_mobi", "big")
 MAX_CLIENT_UUID_CHARS = 128
 
 
+def is_storable_text(text):
+    """Whether PostgreSQL can store ``text``: no NUL and no lone UTF-16
+    surrogate (valid in JSON, not encodable in UTF-8)."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 class BusMobileMessage(models.Model):
     _name = "bus_mobile.message"
     _description = "Mobile Message"
@@ -75,8 +87,10 @@ class BusMobileMessage(models.Model):
             raise ValidationError(self.env._("body must be a string."))
         if not body.strip():
             raise ValidationError(self.env._("The message body is empty."))
-        if "\x00" in body:
-            raise ValidationError(self.env._("The message body contains a NUL character."))
+        if not is_storable_text(body):
+            raise ValidationError(
+                self.env._("The message body contains a NUL character or invalid Unicode.")
+            )
         max_chars = self.env["ir.config_parameter"]._bus_mobile_settings()["max_body_chars"]
         if len(body) > max_chars:
             raise ValidationError(
@@ -96,10 +110,11 @@ class BusMobileMessage(models.Model):
                     "client_uuid is required: a unique string chosen by the app for this message."
                 )
             )
-        if len(client_uuid) > MAX_CLIENT_UUID_CHARS or "\x00" in client_uuid:
+        if len(client_uuid) > MAX_CLIENT_UUID_CHARS or not is_storable_text(client_uuid):
             raise ValidationError(
                 self.env._(
-                    "client_uuid has at most %s characters and no NUL.", MAX_CLIENT_UUID_CHARS
+                    "client_uuid has at most %s characters, no NUL and no invalid Unicode.",
+                    MAX_CLIENT_UUID_CHARS,
                 )
             )
         return client_uuid

@@ -2,7 +2,7 @@ import json
 
 from psycopg2 import errors as pgerrors
 
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, ValidationError
 from odoo.fields import Command
 from odoo.tests import tagged
 from odoo.tools import mute_logger
@@ -159,6 +159,40 @@ class TestChannel(ChannelCase):
             partner_ids=[partner.id],
         )
 
+    def test_create_rejects_unhashable_and_unencodable_input(self):
+        """A list or dict as channel_type, or a lone UTF-16 surrogate in the
+        name (valid JSON, not storable), is a clear error, not a TypeError
+        or UnicodeEncodeError."""
+        route = "/bus_mobile/channel/create"
+        for bad in (["public"], {"type": "public"}):
+            with self.subTest(channel_type=bad):
+                self.assert_rpc_error(
+                    self.alice, route, "ValidationError", "channel_type", name="x", channel_type=bad
+                )
+        self.assert_rpc_error(
+            self.alice, route, "ValidationError", "name", channel_type="private", name="a\ud800b"
+        )
+
+    def test_duplicate_partner_ids_are_one_partner(self):
+        channel = self.rpc(
+            self.alice,
+            "/bus_mobile/channel/add_members",
+            channel_id=self.private.id,
+            partner_ids=[self.carol.partner_id.id, self.carol.partner_id.id],
+        )
+        self.assertIn(self.carol.partner_id.id, channel["member_partner_ids"])
+        self.assertEqual(len(self.private.member_ids), 3)
+        direct = self.rpc(
+            self.alice,
+            "/bus_mobile/channel/create",
+            channel_type="direct",
+            partner_ids=[self.bob.partner_id.id, self.bob.partner_id.id],
+        )
+        self.assertEqual(
+            sorted(direct["member_partner_ids"]),
+            sorted([self.alice.partner_id.id, self.bob.partner_id.id]),
+        )
+
     def test_portal_users_cannot_create_or_add(self):
         self.assert_rpc_error(
             self.paul,
@@ -242,6 +276,21 @@ class TestChannel(ChannelCase):
         self.make_channel("Direct", "direct", pair)
         with self.assertRaises(pgerrors.UniqueViolation), mute_logger("odoo.sql_db"):
             self.make_channel("Direct again", "direct", pair).flush_recordset()
+
+    def test_direct_channel_keeps_two_members_from_the_member_side(self):
+        """The backend's member list edits members directly: a direct channel
+        still has exactly its two partners."""
+        direct = self.make_channel("Direct", "direct", self.alice | self.bob)
+        Member = self.env["bus_mobile.channel.member"]
+        with self.assertRaises(ValidationError):
+            Member.create({"channel_id": direct.id, "partner_id": self.carol.partner_id.id})
+        with self.assertRaises(ValidationError):
+            direct.member_ids[0].unlink()
+        with self.assertRaises(ValidationError):
+            direct.member_ids[0].channel_id = self.make_channel("Other", "private", self.carol)
+        self.assertEqual(direct.member_ids.partner_id, self.alice.partner_id | self.bob.partner_id)
+        direct.unlink()  # the whole conversation can still go
+        self.assertFalse(direct.exists())
 
     def test_archived_direct_channel_is_reused(self):
         direct = self.make_channel("Direct", "direct", self.alice | self.bob)
@@ -375,6 +424,59 @@ class TestChannel(ChannelCase):
                 self.assert_rpc_error(
                     self.carol, route, "AccessError", channel_id=self.private.id, **params
                 )
+
+    def test_every_route_answers_bad_types_with_an_odoo_error(self):
+        """Each parameter of each route, given each wrong type in turn (the
+        others valid): success, or an Odoo error object; never a 500 or a
+        raw Python exception."""
+        message = self.private.with_user(self.alice)._bus_mobile_post("hi", "fuzz")
+        valid = {
+            "/bus_mobile/channel/create": {
+                "name": "fuzz",
+                "channel_type": "private",
+                "partner_ids": [self.bob.partner_id.id],
+            },
+            "/bus_mobile/channel/join": {"channel_id": self.public.id},
+            "/bus_mobile/channel/leave": {"channel_id": self.public.id},
+            "/bus_mobile/channel/add_members": {
+                "channel_id": self.private.id,
+                "partner_ids": [self.bob.partner_id.id],
+            },
+            "/bus_mobile/message/post": {
+                "channel_id": self.private.id,
+                "body": "hi",
+                "client_uuid": "fuzz-2",
+            },
+            "/bus_mobile/messages": {
+                "channel_id": self.private.id,
+                "before_id": message.id + 1,
+                "after_id": 0,
+                "limit": 10,
+            },
+            "/bus_mobile/sync": {"after_id": 0, "limit": 10},
+            "/bus_mobile/message/read": {"channel_id": self.private.id, "message_id": message.id},
+            "/bus_mobile/typing": {"channel_id": self.private.id, "is_typing": True},
+        }
+        bad_values = ["", "abc", "7", "a\ud800", 1.5, True, None, [], [1], {"a": 1}, -1, 2**64]
+        for route, params in valid.items():
+            for name in params:
+                for bad in bad_values:
+                    with self.subTest(route=route, param=name, value=bad):
+                        self.authenticate(self.alice.login, self.alice.login)
+                        payload = {"jsonrpc": "2.0", "method": "call", "params": params}
+                        payload["params"] = dict(params, **{name: bad})
+                        response = self.url_open(
+                            route,
+                            json.dumps(payload).encode(),
+                            headers={"Content-Type": "application/json"},
+                        )
+                        self.assertEqual(response.status_code, 200, response.text[:300])
+                        error = response.json().get("error")
+                        if error:
+                            self.assertTrue(
+                                error["data"]["name"].startswith("odoo.exceptions."),
+                                error["data"]["message"],
+                            )
 
     def test_my_channels(self):
         direct = self.make_channel("Direct", "direct", self.alice | self.bob)

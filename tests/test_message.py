@@ -95,6 +95,9 @@ class TestMessage(ChannelCase):
             ({"body": "hi", "client_uuid": ""}, "client_uuid is required"),
             ({"body": "hi", "client_uuid": 123}, "client_uuid is required"),
             ({"body": "hi", "client_uuid": "u" * 129}, "128"),
+            # Valid JSON, but a lone surrogate cannot be stored (UTF-8).
+            ({"body": "a\ud800b"}, "body"),
+            ({"body": "hi", "client_uuid": "u\udfff"}, "client_uuid"),
         ]
         for params, message in cases:
             with self.subTest(params=params):

@@ -256,6 +256,30 @@ class TestSubscription(ChannelCase):
         self.trigger_notification_dispatching([self.private])
         self.assertEqual(self.receive(ws, "bus_mobile/message"), message)
 
+    def test_peek_notifications_route_follows_the_same_rule(self):
+        """Stock's HTTP fallback of the socket (``/websocket/peek_notifications``)
+        subscribes and polls through the same overrides."""
+        last = self.bus_mark()
+        self.post(self.alice, self.private, "peeked")
+        names = [f"bus_mobile.channel_{n}" for n in range(self.private.id + 5)]
+
+        def peek(user):
+            result = self.rpc(
+                user, "/websocket/peek_notifications", channels=names, last=last, is_first_poll=True
+            )
+            return [
+                n["message"]["payload"]
+                for n in result["notifications"]
+                if n["message"]["type"] == "bus_mobile/message"
+            ]
+
+        self.assertEqual([m["body"] for m in peek(self.bob)], ["peeked"])
+        self.assertEqual(peek(self.paul), peek(self.bob))
+        self.assertEqual(peek(self.carol), [])
+        self.assertEqual(peek(self.pia), [])
+        self.rpc(self.bob, "/bus_mobile/channel/leave", channel_id=self.private.id)
+        self.assertEqual(peek(self.bob), [])
+
     def test_arbitrary_string_channels(self):
         """The mobile socket drops string channels it does not grant; stock
         /websocket keeps stock behaviour."""

@@ -107,6 +107,18 @@ class TestSync(ChannelCase):
         self.assertEqual([m["body"] for m in page["messages"]], ["one", "two"])
         self.assertFalse(page["has_more"])
 
+    def test_sync_has_no_gap_when_a_channel_is_archived_for_a_while(self):
+        """A message of a channel archived while the device was offline is
+        still synced: once the channel is restored, it would lie below the
+        device's ``after_id`` and never be fetched by sync again."""
+        before = self.private.with_user(self.bob)._bus_mobile_post("before archiving", "u1")
+        self.private.active = False
+        after = self.public.with_user(self.carol)._bus_mobile_post("meanwhile", "u2")
+        ids, _pages = self.sync_all(self.alice, 100)
+        self.private.active = True
+        ids += self.sync_all(self.alice, 100, after_id=ids[-1])[0]
+        self.assertEqual(ids, [before.id, after.id])
+
     def test_sync_checks_its_input(self):
         for params, text in (
             ({"limit": 0}, "between 1 and 100"),
