@@ -13,7 +13,8 @@ PLATFORMS = [("ios", "iOS"), ("android", "Android"), ("web", "Web"), ("other", "
 STATUSES = [("online", "Online"), ("away", "Away"), ("offline", "Offline")]
 STATUS_RANK = {"offline": 0, "away": 1, "online": 2}
 APP_STATES = ("foreground", "background")
-DEVICE_UUID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+# fullmatch: ``$`` would accept a trailing newline.
+DEVICE_UUID_RE = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 MAX_APP_VERSION_CHARS = 64
 MAX_PUSH_TOKEN_CHARS = 4096
 SWEEP_BATCH_SIZE = 500
@@ -97,7 +98,7 @@ class BusMobileDevice(models.Model):
 
     @api.model
     def _bus_mobile_check_uuid(self, device_uuid):
-        if not isinstance(device_uuid, str) or not DEVICE_UUID_RE.match(device_uuid):
+        if not isinstance(device_uuid, str) or not DEVICE_UUID_RE.fullmatch(device_uuid):
             raise ValidationError(
                 self.env._(
                     "Invalid device_uuid %s: use 1 to 128 letters, digits, '.', '_', ':' or '-'.",
@@ -138,7 +139,7 @@ class BusMobileDevice(models.Model):
         ``push_token``: ``None`` keeps the stored one, ``""`` clears it.
         """
         device_uuid = self._bus_mobile_check_uuid(device_uuid)
-        if platform not in dict(PLATFORMS):
+        if not isinstance(platform, str) or platform not in dict(PLATFORMS):
             raise ValidationError(
                 self.env._(
                     "Invalid platform %(platform)s: use one of %(platforms)s.",
@@ -223,7 +224,7 @@ class BusMobileDevice(models.Model):
             inactivity_ms = None
         try:
             inactivity_ms = int(inactivity_ms)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):  # None, "x", NaN, ±inf
             inactivity_ms = -1
         if inactivity_ms < 0:
             raise ValidationError(

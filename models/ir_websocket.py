@@ -47,7 +47,14 @@ class IrWebsocket(models.AbstractModel):
 
     def _build_presence_channel_list(self, presences):
         """Stock: internal users watch any partner. Also: co-members of a
-        mobile channel (portal users included) watch each other."""
+        mobile channel (portal users included) watch each other. A malformed
+        partner presence (no id, not a number) is dropped: an exception would
+        leave the socket subscribed to nothing."""
+        presences = [
+            p
+            for p in presences
+            if p[0] != "res.partner" or self._bus_mobile_presence_partner_id(p) is not None
+        ]
         channels = super()._build_presence_channel_list(presences)
         granted = {
             target.id
@@ -60,10 +67,20 @@ class IrWebsocket(models.AbstractModel):
             channels.extend((partner, "presence") for partner in partners)
         return channels
 
-    def _update_bus_presence(self, inactivity_period, im_status_ids_by_model=None, app_state=None):
+    def _bus_mobile_presence_partner_id(self, presence):
+        """The partner id of a ``("res.partner", id)`` presence, or ``None``
+        when it is missing or not an integer."""
+        try:
+            return int(presence[1])
+        except (IndexError, TypeError, ValueError):
+            return None
+
+    def _update_bus_presence(
+        self, inactivity_period=None, im_status_ids_by_model=None, app_state=None
+    ):
         """``update_presence``: on a device socket (``?device_uuid=``), the
-        device's heartbeat (``app_state``: foreground/background); elsewhere
-        stock ``bus.presence``."""
+        device's heartbeat (``app_state``: foreground/background), bad data
+        ignored with a warning; elsewhere stock ``bus.presence``."""
         connection = getattr(wsrequest.ws, "bus_mobile_device", None) if wsrequest else None
         if connection is None:
             return super()._update_bus_presence(inactivity_period, im_status_ids_by_model)

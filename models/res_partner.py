@@ -58,6 +58,7 @@ class ResPartner(models.Model):
                     seen[user.id] = max(last, seen.get(user.id, last))
         result = {}
         for partner in self:
+            # sudo: res.users - as above, the users behind a watched partner.
             user_ids = partner.sudo().with_context(active_test=False).user_ids.ids
             status = best_status(
                 "offline" if user_ids else "im_partner",

@@ -75,6 +75,38 @@ class TestDevice(PresenceAssertions, HttpCase):
                 self.assert_rpc_error(VALIDATION, "/bus_mobile/device/register", **params)
         self.assertFalse(self.env["bus_mobile.device"].search([("user_id", "=", self.alice.id)]))
 
+    def test_register_rejects_unhashable_and_multiline_input(self):
+        """Values of the wrong JSON type or with a trailing newline get a
+        ValidationError, never a raw TypeError or a stored bad uuid."""
+        self.authenticate("dev_alice", "dev_alice")
+        cases = [
+            {"device_uuid": "phone-1\n"},
+            {"platform": ["ios"]},
+            {"platform": {"ios": 1}},
+        ]
+        for case in cases:
+            with self.subTest(**{k: repr(v) for k, v in case.items()}):
+                params = {"device_uuid": "phone-1", "platform": "ios", **case}
+                self.assert_rpc_error(VALIDATION, "/bus_mobile/device/register", **params)
+        self.assertFalse(self.env["bus_mobile.device"].search([("user_id", "=", self.alice.id)]))
+
+    def test_presence_update_rejects_non_finite_inactivity(self):
+        self.authenticate("dev_alice", "dev_alice")
+        self.register()
+        route = "/bus_mobile/presence/update"
+        for bad in (float("inf"), float("-inf"), float("nan"), [1], {"ms": 1}):
+            with self.subTest(inactivity_ms=repr(bad)):
+                self.assert_rpc_error(VALIDATION, route, device_uuid="phone-1", inactivity_ms=bad)
+        self.assertEqual(self.device_row(self.alice, "phone-1")[0], "offline")
+
+    def test_presence_with_out_of_range_ids(self):
+        self.authenticate("dev_alice", "dev_alice")
+        for bad in ([2**31], [2**63], [10**30], [-(2**63)]):
+            with self.subTest(partner_ids=bad):
+                self.assertEqual(self.rpc("/bus_mobile/presence", partner_ids=bad), [])
+        self.authenticate("dev_bob", "dev_bob")
+        self.assertEqual(self.rpc("/bus_mobile/presence", partner_ids=[10**30]), [])
+
     def test_routes_require_a_session(self):
         for route in (
             "/bus_mobile/device/register",

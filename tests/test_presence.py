@@ -5,7 +5,7 @@ from unittest.mock import patch
 
 from psycopg2 import errors as pg_errors
 
-from odoo import fields
+from odoo import Command, fields
 from odoo.tests import TransactionCase, new_test_user, tagged
 
 from odoo.addons.bus.models.bus import channel_with_db, json_dump
@@ -222,6 +222,39 @@ class TestPresence(PresenceAssertions, TransactionCase):
         self.assertEqual(
             payloads, [{"im_status": "online", "partner_id": self.alice.partner_id.id}]
         )
+
+    def test_malformed_presence_channels_are_dropped(self):
+        """A malformed ``odoo-presence-res.partner_<id>`` among the channels
+        of a subscribe is dropped; it does not fail the whole subscription
+        (an exception there leaves the socket subscribed to nothing)."""
+        self.env["bus_mobile.channel"].create(
+            {
+                "name": "Field team",
+                "channel_type": "private",
+                "member_ids": [
+                    Command.create({"partner_id": partner.id})
+                    for partner in (self.alice.partner_id, self.bob.partner_id)
+                ],
+            }
+        )
+        for watcher, target in ((self.bob, self.alice), (self.alice, self.bob)):
+            with self.subTest(watcher=watcher.login):
+                # As stock ``_prepare_subscribe_data`` parses the strings.
+                presences = [
+                    tuple(name.replace("odoo-presence-", "").split("_"))
+                    for name in (
+                        "odoo-presence-res.partner_abc",
+                        "odoo-presence-res.partner",
+                        "odoo-presence-res.partner_",
+                        f"odoo-presence-res.partner_{target.partner_id.id}",
+                    )
+                ]
+                channels = (
+                    self.env["ir.websocket"]
+                    .with_user(watcher)
+                    ._build_presence_channel_list(presences)
+                )
+                self.assertEqual(channels, [(target.partner_id, "presence")])
 
     def test_sweep_takes_silent_devices_offline(self):
         self.as_alice()._bus_mobile_socket_opened("phone", "s1")

@@ -268,6 +268,31 @@ class TestPresenceSocket(PresenceAssertions, MobileWebsocketCase):
         self.assertEqual(self.status(self.alice), "online")
         self.assertTrue(device.connected)
 
+    def test_bad_update_presence_is_ignored(self):
+        """update_presence frames with bad data are ignored with a warning,
+        never a traceback; the socket keeps working."""
+        device = self.connect_device()
+        bad_frames = [
+            '{"event_name": "update_presence", "data": {"inactivity_period": 1e400}}',
+            '{"event_name": "update_presence", "data": {"inactivity_period": -1e400}}',
+            '{"event_name": "update_presence", "data": {"app_state": "background"}}',
+            '{"event_name": "update_presence", "data": {"inactivity_period": "x"}}',
+            '{"event_name": "update_presence", "data": {"inactivity_period": 0, '
+            '"app_state": ["background"]}}',
+        ]
+        with self.assertNoLogs("odoo.addons.bus.websocket", "ERROR"):
+            for frame in bad_frames:
+                device.send(frame)
+            device.send(
+                json.dumps(
+                    {
+                        "event_name": "update_presence",
+                        "data": {"inactivity_period": 0, "app_state": "background"},
+                    }
+                )
+            )
+            self.wait_for(lambda: self.status(self.alice) == "away", "away")
+
     def test_unanswered_ping_closes_the_socket(self):
         offline_after_s = 6
         self.set_offline_after(offline_after_s)
