@@ -17,10 +17,17 @@ batch and per database:
 - serves the pending subscriptions from the same snapshot (``last`` replay,
   one query for all of them);
 - checks the sessions of the sockets about to receive something (a ``stat``
-  per session, a cached token per session id: no query once warm); a socket
-  whose session is gone or no longer valid is closed with 4001 instead;
+  per session file; the token again only after Odoo's cache was cleared,
+  as a password change does): a socket whose session is gone or no longer
+  valid is closed with 4001 instead, before anything else is sent to it;
+- drops the rows of mobile channels a socket's user may no longer read
+  (one ``_bus_mobile_readable_ids`` call per user, as stock sockets' poll);
 - encodes each notification once and each distinct frame once, then writes
   it to every subscribed socket without waiting for slow ones.
+
+In tests the bus thread sees no commit: ``trigger_notification_dispatching``
+wakes the sockets as for stock ones, and the dispatcher reads through the
+test cursor like stock sockets do.
 """
 
 import datetime
@@ -33,7 +40,7 @@ import time
 from contextlib import closing, suppress
 
 from odoo import SUPERUSER_ID, api, fields
-from odoo.http import root
+from odoo.http import FilesystemSessionStore, root
 from odoo.modules.registry import Registry
 from odoo.service.server import CommonServer
 from odoo.tools import SQL
@@ -52,6 +59,8 @@ HISTORY_SECONDS = Websocket.MAX_NOTIFICATION_HISTORY_SEC
 REPLAY_SECONDS = TIMEOUT
 # Sleep after an unexpected error before serving the database again.
 ERROR_DELAY = 1.0
+# A session id of our own whose token tells when Odoo's cache was cleared.
+CANARY_SID = "bus_mobile.dispatch.canary"
 # Notifications of these records are filtered by membership (see
 # ``_filter_deliveries``).
 CHANNEL_MODEL = "bus_mobile.channel"
@@ -83,7 +92,15 @@ class _Feed:
     """What the dispatcher knows of one database: where its read cursor is,
     which socket listens to which channel, and the subscriptions to serve."""
 
-    __slots__ = ("busy", "history", "last_id", "pending", "sockets_by_channel")
+    __slots__ = (
+        "busy",
+        "canary",
+        "history",
+        "last_id",
+        "pending",
+        "sockets_by_channel",
+        "token_epoch",
+    )
 
     def __init__(self):
         # Rows with an id <= last_id, and rows in the history, were read.
@@ -97,6 +114,9 @@ class _Feed:
         self.pending = {}
         # A batch is running: its subscriptions are neither here nor pending.
         self.busy = False
+        # See MobileDispatcher._token_epoch.
+        self.canary = None
+        self.token_epoch = 0
 
     def remember(self, ids, now):
         """Record ``ids`` as read at ``now`` and advance ``last_id`` past the
@@ -115,12 +135,27 @@ class _Feed:
             del self.history[:expired]
 
     def route(self, rows):
-        """{websocket: [row]} for the subscribed, still open sockets."""
+        """{websocket: (row, ...)} for the subscribed, still open sockets.
+
+        Sockets that receive the same rows share one tuple: with thousands
+        of sockets a batch allocates next to nothing per socket (less
+        garbage, fewer and shorter collections)."""
         deliveries = {}
+        joined = {}
         for row in rows:
+            alone = (row,)
             for websocket in self.sockets_by_channel.get(row[1], ()):
-                if websocket._bus_mobile_is_listening():
-                    deliveries.setdefault(websocket, []).append(row)
+                if not websocket._bus_mobile_is_listening():
+                    continue
+                previous = deliveries.get(websocket)
+                if previous is None:
+                    deliveries[websocket] = alone
+                    continue
+                key = (previous, row[0])
+                rows_so_far = joined.get(key)
+                if rows_so_far is None:
+                    rows_so_far = joined[key] = previous + alone
+                deliveries[websocket] = rows_so_far
         return deliveries
 
     def add(self, websocket, channels):
@@ -191,6 +226,8 @@ class MobileDispatcher(threading.Thread):
     def wake(self, db):
         """New rows may be in ``db``'s bus: serve it soon. Cheap, called once
         per subscribed socket for each ``imbus`` notification."""
+        if db in self._dirty:  # read without the lock: a miss only costs it
+            return
         with self._lock:
             if db in self._dirty:
                 return
@@ -240,6 +277,7 @@ class MobileDispatcher(threading.Thread):
                 return
             pending, feed.pending = feed.pending, {}
             feed.busy = True
+        started = time.perf_counter()
         try:
             deliveries, expired, subscribed = self._read(db, feed, pending)
         except Exception:
@@ -256,14 +294,25 @@ class MobileDispatcher(threading.Thread):
         for websocket in expired:
             self.unsubscribe(websocket)
             websocket._bus_mobile_close(CloseCode.SESSION_EXPIRED, "SESSION_EXPIRED")
+        read = time.perf_counter()
         self._write(deliveries)
         for websocket in subscribed:
             websocket._bus_mobile_on_subscribed()
+        if _logger.isEnabledFor(logging.DEBUG):
+            _logger.debug(
+                "%s: %d sockets served, %d subscribed, %d expired: read %.1f ms, write %.1f ms",
+                db,
+                len(deliveries),
+                len(subscribed),
+                len(expired),
+                (read - started) * 1000,
+                (time.perf_counter() - read) * 1000,
+            )
 
     def _read(self, db, feed, pending):
         """One read of the new rows, the replays of the pending subscriptions
         from the same snapshot (the cursor is REPEATABLE READ), the session
-        checks. Return ``({websocket: [row]}, expired, subscribed)``."""
+        checks. Return ``({websocket: (row, ...)}, expired, subscribed)``."""
         now = time.time()
         with closing(acquire_cursor(db)) as cr:
             # Picks up cache invalidations from other workers, such as a
@@ -282,7 +331,7 @@ class MobileDispatcher(threading.Thread):
             with self._lock:
                 deliveries = feed.route(rows)
                 subscribed = self._apply_subscriptions(feed, pending, replays, deliveries)
-            expired = self._expired_sockets(env, deliveries)
+            expired = self._expired_sockets(env, feed, deliveries)
             for websocket in expired:
                 del deliveries[websocket]
             deliveries = self._filter_deliveries(env, deliveries)
@@ -314,7 +363,7 @@ class MobileDispatcher(threading.Thread):
         return cr.fetchall()
 
     def _read_replays(self, cr, pending):
-        """{websocket: [row]}: for each pending subscription, the rows of the
+        """{websocket: (row, ...)}: for each pending subscription, the rows of the
         channels it did not listen to yet, after its ``last`` (or of the last
         REPLAY_SECONDS when ``last`` is 0), like ``bus.bus._poll``."""
         wanted = {
@@ -343,11 +392,11 @@ class MobileDispatcher(threading.Thread):
         replays = {}
         for websocket, channels in wanted.items():
             last = pending[websocket][1]
-            replays[websocket] = [
+            replays[websocket] = tuple(
                 (notif_id, channel, message)
                 for notif_id, channel, message, create_date in rows
                 if channel in channels and (notif_id > last if last else create_date > cutoff)
-            ]
+            )
         return replays
 
     def _apply_subscriptions(self, feed, pending, replays, deliveries):
@@ -365,38 +414,78 @@ class MobileDispatcher(threading.Thread):
             subscribed.append(websocket)
             replay = replays.get(websocket)
             if replay:
-                rows = deliveries.setdefault(websocket, [])
-                rows.extend(replay)
-                rows.sort()
+                deliveries[websocket] = tuple(sorted(deliveries.get(websocket, ()) + replay))
         return subscribed
 
     # ------------------------------------------------------------------
     # Sessions and filters
     # ------------------------------------------------------------------
 
-    def _expired_sockets(self, env, websockets):
+    def _expired_sockets(self, env, feed, websockets):
         """The sockets whose session was logged out, expired, revoked, or
         whose token no longer matches (password change, archived user)."""
         store = root.session_store
         users = env["res.users"]
-        return [ws for ws in websockets if not self._is_session_valid(ws, store, users)]
+        epoch = self._token_epoch(feed, users)
+        return [ws for ws in websockets if not self._is_session_valid(ws, store, users, epoch)]
 
-    def _is_session_valid(self, websocket, store, users):
-        """Stock checks a socket's session on each dispatch by reading its
-        file and its token; the file is re-read here only when it changed."""
-        sid = websocket._session.sid
-        try:
-            stamp = os.stat(store.get_session_filename(sid)).st_mtime_ns
-        except (OSError, ValueError):
-            return False  # logged out (rotated), expired, revoked
-        if stamp != websocket._bus_mobile_session_stamp:
-            session = store.get(sid)
-            if not session or session.uid is None or session.uid != websocket._session.uid:
+    def _token_epoch(self, feed, users):
+        """A number that changes whenever session tokens may have changed.
+
+        A token depends on its user's login, password, active flag...: any
+        change of those clears Odoo's ormcache, in this process or, through
+        ``check_signaling``, in the others. A canary token (a session id of
+        our own) is cached like the others: getting a new object for it means
+        the cache was cleared, and the sockets' tokens are checked again.
+        Otherwise a socket's token, checked once, stays valid."""
+        canary = users.browse(SUPERUSER_ID)._compute_session_token(CANARY_SID)
+        if canary is not feed.canary:
+            feed.canary = canary
+            feed.token_epoch += 1
+            _logger.debug("Odoo's cache was cleared: session tokens are checked again")
+        return feed.token_epoch
+
+    def _is_session_valid(self, websocket, store, users, epoch):
+        """Stock reads a socket's session file and recomputes its token on
+        each dispatch. Here: a ``stat`` of the file (gone when logged out,
+        rotated, revoked or expired), a read when it changed, and the token
+        again only when it may have changed (see ``_token_epoch``)."""
+        session = websocket._session
+        stamp = self._session_stamp(websocket, store)
+        if stamp is False:
+            return False
+        if stamp is None or stamp != websocket._bus_mobile_session_stamp:
+            stored = store.get(session.sid)
+            if not stored or stored.uid is None or stored.uid != session.uid:
                 return False
-            websocket._bus_mobile_session_token = session.session_token or ""
+            token = stored.session_token or ""
+            if token != websocket._bus_mobile_session_token:
+                websocket._bus_mobile_session_token = token
+                websocket._bus_mobile_token_epoch = None
             websocket._bus_mobile_session_stamp = stamp
-        expected = users.browse(websocket._session.uid)._compute_session_token(sid)
-        return bool(expected) and consteq(expected, websocket._bus_mobile_session_token)
+        if websocket._bus_mobile_token_epoch != epoch:
+            expected = users.browse(session.uid)._compute_session_token(session.sid)
+            if not (expected and consteq(expected, websocket._bus_mobile_session_token)):
+                return False
+            websocket._bus_mobile_token_epoch = epoch
+        return True
+
+    def _session_stamp(self, websocket, store):
+        """The session file's mtime; False when the file is gone; None when
+        sessions are not files (another session store): then the session is
+        read on each batch, as stock does."""
+        if not isinstance(store, FilesystemSessionStore):
+            return None
+        if websocket._bus_mobile_session_path is None:
+            try:
+                path = store.get_session_filename(websocket._session.sid)
+            except ValueError:
+                return False
+            websocket._bus_mobile_session_path = path
+        try:
+            return os.stat(websocket._bus_mobile_session_path).st_mtime_ns
+        except OSError:
+            return False
 
     def _filter_deliveries(self, env, deliveries):
         """Drop the rows of the ``bus_mobile.channel`` records a socket's user
@@ -421,12 +510,12 @@ class MobileDispatcher(threading.Thread):
             for uid, ids in wanted.items()
         }
         return {
-            websocket: [
+            websocket: tuple(
                 row
                 for row in rows
                 if channel_ids[row[1]] is None
                 or channel_ids[row[1]] in readable.get(websocket._session.uid, ())
-            ]
+            )
             for websocket, rows in deliveries.items()
         }
 
@@ -442,14 +531,13 @@ class MobileDispatcher(threading.Thread):
         for websocket, rows in deliveries.items():
             if not rows:
                 continue
-            key = tuple(row[0] for row in rows)
-            frame = frames.get(key)
+            frame = frames.get(rows)
             if frame is None:
                 for notif_id, _channel, message in rows:
                     if notif_id not in parts:
                         parts[notif_id] = f'{{"id":{notif_id},"message":{message}}}'
-                payload = "[" + ",".join(parts[notif_id] for notif_id in key) + "]"
-                frame = frames[key] = text_frame(payload.encode())
+                payload = "[" + ",".join(parts[row[0]] for row in rows) + "]"
+                frame = frames[rows] = text_frame(payload.encode())
             websocket._bus_mobile_send(frame)
 
 

@@ -66,13 +66,15 @@ class MobileWebsocket(Websocket):
         # bus.bus ``channel`` values the dispatcher serves to this socket.
         self._bus_mobile_channels = frozenset()
         # Session file mtime and token the dispatcher last validated.
+        self._bus_mobile_session_path = None
         self._bus_mobile_session_stamp = None
         self._bus_mobile_session_token = ""
+        self._bus_mobile_token_epoch = None
         # (code, reason) the dispatcher asked this socket to close with.
         self._bus_mobile_close_request = None
         # Frames written by whoever holds the lock; the dispatcher never
         # waits for it: what it cannot write at once waits in the outbox.
-        self._bus_mobile_send_lock = threading.RLock()
+        self._bus_mobile_send_lock = threading.Lock()
         self._bus_mobile_outbox = None
         self._bus_mobile_draining = False
 
@@ -235,8 +237,13 @@ class MobileWebsocket(Websocket):
 
     def _send_ping_frame(self):
         # The stock loop calls this on every idle wake-up.
-        if self._bus_mobile_ping_pending or (
-            time.monotonic() - self._bus_mobile_last_frame_at < self._bus_mobile_ping_after
+        now = time.monotonic()
+        if not self._bus_mobile_last_frame_at:
+            # Timers never set up (a socket without a device): count from now.
+            self._bus_mobile_last_frame_at = now
+        if (
+            self._bus_mobile_ping_pending
+            or now - self._bus_mobile_last_frame_at < self._bus_mobile_ping_after
         ):
             return
         self._bus_mobile_ping_pending = True

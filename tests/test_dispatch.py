@@ -1,6 +1,5 @@
 import json
 import os
-import time
 from unittest.mock import patch
 
 from odoo.fields import Command
@@ -8,9 +7,15 @@ from odoo.http import root
 from odoo.tests import tagged
 
 from odoo.addons.bus.models.bus import channel_with_db, json_dump
-from odoo.addons.bus.websocket import CloseCode, Websocket, _websocket_instances
+from odoo.addons.bus.websocket import (
+    CloseCode,
+    ConnectionState,
+    Websocket,
+    _websocket_instances,
+)
 
 from .. import mobile_dispatch as dispatch_module
+from .. import mobile_websocket
 from ..mobile_dispatch import HISTORY_SECONDS, _Feed, mobile_dispatch
 from ..mobile_websocket import MobileWebsocket
 from .common import MobileWebsocketCase
@@ -115,6 +120,31 @@ class TestDispatch(MobileWebsocketCase):
             self._dispatch("broadcast")
             for ws in sockets:
                 self._assert_next_payloads(ws, [{"n": 1}])
+
+    def test_session_tokens_checked_once(self):
+        """A socket's token is recomputed only when Odoo's cache was cleared
+        (password changes clear it): one canary per batch otherwise."""
+        sockets = [self._connect("dispatch_alice") for _ in range(2)]
+        sockets += [self._connect("dispatch_bob") for _ in range(2)]
+        self._send("broadcast", {"warm": 1})
+        self._dispatch("broadcast")
+        for ws in sockets:
+            self._assert_next_payloads(ws, [{"warm": 1}])
+        Users = type(self.env["res.users"])
+        with patch.object(
+            Users, "_compute_session_token", autospec=True, side_effect=Users._compute_session_token
+        ) as compute:
+            self._send("broadcast", {"n": 1})
+            self._dispatch("broadcast")
+            for ws in sockets:
+                self._assert_next_payloads(ws, [{"n": 1}])
+            self.assertEqual(compute.call_count, 1)
+            self.env.registry.clear_cache()
+            self._send("broadcast", {"n": 2})
+            self._dispatch("broadcast")
+            for ws in sockets:
+                self._assert_next_payloads(ws, [{"n": 2}])
+            self.assertEqual(compute.call_count, 1 + 1 + len(sockets))
 
     def test_each_frame_encoded_once(self):
         sockets = [self._connect("dispatch_alice") for _ in range(4)]
@@ -342,14 +372,31 @@ class TestDispatch(MobileWebsocketCase):
             self._dispatch("broadcast")
             # Bob is not held up by Alice's backlog.
             self._assert_next_payloads(bob_ws, [{"n": "after"}])
-            time.sleep(0.2)
             received = []
             while len(received) < 4:
-                received.extend(
-                    n["message"]["payload"].get("n") for n in self.recv_notifications(ws)
-                )
+                received.extend(payload["n"] for payload in self._payloads(ws))
         self.assertEqual(received, [0, 1, 2, "after"])
         self.assertTrue(queue.called)
+
+    def test_client_that_stops_reading_is_dropped(self):
+        """The outbox is bounded: a client that leaves too many frames
+        unread is disconnected instead of growing the server's memory."""
+        self._connect("dispatch_alice")
+        server_ws = self._server_socket(self.alice.id)
+        big = "x" * 4_000_000
+        with patch.object(mobile_websocket, "OUTBOX_MAX_FRAMES", 1):
+            for n in range(10):
+                self._send(self.alice.partner_id, {"n": n, "big": big})
+                self._dispatch(self.alice.partner_id)
+                if server_ws._bus_mobile_close_request:
+                    break
+            # Dropped by the dispatcher itself, right when the limit is hit.
+            close_request = server_ws._bus_mobile_close_request
+            # The socket's thread closes it, using the test cursor: wait.
+            self.wait_remaining_websocket_connections()
+        self.assertEqual(close_request, (CloseCode.ABNORMAL_CLOSURE, None))
+        self.assertEqual(server_ws.state, ConnectionState.CLOSED)
+        self.assertEqual(server_ws._bus_mobile_close_request, (CloseCode.ABNORMAL_CLOSURE, None))
 
     def test_closed_sockets_leave_the_dispatcher(self):
         ws = self._connect("dispatch_alice")

@@ -11,7 +11,9 @@
 #   BENCH_NS="100 500 1000 2000 5000"   socket counts
 #   BENCH_TICKS=60                       broadcasts per phase, one a second
 #   BENCH_KINDS="stock mobile"           which sockets
-#   BENCH_USERS=min(max N, 5000)         users; more sockets share them
+#   BENCH_USERS=min(max N, 5000)         users; each socket has its own
+#                                        session (beyond, users have several)
+#   BENCH_ODOO_ARGS="--log-handler=..."  more odoo-bin arguments
 #   BENCH_SMOKE=1                        make test's tiny run: fail unless
 #                                        every figure is there and nothing
 #                                        is missing (never on times)
@@ -67,7 +69,7 @@ bench_start_server() {
   # would not be Odoo's PID.
   "$PY" "$ODOO_HOME/odoo-bin" -c "$CONF" -d "$DB" --log-level=warn --workers=2 \
     --max-cron-threads=0 --limit-memory-soft=$big --limit-memory-hard=$big \
-    --limit-memory-soft-gevent=$big --limit-memory-hard-gevent=$big \
+    --limit-memory-soft-gevent=$big --limit-memory-hard-gevent=$big ${BENCH_ODOO_ARGS:-} \
     >> "$BENCH_DIR/odoo.log" 2>&1 &
   SERVER_PID=$!
   GEVENT_PID=
@@ -99,8 +101,8 @@ if [ -z "${BENCH_DB:-}" ]; then
   create_db "$CONF" "$DB"
 fi
 
-log "bench: $USERS users with a session"
-BENCH_USERS=$USERS BENCH_SESSIONS_FILE=$SESSIONS \
+log "bench: $USERS users, $max_n sessions"
+BENCH_USERS=$USERS BENCH_SESSIONS=$max_n BENCH_SESSIONS_FILE=$SESSIONS \
   "$PY" "$ODOO_HOME/odoo-bin" shell -c "$CONF" -d "$DB" --log-level=warn \
   < "$ROOT/tools/bench/setup_users.py" > "$BENCH_DIR/setup.log" 2>&1 \
   || { tail -20 "$BENCH_DIR/setup.log" >&2; die "bench: creating the users failed"; }

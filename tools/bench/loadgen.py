@@ -175,6 +175,7 @@ class Phase:
         self.loop = None
         self.commit_at = {}
         self.latencies = []
+        self.worst_by_tick = {}
         self.clients = []
 
     # bus rows, written the way bus.bus._sendone does
@@ -205,7 +206,9 @@ class Phase:
         return cnx
 
     def on_tick(self, seq, now):
-        self.latencies.append(now - self.commit_at[seq])
+        latency = now - self.commit_at[seq]
+        self.latencies.append(latency)
+        self.worst_by_tick[seq] = max(self.worst_by_tick.get(seq, 0.0), latency)
 
     # phase
 
@@ -287,6 +290,12 @@ class Phase:
         await asyncio.sleep(2)
         # 3. resources
         loaded = server_usage(args.server_pid)
+        print(
+            f"bench: {args.kind} N={args.n}: {len(connected)} ready in {connect_seconds:.0f} s,"
+            f" {args.ticks} ticks",
+            file=sys.stderr,
+            flush=True,
+        )
         # 4. ticks (the commits run in a thread: psycopg2 blocks)
         stop = threading.Event()
         sender = self.loop.run_in_executor(None, self._ticks, stop)
@@ -343,6 +352,10 @@ class Phase:
             "fds_loaded": loaded["fds"],
             "fds_per_socket": round((loaded["fds"] - base["fds"]) / sockets, 2),
             "server_cpu_s": round(after["cpu_s"] - base["cpu_s"], 1),
+            "server_cpu_ticks_s": round(after["cpu_s"] - loaded["cpu_s"], 1),
+            "worst_ms_by_tick": [
+                round(self.worst_by_tick.get(seq, 0.0) * 1000) for seq in range(args.ticks)
+            ],
             "close_codes": codes,
         }
 
@@ -398,7 +411,9 @@ def main():
     parser.add_argument("--ticks", type=int, default=60)
     parser.add_argument("--interval", type=float, default=1.0)
     parser.add_argument("--concurrency", type=int, default=50)
-    parser.add_argument("--connect-deadline", type=float, default=300.0)
+    parser.add_argument(
+        "--connect-deadline", type=float, help="seconds to connect (default: max(300, N/10))"
+    )
     parser.add_argument("--port", type=int, required=True, help="Odoo's gevent port")
     parser.add_argument("--server-pid", type=int, required=True, help="the gevent worker")
     parser.add_argument("--pg-port", type=int, required=True)
@@ -406,6 +421,8 @@ def main():
     parser.add_argument("--sessions", required=True)
     parser.add_argument("--out", required=True, help="JSON lines file to append to")
     args = parser.parse_args()
+    if args.connect_deadline is None:
+        args.connect_deadline = max(300.0, args.n / 10)
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     version, sessions = read_sessions(args.sessions)

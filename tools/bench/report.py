@@ -9,7 +9,7 @@ import sys
 
 COLUMNS = [
     ("N", 6),
-    ("socket", 8),
+    ("socket", 10),
     ("held", 6),
     ("dropped", 8),
     ("missing", 8),
@@ -43,7 +43,7 @@ def figures(result):
         "1st p99": first.get("p99"),
         "MB/1k": result["rss_mb_per_1000"],
         "fd/sock": result["fds_per_socket"],
-        "CPU s": result["server_cpu_s"],
+        "CPU s": result.get("server_cpu_ticks_s", result["server_cpu_s"]),
     }
 
 
@@ -83,7 +83,8 @@ def table(results):
         for kind, values in rows:
             row = [str(n), kind] + [cell(values.get(name)) for name, _w in COLUMNS[2:]]
             if kind == "ratio":
-                row = ["", "ours/st"] + ["" if v == "n/a" else v for v in row[2:]]
+                # A blank first cell would continue the row above in RST.
+                row = [str(n), "ours/stock"] + ["" if v == "n/a" else v for v in row[2:]]
             cells = zip(row, COLUMNS, strict=True)
             lines.append("  ".join(value.ljust(width) for value, (_name, width) in cells))
     lines.append(rule)

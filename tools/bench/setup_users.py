@@ -1,6 +1,7 @@
 # Run by tools/bench.sh through `odoo-bin shell` (``env`` is given): create
-# BENCH_USERS internal users and one logged-in session each, and write
-# ``<session id> <user id> <partner id>`` lines to BENCH_SESSIONS_FILE.
+# BENCH_USERS internal users and BENCH_SESSIONS logged-in sessions (one per
+# socket: a user with several sessions is a user with several devices), and
+# write ``<session id> <user id> <partner id>`` lines to BENCH_SESSIONS_FILE.
 # Sessions are written the way HttpCase.authenticate does (no password
 # check: hashing thousands of passwords would dominate the run).
 # ruff: noqa: F821 - ``env`` is the shell's
@@ -12,6 +13,7 @@ from odoo.service import security
 from odoo.addons.bus.websocket import WebsocketConnectionHandler
 
 count = int(os.environ["BENCH_USERS"])
+sessions = int(os.environ.get("BENCH_SESSIONS", count))
 out = os.environ["BENCH_SESSIONS_FILE"]
 Users = env["res.users"].with_context(no_reset_password=True, tracking_disable=True)
 existing = Users.search([("login", "=like", "bench_user_%")])
@@ -28,7 +30,8 @@ env.cr.commit()
 users = Users.search([("login", "=like", "bench_user_%")], order="id")[:count]
 store = http.root.session_store
 lines = []
-for user in users:
+for index in range(sessions):
+    user = users[index % len(users)]
     session = store.new()
     session.update(http.get_default_session(), db=env.cr.dbname)
     session.uid = user.id
@@ -40,4 +43,4 @@ for user in users:
 with open(out, "w", encoding="utf-8") as sessions_file:
     sessions_file.write(f"# version {WebsocketConnectionHandler._VERSION}\n")
     sessions_file.writelines(lines)
-print(f"bench: {len(lines)} users with a session in {out}")
+print(f"bench: {len(users)} users, {len(lines)} sessions in {out}")
