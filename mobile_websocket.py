@@ -253,8 +253,10 @@ class MobileWebsocket(Websocket):
         result = super()._handle_control_frame(frame)
         if frame.opcode is Opcode.PONG:
             self._bus_mobile_ping_pending = False
-            if self.bus_mobile_alive_callback:
-                self.bus_mobile_alive_callback(self)
+        # A client's own ping (OkHttp's pingInterval) proves it alive too: the
+        # server then never pings, and last_seen must still be refreshed.
+        if frame.opcode in (Opcode.PONG, Opcode.PING) and self.bus_mobile_alive_callback:
+            self.bus_mobile_alive_callback(self)
         return result
 
 

@@ -245,6 +245,25 @@ class TestPresenceSocket(PresenceAssertions, MobileWebsocketCase):
         )
         self.assertLess(drop_s, offline_after_s)
 
+    def test_client_pings_keep_a_device_fresh(self):
+        """An app whose WebSocket library pings the server (OkHttp's
+        pingInterval) and sends no heartbeat is alive too: the sweep must
+        not take its device offline."""
+        offline_after_s = 5
+        self.set_offline_after(offline_after_s)
+        device = self.connect_device()
+        first_seen = self.device_row(self.alice, "phone")[2]
+        reader = threading.Thread(target=self._read_until_closed, args=(device,), daemon=True)
+        reader.start()
+        deadline = time.monotonic() + offline_after_s * 1.6
+        while time.monotonic() < deadline:
+            device.ping()
+            time.sleep(0.5)
+        self.assertGreater(self.device_row(self.alice, "phone")[2], first_seen)
+        with self.db():
+            self.env["bus_mobile.device"]._cron_sweep_offline()
+        self.assertEqual(self.status(self.alice), "online")
+
     def _read_until_closed(self, ws):
         try:
             while ws.recv():
