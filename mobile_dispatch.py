@@ -35,6 +35,7 @@ import json
 import logging
 import os
 import struct
+import sys
 import threading
 import time
 from contextlib import closing, suppress
@@ -200,7 +201,8 @@ class MobileDispatcher(threading.Thread):
         the next batch on, after replaying the rows after ``last`` (the last
         ``REPLAY_SECONDS`` when ``last`` is 0) of the channels it did not
         listen to yet."""
-        encoded = frozenset(json_dump(channel) for channel in channels)
+        # Interned: thousands of sockets share "broadcast", their groups...
+        encoded = frozenset(sys.intern(json_dump(channel)) for channel in channels)
         db = websocket._db
         with self._lock:
             feed = self._feeds.setdefault(db, _Feed())

@@ -4,7 +4,7 @@ from unittest.mock import patch
 
 from odoo.fields import Command
 from odoo.http import root
-from odoo.tests import tagged
+from odoo.tests import BaseCase, tagged
 
 from odoo.addons.bus.models.bus import channel_with_db, json_dump
 from odoo.addons.bus.websocket import (
@@ -22,7 +22,7 @@ from .common import MobileWebsocketCase
 
 
 @tagged("post_install", "-at_install")
-class TestDispatchHistory(MobileWebsocketCase):
+class TestDispatchHistory(BaseCase):
     """The read cursor of a database, without sockets."""
 
     def test_cursor_waits_for_the_oldest_id(self):
@@ -103,7 +103,9 @@ class TestDispatch(MobileWebsocketCase):
         return next(
             ws
             for ws in list(_websocket_instances)
-            if isinstance(ws, MobileWebsocket) and ws._session.uid == uid and ws.state == 0
+            if isinstance(ws, MobileWebsocket)
+            and ws._session.uid == uid
+            and ws.state is ConnectionState.OPEN
         )
 
     def test_one_read_for_all_sockets(self):
