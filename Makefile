@@ -2,10 +2,10 @@
 .PHONY: serve test bench lint
 
 serve:
-	bash tools/serve.sh
+	bash scripts/serve.sh
 
 test:
-	bash tools/test.sh
+	bash scripts/test.sh
 
 bench:
-	bash tools/bench.sh
+	bash scripts/bench.sh

@@ -1,4 +1,4 @@
-# Sourced by the tools/*.sh scripts: find Odoo, the venv, and run a private
+# Sourced by the scripts/*.sh scripts: find Odoo, the venv, and run a private
 # PostgreSQL cluster. Nothing here downloads or unpacks Odoo.
 set -euo pipefail
 
@@ -28,7 +28,7 @@ find_odoo() {
 }
 
 setup_venv() {
-  VENV=$("$ROOT/tools/venv.sh" "$ODOO_HOME")
+  VENV=$("$ROOT/scripts/venv.sh" "$ODOO_HOME")
   PY=$VENV/bin/python
   export PATH=$VENV/bin:$PATH
 }

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Start or stop one Odoo for the harness's live tests, by PID file. Used by
-# the "harness against a live server" stage of tools/test.sh, and by the
+# the "harness against a live server" stage of scripts/test.sh, and by the
 # server-restart test through BUS_MOBILE_STOP_CMD / BUS_MOBILE_START_CMD.
 #
-#   tools/live_server.sh start NAME CONF DB [odoo-bin args...]
+#   scripts/live_server.sh start NAME CONF DB [odoo-bin args...]
 #       start Odoo in the background, wait until /web/health answers;
 #       PID in $RUN_DIR/live-NAME.pid, log appended to $RUN_DIR/live-NAME.log
-#   tools/live_server.sh stop NAME
+#   scripts/live_server.sh stop NAME
 #       SIGTERM (Odoo closes its sockets with 1001), SIGKILL after 20 s
 source "$(dirname "$0")/common.sh"
 

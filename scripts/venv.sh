@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Create (once) and print the path of a venv holding Odoo's requirements plus
-# our dev tools. Usage: tools/venv.sh ODOO_HOME
+# our dev tools. Usage: scripts/venv.sh ODOO_HOME
 # The venv lives outside the checkout, keyed by the requirement files, so a
 # fresh clone reuses it. Override with BUS_MOBILE_VENV.
 set -euo pipefail

@@ -1,47 +1,4 @@
-#!/usr/bin/env bash
-# `make test`: the addon's Odoo tests on a real Odoo 18 and PostgreSQL, then
-# ruff and pylint-odoo. Exits non-zero on any failure, skip, or empty run.
-# BUS_MOBILE_TESTS="path ..." (relative to .run/) narrows the Odoo tests
-# while developing; BUS_MOBILE_RUN_DIR gives a run its own cluster.
-source "$(dirname "$0")/common.sh"
-
-find_odoo
-setup_venv
-setup_addons_path
-trap pg_stop EXIT
-pg_start
-
-DB=${BUS_MOBILE_TEST_DB:-bus_mobile_test}
-CONF=$RUN_DIR/test.conf
-write_odoo_conf "$DB" "$CONF"
-create_db "$CONF" "$DB"
-
-status=0
-log "Odoo tests (pytest-odoo --odoo-http)"
-# Run from the symlinked addon path so pytest-odoo names the modules
-# odoo.addons.bus_mobile.*; cwd is the run dir, so nothing of ours shadows
-# websocket-client's `websocket` package.
-report=$RUN_DIR/pytest-report.txt
-(cd "$RUN_DIR" && PYTHONPATH=$ODOO_HOME "$VENV/bin/pytest" -p no:cacheprovider -q -rfEs \
-    --odoo-config="$CONF" --odoo-database="$DB" --odoo-http \
-    --odoo-log-level="${ODOO_TEST_LOG_LEVEL:-warn}" \
-    --ignore="$RUN_DIR/addons/bus_mobile/tests/harness" \
-    ${BUS_MOBILE_TESTS:-"$RUN_DIR/addons/bus_mobile/tests"} "$@") 2>&1 | tee "$report" || status=1
-summary=$(tail -1 "$report")
-if ! echo "$summary" | grep -q " passed"; then
-  log "no test passed: $summary"; status=1
-fi
-if echo "$summary" | grep -q -E "skipped|deselected"; then
-  log "tests were skipped or deselected, which hides failures: $summary"; status=1
-fi
-
-log "ruff"
-(cd "$ROOT" && "$VENV/bin/ruff" check . && "$VENV/bin/ruff" format --check .) || status=1
-log "pylint-odoo"
-(cd "$RUN_DIR/addons" && "$VENV/bin/pylint" --rcfile="$ROOT/.pylintrc" bus_mobile) || status=1
-
-# ===========================================================================
-# Stage: harness against a live server (issue 4).
+# Stage: the Python client's tests against live servers.
 # tests/harness's pytest (no Odoo import) against real Odoo servers on the
 # private cluster, started as `make serve` starts one:
 #   live     the addon, threaded; the restart test stops and starts it
@@ -50,12 +7,11 @@ log "pylint-odoo"
 #   bare     a database without the addon
 # BUS_MOBILE_LIVE=0 skips the stage; narrowed runs (BUS_MOBILE_TESTS) skip it
 # unless BUS_MOBILE_LIVE=1; BUS_MOBILE_HARNESS_TESTS narrows it.
-# ===========================================================================
 if [ "${BUS_MOBILE_LIVE:-}" = 0 ] || { [ -n "${BUS_MOBILE_TESTS:-}" ] && [ "${BUS_MOBILE_LIVE:-}" != 1 ]; }; then
   log "harness against a live server: skipped (BUS_MOBILE_LIVE=1 runs it)"
 else
   log "harness against a live server"
-  live=$ROOT/tools/live_server.sh
+  live=$ROOT/scripts/live_server.sh
   export BUS_MOBILE_RUN_DIR=$RUN_DIR
   live_stop_all() { for name in live prefork bare; do bash "$live" stop "$name"; done; }
   trap 'live_stop_all; pg_stop' EXIT
@@ -94,22 +50,3 @@ else
   fi
   live_stop_all
 fi
-
-# ---- Stage: bench smoke (issue 5) ----------------------------------------
-# The benchmark's own script (tools/bench.sh) at N=20 with 3 notifications,
-# stock and mobile sockets, on this cluster and database: fails unless every
-# figure was produced and no notification was missing (never on times).
-# BUS_MOBILE_BENCH_SMOKE=0 skips it; narrowed runs (BUS_MOBILE_TESTS) skip it
-# unless BUS_MOBILE_BENCH_SMOKE=1.
-if [ "${BUS_MOBILE_BENCH_SMOKE:-}" = 0 ] \
-  || { [ -n "${BUS_MOBILE_TESTS:-}" ] && [ "${BUS_MOBILE_BENCH_SMOKE:-}" != 1 ]; }; then
-  log "bench smoke: skipped (BUS_MOBILE_BENCH_SMOKE=1 runs it)"
-else
-  log "bench smoke (tools/bench.sh, N=20, 3 notifications)"
-  BENCH_PG_PORT=$PG_PORT BENCH_DB=$DB BENCH_NS=20 BENCH_TICKS=3 BENCH_SMOKE=1 \
-    BUS_MOBILE_RUN_DIR=$RUN_DIR bash "$ROOT/tools/bench.sh" || status=1
-fi
-# ---- end of stage: bench smoke -------------------------------------------
-
-[ $status = 0 ] && log "all checks passed" || log "FAILED"
-exit $status

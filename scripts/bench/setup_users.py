@@ -1,4 +1,4 @@
-# Run by tools/bench.sh through `odoo-bin shell` (``env`` is given): create
+# Run by scripts/bench.sh through `odoo-bin shell` (``env`` is given): create
 # BENCH_USERS internal users and BENCH_SESSIONS logged-in sessions (one per
 # socket: a user with several sessions is a user with several devices), and
 # write ``<session id> <user id> <partner id>`` lines to BENCH_SESSIONS_FILE.

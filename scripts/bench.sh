@@ -4,9 +4,9 @@
 # notifications (see README.rst, "Scale and benchmark").
 #
 # For each N and each socket kind: start Odoo in prefork mode (--workers=2,
-# websockets on the gevent port), run one phase of tools/bench/loadgen.py,
+# websockets on the gevent port), run one phase of scripts/bench/loadgen.py,
 # stop Odoo (a fresh process per phase: RSS deltas are not skewed by the
-# previous phase's heap). Then print the table (tools/bench/report.py).
+# previous phase's heap). Then print the table (scripts/bench/report.py).
 #
 #   BENCH_NS="100 500 1000 2000 5000"   socket counts
 #   BENCH_TICKS=60                       broadcasts per phase, one a second
@@ -104,7 +104,7 @@ fi
 log "bench: $USERS users, $max_n sessions"
 BENCH_USERS=$USERS BENCH_SESSIONS=$max_n BENCH_SESSIONS_FILE=$SESSIONS \
   "$PY" "$ODOO_HOME/odoo-bin" shell -c "$CONF" -d "$DB" --log-level=warn \
-  < "$ROOT/tools/bench/setup_users.py" > "$BENCH_DIR/setup.log" 2>&1 \
+  < "$ROOT/scripts/bench/setup_users.py" > "$BENCH_DIR/setup.log" 2>&1 \
   || { tail -20 "$BENCH_DIR/setup.log" >&2; die "bench: creating the users failed"; }
 grep "^bench:" "$BENCH_DIR/setup.log" >&2 || true
 
@@ -120,7 +120,7 @@ for n in $NS; do
   for kind in "${kinds[@]}"; do
     log "bench: N=$n $kind"
     bench_start_server
-    timeout 1800 "$PY" "$ROOT/tools/bench/loadgen.py" --kind "$kind" --n "$n" --ticks "$TICKS" \
+    timeout 1800 "$PY" "$ROOT/scripts/bench/loadgen.py" --kind "$kind" --n "$n" --ticks "$TICKS" \
       --port "$GEVENT_PORT" --server-pid "$GEVENT_PID" --pg-port "$PG_PORT" --db "$DB" \
       --sessions "$SESSIONS" --out "$RESULTS" > "$BENCH_DIR/phase-$n-$kind.json" \
       || { log "bench: N=$n $kind failed (log: $BENCH_DIR/odoo.log)"; status=1; }
@@ -129,7 +129,7 @@ for n in $NS; do
   round=$((round + 1))
 done
 
-"$PY" "$ROOT/tools/bench/report.py" "$RESULTS" ${BENCH_SMOKE:+--check} | tee "$BENCH_DIR/report.rst" \
+"$PY" "$ROOT/scripts/bench/report.py" "$RESULTS" ${BENCH_SMOKE:+--check} | tee "$BENCH_DIR/report.rst" \
   || status=1
 log "bench: results in $RESULTS, table in $BENCH_DIR/report.rst"
 exit $status
