@@ -1,57 +1,13 @@
-from odoo.exceptions import MissingError, ValidationError
+from odoo.exceptions import MissingError
 from odoo.http import Controller, request, route
 
-MAX_ID = 2**31 - 1  # PostgreSQL ``integer``
-
-
-def _check_int(value, name):
-    """``value`` if it is an int (not a bool)."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValidationError(
-            request.env._("%(name)s must be an integer, not %(value)r.", name=name, value=value)
-        )
-    return value
-
-
-def _check_id(value, name):
-    """``value`` as a record id: an int in PostgreSQL's ``integer`` range."""
-    if not 0 <= _check_int(value, name) <= MAX_ID:
-        raise ValidationError(
-            request.env._(
-                "%(name)s must be between 0 and %(max)s, not %(value)s.",
-                name=name,
-                max=MAX_ID,
-                value=value,
-            )
-        )
-    return value
-
-
-def _check_optional_id(value, name):
-    return None if value is None else _check_id(value, name)
-
-
-def _check_id_list(value, name):
-    if not isinstance(value, list):
-        raise ValidationError(
-            request.env._(
-                "%(name)s must be a list of integers, not %(value)r.", name=name, value=value
-            )
-        )
-    return [_check_id(item, name) for item in value]
-
-
-def _check_bool(value, name):
-    if not isinstance(value, bool):
-        raise ValidationError(
-            request.env._("%(name)s must be true or false, not %(value)r.", name=name, value=value)
-        )
-    return value
-
-
-def _check_optional_limit(value):
-    """The range (1..page_max) is checked by ``bus_mobile.channel``."""
-    return None if value is None else _check_int(value, "limit")
+from ..tools.validation import (
+    check_bool,
+    check_id,
+    check_id_list,
+    check_optional_id,
+    check_optional_int,
+)
 
 
 class BusMobileChannelController(Controller):
@@ -62,21 +18,23 @@ class BusMobileChannelController(Controller):
         """The channel ``channel_id`` if the user may read it: ValidationError
         for a wrong type, MissingError if it does not exist, AccessError if
         it is not theirs."""
-        channel_id = _check_id(channel_id, "channel_id")
+        channel_id = check_id(channel_id, "channel_id")
         channel = request.env["bus_mobile.channel"].browse(channel_id)
         if not channel_id or not channel.exists():
             raise MissingError(request.env._("The channel %s does not exist.", channel_id))
         channel.check_access("read")
         return channel
 
-    @route("/bus_mobile/channels", type="json", auth="user", methods=["POST"], cors="*")
+    @route(
+        "/bus_mobile/channels", type="json", auth="user", methods=["POST"], cors="*", readonly=True
+    )
     def channels(self):
         channels = request.env["bus_mobile.channel"]._bus_mobile_member_channels()
         return channels._bus_mobile_channel_dicts()
 
     @route("/bus_mobile/channel/create", type="json", auth="user", methods=["POST"], cors="*")
     def channel_create(self, channel_type=None, name=None, partner_ids=None):
-        partner_ids = _check_id_list([] if partner_ids is None else partner_ids, "partner_ids")
+        partner_ids = check_id_list([] if partner_ids is None else partner_ids, "partner_ids")
         channel = request.env["bus_mobile.channel"]._bus_mobile_create(
             name, channel_type, partner_ids
         )
@@ -93,7 +51,7 @@ class BusMobileChannelController(Controller):
     @route("/bus_mobile/channel/add_members", type="json", auth="user", methods=["POST"], cors="*")
     def channel_add_members(self, channel_id=None, partner_ids=None):
         channel = self._channel(channel_id)
-        partner_ids = _check_id_list(partner_ids, "partner_ids")
+        partner_ids = check_id_list(partner_ids, "partner_ids")
         return channel._bus_mobile_add_members(partner_ids)._bus_mobile_channel_dicts()[0]
 
     @route("/bus_mobile/message/post", type="json", auth="user", methods=["POST"], cors="*")
@@ -101,27 +59,29 @@ class BusMobileChannelController(Controller):
         message = self._channel(channel_id)._bus_mobile_post(body, client_uuid)
         return message._bus_mobile_message_dict()
 
-    @route("/bus_mobile/messages", type="json", auth="user", methods=["POST"], cors="*")
+    @route(
+        "/bus_mobile/messages", type="json", auth="user", methods=["POST"], cors="*", readonly=True
+    )
     def messages(self, channel_id=None, before_id=None, after_id=None, limit=None):
         channel = self._channel(channel_id)
         return channel._bus_mobile_messages(
-            before_id=_check_optional_id(before_id, "before_id"),
-            after_id=_check_optional_id(after_id, "after_id"),
-            limit=_check_optional_limit(limit),
+            before_id=check_optional_id(before_id, "before_id"),
+            after_id=check_optional_id(after_id, "after_id"),
+            limit=check_optional_int(limit, "limit"),
         )
 
-    @route("/bus_mobile/sync", type="json", auth="user", methods=["POST"], cors="*")
+    @route("/bus_mobile/sync", type="json", auth="user", methods=["POST"], cors="*", readonly=True)
     def sync(self, after_id=0, limit=None):
         return request.env["bus_mobile.channel"]._bus_mobile_sync(
-            after_id=_check_id(after_id, "after_id"), limit=_check_optional_limit(limit)
+            after_id=check_id(after_id, "after_id"), limit=check_optional_int(limit, "limit")
         )
 
     @route("/bus_mobile/message/read", type="json", auth="user", methods=["POST"], cors="*")
     def message_read(self, channel_id=None, message_id=None):
         channel = self._channel(channel_id)
-        channel._bus_mobile_mark_read(_check_id(message_id, "message_id"))
+        channel._bus_mobile_mark_read(check_id(message_id, "message_id"))
 
     @route("/bus_mobile/typing", type="json", auth="user", methods=["POST"], cors="*")
     def typing(self, channel_id=None, is_typing=None):
         channel = self._channel(channel_id)
-        channel._bus_mobile_typing(_check_bool(is_typing, "is_typing"))
+        channel._bus_mobile_typing(check_bool(is_typing, "is_typing"))

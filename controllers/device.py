@@ -2,7 +2,7 @@ from odoo.http import Controller, request, route
 
 
 class BusMobileDeviceController(Controller):
-    """Devices and presence (issue 6); logic on ``bus_mobile.device`` and
+    """Devices and presence; logic on ``bus_mobile.device`` and
     ``res.partner``."""
 
     @route("/bus_mobile/device/register", type="json", auth="user", methods=["POST"], cors="*")
@@ -16,7 +16,9 @@ class BusMobileDeviceController(Controller):
     def device_unregister(self, device_uuid=None):
         request.env["bus_mobile.device"]._bus_mobile_get(device_uuid)._bus_mobile_unregister()
 
-    @route("/bus_mobile/presence", type="json", auth="user", methods=["POST"], cors="*")
+    @route(
+        "/bus_mobile/presence", type="json", auth="user", methods=["POST"], cors="*", readonly=True
+    )
     def presence(self, partner_ids=None):
         return request.env["res.partner"]._bus_mobile_presence_for_watcher(partner_ids)
 

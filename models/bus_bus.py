@@ -2,7 +2,7 @@ from odoo import api, models
 
 from odoo.addons.bus.models.bus import channel_with_db
 
-CHANNEL_MODEL = "bus_mobile.channel"
+from ..tools.channels import CHANNEL_MODEL, mobile_channel_id
 
 
 class BusBus(models.Model):
@@ -23,11 +23,8 @@ class BusBus(models.Model):
         poll, only for sockets subscribed to mobile channels.
         """
         dbname = self.env.cr.dbname
-        mobile_ids = []  # per channel: its mobile channel id, or None
-        for channel in channels:
-            target = channel_with_db(dbname, channel)
-            is_mobile = isinstance(target, tuple) and len(target) >= 3
-            mobile_ids.append(target[2] if is_mobile and target[1] == CHANNEL_MODEL else None)
+        # per channel: its mobile channel id, or None
+        mobile_ids = [mobile_channel_id(channel_with_db(dbname, channel)) for channel in channels]
         requested = {channel_id for channel_id in mobile_ids if channel_id is not None}
         if not requested:
             return channels

@@ -1,5 +1,3 @@
-import re
-
 from psycopg2 import errors as pgerrors
 
 from odoo import api, fields, models
@@ -8,13 +6,10 @@ from odoo.fields import Command
 from odoo.osv import expression
 from odoo.tools import SQL, mute_logger
 
-from .bus_mobile_message import is_storable_text
+from ..tools.channels import CHANNEL_NAME_PREFIX, channel_ids_from_names
+from ..tools.validation import is_storable_text
 
 CHANNEL_TYPES = [("public", "Public"), ("private", "Private"), ("direct", "Direct")]
-# String bus channel of a mobile channel, as clients subscribe to it.
-CHANNEL_NAME_PREFIX = "bus_mobile.channel_"
-CHANNEL_NAME_RE = re.compile(r"bus_mobile\.channel_([0-9]{1,10})")
-MAX_ID = 2**31 - 1  # PostgreSQL ``integer``: larger ids can only be wrong
 MAX_NAME_CHARS = 128
 # Changes of these fields are announced to the members ("updated").
 NOTIFIED_FIELDS = {"name", "channel_type", "active"}
@@ -143,12 +138,7 @@ class BusMobileChannel(models.Model):
     @api.model
     def _bus_mobile_channel_ids_from_names(self, names):
         """Ids of the ``bus_mobile.channel_<id>`` strings among ``names``."""
-        ids = set()
-        for name in names:
-            match = isinstance(name, str) and CHANNEL_NAME_RE.fullmatch(name)
-            if match and 0 < int(match[1]) <= MAX_ID:
-                ids.add(int(match[1]))
-        return ids
+        return channel_ids_from_names(names)
 
     def _bus_mobile_channel_name(self):
         self.ensure_one()

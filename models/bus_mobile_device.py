@@ -1,20 +1,22 @@
 import logging
-import re
 
 from psycopg2 import errors as pg_errors
 
 from odoo import api, fields, models
-from odoo.exceptions import MissingError, ValidationError
+from odoo.exceptions import MissingError
 from odoo.tools import SQL
+
+from ..tools.presence import APP_STATES, STATUSES, best_status, iso_utc
+from ..tools.validation import (
+    check_choice,
+    check_device_uuid,
+    check_milliseconds,
+    check_text,
+)
 
 _logger = logging.getLogger(__name__)
 
 PLATFORMS = [("ios", "iOS"), ("android", "Android"), ("web", "Web"), ("other", "Other")]
-STATUSES = [("online", "Online"), ("away", "Away"), ("offline", "Offline")]
-STATUS_RANK = {"offline": 0, "away": 1, "online": 2}
-APP_STATES = ("foreground", "background")
-# fullmatch: ``$`` would accept a trailing newline.
-DEVICE_UUID_RE = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 MAX_APP_VERSION_CHARS = 64
 MAX_PUSH_TOKEN_CHARS = 4096
 SWEEP_BATCH_SIZE = 500
@@ -24,23 +26,11 @@ SWEEP_BATCH_SIZE = 500
 DB_NOW = SQL("(clock_timestamp() AT TIME ZONE 'UTC')")
 
 
-def best_status(*statuses):
-    """The best of online > away > offline among ``statuses`` (``None``
-    ignored). A status outside that scale (``im_partner``, ``bot``,
-    ``leave_*`` from other modules) is returned as is when it comes first:
-    only ranked statuses are upgraded."""
-    first, *others = statuses
-    if first is not None and first not in STATUS_RANK:
-        return first
-    ranked = [s for s in (first, *others) if s in STATUS_RANK]
-    return max(ranked, key=STATUS_RANK.get) if ranked else first
-
-
 class BusMobileDevice(models.Model):
     """One install of a mobile app (or any client) of a user.
 
     The status is decided by the server: the device's sockets on
-    ``/bus_mobile/websocket?device_uuid=`` (see ``websocket_lifecycle.py``),
+    ``/bus_mobile/websocket?device_uuid=`` (see ``mobile_socket/device_presence.py``),
     heartbeats over the socket or HTTP, and the sweep cron for devices that
     went silent without any close event. State changes are atomic SQL
     statements keyed on ``(user_id, device_uuid)``, so that concurrent
@@ -98,28 +88,7 @@ class BusMobileDevice(models.Model):
 
     @api.model
     def _bus_mobile_check_uuid(self, device_uuid):
-        if not isinstance(device_uuid, str) or not DEVICE_UUID_RE.fullmatch(device_uuid):
-            raise ValidationError(
-                self.env._(
-                    "Invalid device_uuid %s: use 1 to 128 letters, digits, '.', '_', ':' or '-'.",
-                    repr(device_uuid)[:140],
-                )
-            )
-        return device_uuid
-
-    @api.model
-    def _bus_mobile_check_optional_text(self, name, value, max_chars):
-        if value is None:
-            return None
-        if not isinstance(value, str) or len(value) > max_chars:
-            raise ValidationError(
-                self.env._(
-                    "%(name)s must be a text of at most %(max)s characters.",
-                    name=name,
-                    max=max_chars,
-                )
-            )
-        return value
+        return check_device_uuid(device_uuid)
 
     @api.model
     def _bus_mobile_get(self, device_uuid):
@@ -139,24 +108,11 @@ class BusMobileDevice(models.Model):
         ``push_token``: ``None`` keeps the stored one, ``""`` clears it.
         """
         device_uuid = self._bus_mobile_check_uuid(device_uuid)
-        if not isinstance(platform, str) or platform not in dict(PLATFORMS):
-            raise ValidationError(
-                self.env._(
-                    "Invalid platform %(platform)s: use one of %(platforms)s.",
-                    platform=repr(platform)[:40],
-                    platforms=", ".join(dict(PLATFORMS)),
-                )
-            )
         vals = {
-            "platform": platform,
-            "app_version": self._bus_mobile_check_optional_text(
-                "app_version", app_version, MAX_APP_VERSION_CHARS
-            )
-            or False,
+            "platform": check_choice(platform, "platform", dict(PLATFORMS)),
+            "app_version": check_text(app_version, "app_version", MAX_APP_VERSION_CHARS) or False,
         }
-        push_token = self._bus_mobile_check_optional_text(
-            "push_token", push_token, MAX_PUSH_TOKEN_CHARS
-        )
+        push_token = check_text(push_token, "push_token", MAX_PUSH_TOKEN_CHARS)
         if push_token is not None:
             vals["push_token"] = push_token or False
         # An upsert: the device's socket may be creating the same row.
@@ -202,7 +158,7 @@ class BusMobileDevice(models.Model):
             "platform": self.platform,
             "app_version": self.app_version or None,
             "status": self.status,
-            "last_seen": _iso(self.last_seen),
+            "last_seen": iso_utc(self.last_seen),
             "has_push_token": has_push_token,
         }
 
@@ -214,22 +170,9 @@ class BusMobileDevice(models.Model):
     def _bus_mobile_heartbeat_status(self, inactivity_ms, app_state):
         """online, or away when inactive for away_after_s or more, or in the
         background. Bad input raises ValidationError."""
-        if app_state is not None and app_state not in APP_STATES:
-            raise ValidationError(
-                self.env._(
-                    "Invalid app_state %s: use 'foreground' or 'background'.", repr(app_state)[:40]
-                )
-            )
-        if isinstance(inactivity_ms, bool):
-            inactivity_ms = None
-        try:
-            inactivity_ms = int(inactivity_ms)
-        except (TypeError, ValueError, OverflowError):  # None, "x", NaN, ±inf
-            inactivity_ms = -1
-        if inactivity_ms < 0:
-            raise ValidationError(
-                self.env._("The inactivity period must be a number of milliseconds ≥ 0.")
-            )
+        if app_state is not None:
+            check_choice(app_state, "app_state", APP_STATES)
+        inactivity_ms = check_milliseconds(inactivity_ms, "inactivity_ms")
         away_after_s = self.env["ir.config_parameter"]._bus_mobile_settings()["away_after_s"]
         if app_state == "background" or inactivity_ms >= away_after_s * 1000:
             return "away"
@@ -461,8 +404,3 @@ def _with_token(token):
                      || jsonb_build_array(%(token)s::text) END""",
         token=token,
     )
-
-
-def _iso(value):
-    """ISO 8601 UTC (``2024-05-01T12:00:00Z``) of a naive UTC datetime."""
-    return value.strftime("%Y-%m-%dT%H:%M:%SZ") if value else None

@@ -5,22 +5,12 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL, mute_logger
 from odoo.tools.sql import create_index
 
+from ..tools.validation import is_storable_text
+
 # Key of the PostgreSQL advisory lock under which message ids are allocated
 # (b"bus_mobi" as a bigint).
 MESSAGE_ID_LOCK = int.from_bytes(b"bus_mobi", "big")
 MAX_CLIENT_UUID_CHARS = 128
-
-
-def is_storable_text(text):
-    """Whether PostgreSQL can store ``text``: no NUL and no lone UTF-16
-    surrogate (valid in JSON, not encodable in UTF-8)."""
-    if "\x00" in text:
-        return False
-    try:
-        text.encode()
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 class BusMobileMessage(models.Model):

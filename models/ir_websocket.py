@@ -1,13 +1,12 @@
 import logging
-import time
 
 from odoo import models
 from odoo.exceptions import MissingError, ValidationError
 
 from odoo.addons.bus.websocket import wsrequest
 
-from ..mobile_websocket import MobileWebsocket
-from ..websocket_lifecycle import pop_device_socket_closed
+from ..mobile_socket import MobileWebsocket, MobileWebsocketRequest
+from ..mobile_socket.device_presence import heartbeat
 
 _logger = logging.getLogger(__name__)
 
@@ -75,20 +74,18 @@ class IrWebsocket(models.AbstractModel):
         except (IndexError, TypeError, ValueError):
             return None
 
-    def _update_bus_presence(
-        self, inactivity_period=None, im_status_ids_by_model=None, app_state=None
-    ):
+    def _update_bus_presence(self, inactivity_period, im_status_ids_by_model):
         """``update_presence``: on a device socket (``?device_uuid=``), the
-        device's heartbeat (``app_state``: foreground/background), bad data
-        ignored with a warning; elsewhere stock ``bus.presence``."""
-        connection = getattr(wsrequest.ws, "bus_mobile_device", None) if wsrequest else None
-        if connection is None:
+        device's heartbeat, with the frame's ``app_state`` (foreground or
+        background, carried by the request: the stock signature, which
+        ``mail`` and ``hr_presence`` override, has no such argument); bad
+        data is ignored with a warning. Elsewhere stock ``bus.presence``."""
+        websocket = self._bus_mobile_device_socket()
+        if websocket is None:
             return super()._update_bus_presence(inactivity_period, im_status_ids_by_model)
-        connection.touched_at = time.monotonic()
+        app_state = wsrequest.app_state if isinstance(wsrequest, MobileWebsocketRequest) else None
         try:
-            self.env["bus_mobile.device"].with_user(connection.user_id)._bus_mobile_heartbeat(
-                connection.device_uuid, inactivity_period, app_state, token=connection.token
-            )
+            heartbeat(self.env, websocket, inactivity_period, app_state)
         except (ValidationError, MissingError) as exc:
             _logger.warning("update_presence of device ignored: %s", exc)
         return None
@@ -96,6 +93,13 @@ class IrWebsocket(models.AbstractModel):
     def _on_websocket_closed(self, cookies):
         # A device socket's close was handled by its device: stock would set
         # the user's web client presence offline.
-        if pop_device_socket_closed():
-            return
-        super()._on_websocket_closed(cookies)
+        if self._bus_mobile_device_socket() is None:
+            super()._on_websocket_closed(cookies)
+
+    def _bus_mobile_device_socket(self):
+        """The mobile socket of the current frame or close, if it is tied
+        to a device."""
+        websocket = wsrequest.ws if wsrequest else None
+        if isinstance(websocket, MobileWebsocket) and websocket.device:
+            return websocket
+        return None

@@ -1,7 +1,7 @@
-from odoo import fields, models
+from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
-from .bus_mobile_device import STATUSES, _iso, best_status
+from ..tools.presence import STATUSES, best_status, iso_utc
 
 MAX_PRESENCE_PARTNERS = 1000
 
@@ -68,7 +68,7 @@ class ResPartner(models.Model):
             result[partner.id] = {
                 "partner_id": partner.id,
                 "im_status": status,
-                "last_seen": _iso(last_seen),
+                "last_seen": iso_utc(last_seen),
             }
         return result
 
@@ -133,6 +133,30 @@ class ResPartner(models.Model):
             [("channel_id", "in", my_channels.ids), ("partner_id", "in", list(partner_ids))]
         )
         return self.browse(members.partner_id.ids)
+
+    @api.model
+    def _bus_mobile_watchable_ids(self, user, partner_ids):
+        """The ids among ``partner_ids`` whose presence ``user`` may still
+        receive, rechecked by the mobile dispatcher at delivery time: anyone
+        for internal users (stock), else co-members of an active mobile
+        channel and, with ``mail``, of a Discuss channel (mail's rule)."""
+        if not partner_ids or not user or user._is_public():
+            return set()
+        if user._is_internal():
+            return set(partner_ids)
+        partners = self.with_user(user)._bus_mobile_co_members(partner_ids)
+        allowed = set(partners.ids)
+        if "channel_ids" in self._fields and "discuss.channel" in self.env:
+            # sudo: res.partner - mail's own rule (ir.websocket of mail):
+            # partners sharing a Discuss channel with the user.
+            shared = self.sudo().search(
+                [
+                    ("id", "in", list(set(partner_ids) - allowed)),
+                    ("channel_ids", "in", user.partner_id.sudo().channel_ids.ids),
+                ]
+            )
+            allowed.update(shared.ids)
+        return allowed
 
     def _bus_mobile_presence_for_watcher(self, partner_ids):
         """``/bus_mobile/presence``: the presence of the partners among

@@ -2,7 +2,7 @@ from odoo import fields, models, release
 
 from odoo.addons.bus.websocket import Websocket, WebsocketConnectionHandler
 
-from .bus_mobile_device import best_status
+from ..tools.presence import best_status
 
 
 class ResUsers(models.Model):

@@ -1,4 +1,5 @@
 import json
+import struct
 import time
 from threading import Event
 from unittest.mock import patch
@@ -10,8 +11,7 @@ from odoo.tests.common import HOST, new_test_user
 from odoo.addons.bus.tests.common import WebsocketCase
 from odoo.addons.bus.websocket import Websocket
 
-from ..mobile_dispatch import mobile_dispatch
-from ..mobile_websocket import MobileWebsocket
+from ..mobile_socket import MobileWebsocket, MobileWebsocketConnectionHandler, mobile_dispatch
 
 BROWSER_UA = (
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
@@ -27,6 +27,24 @@ class MobileWebsocketCase(WebsocketCase):
     def setUpClass(cls):
         super().setUpClass()
         cls._MOBILE_WEBSOCKET_URL = f"ws://{HOST}:{cls.http_port()}/bus_mobile/websocket"
+
+    def setUp(self):
+        super().setUp()
+        # Stock WebsocketCase tracks the end of ``_serve_forever``; mobile
+        # sockets are served by ``_serve_mobile``.
+        original_serve_mobile = MobileWebsocketConnectionHandler._serve_mobile
+
+        def serve_mobile(*args):
+            closed = Event()
+            self._websocket_events.add(closed)
+            try:
+                original_serve_mobile(*args)
+            finally:
+                closed.set()
+
+        self.startPatcher(
+            patch.object(MobileWebsocketConnectionHandler, "_serve_mobile", wraps=serve_mobile)
+        )
 
     def wait_remaining_websocket_connections(self):
         # A server thread may still be registering its connection: iterate
@@ -69,7 +87,7 @@ class MobileWebsocketCase(WebsocketCase):
         served = Event()
         originals = {
             Websocket: Websocket._dispatch_bus_notifications,
-            MobileWebsocket: MobileWebsocket._bus_mobile_on_subscribed,
+            MobileWebsocket: MobileWebsocket.on_subscribed,
         }
 
         def wrap(original):
@@ -81,9 +99,7 @@ class MobileWebsocketCase(WebsocketCase):
 
         with (
             patch.object(Websocket, "_dispatch_bus_notifications", wrap(originals[Websocket])),
-            patch.object(
-                MobileWebsocket, "_bus_mobile_on_subscribed", wrap(originals[MobileWebsocket])
-            ),
+            patch.object(MobileWebsocket, "on_subscribed", wrap(originals[MobileWebsocket])),
         ):
             result = super().subscribe(websocket, channels, last, wait_for_dispatch=False)
             if wait_for_dispatch:
@@ -102,6 +118,13 @@ class MobileWebsocketCase(WebsocketCase):
         deadline = time.monotonic() + timeout
         while not mobile_dispatch.is_idle() and time.monotonic() < deadline:
             time.sleep(0.002)
+
+    def close_code_and_reason(self, ws):
+        """Read until the close frame; return its code and reason."""
+        while True:
+            opcode, payload = ws.recv_data(control_frame=True)
+            if opcode == ws_client.ABNF.OPCODE_CLOSE:
+                return struct.unpack("!H", payload[:2])[0], payload[2:].decode()
 
     def recv_notifications(self, ws):
         """Next data frame, decoded as the list of bus notifications."""

@@ -1,5 +1,7 @@
 import json
 import os
+import struct
+import time
 from unittest.mock import patch
 
 from odoo.fields import Command
@@ -14,10 +16,9 @@ from odoo.addons.bus.websocket import (
     _websocket_instances,
 )
 
-from .. import mobile_dispatch as dispatch_module
-from .. import mobile_websocket
-from ..mobile_dispatch import HISTORY_SECONDS, _Feed, mobile_dispatch
-from ..mobile_websocket import MobileWebsocket
+from ..mobile_socket import MobileWebsocket, connection, mobile_dispatch
+from ..mobile_socket import dispatcher as dispatch_module
+from ..mobile_socket.dispatcher import HISTORY_SECONDS, _Feed
 from .common import MobileWebsocketCase
 
 
@@ -345,7 +346,7 @@ class TestDispatch(MobileWebsocketCase):
         self.assertIsNone(server_ws._Websocket__notif_sock_r)
         self.assertIsNone(server_ws._Websocket__notif_sock_w)
         selector = server_ws._Websocket__selector
-        self.assertEqual(list(selector.get_map()), [server_ws._bus_mobile_sock.fileno()])
+        self.assertEqual(list(selector.get_map()), [server_ws._client_sock.fileno()])
         self.assertEqual(type(selector).__mro__[1].__name__, "PollSelector")
         # In this process the client end is open too: 2 descriptors per
         # connection (stock: client, server and a socketpair, plus epoll).
@@ -361,12 +362,15 @@ class TestDispatch(MobileWebsocketCase):
         ws = self._connect("dispatch_alice")
         bob_ws = self._connect("dispatch_bob")
         big = "x" * 4_000_000
-        with patch.object(
-            MobileWebsocket,
-            "_bus_mobile_queue",
-            autospec=True,
-            side_effect=MobileWebsocket._bus_mobile_queue,
-        ) as queue:
+        with (
+            patch.object(connection, "OUTBOX_MAX_BYTES", 64_000_000),
+            patch.object(
+                MobileWebsocket,
+                "_queue",
+                autospec=True,
+                side_effect=MobileWebsocket._queue,
+            ) as queue,
+        ):
             for n in range(3):
                 self._send(self.alice.partner_id, {"n": n, "big": big})
                 self._dispatch(self.alice.partner_id)
@@ -380,32 +384,66 @@ class TestDispatch(MobileWebsocketCase):
         self.assertEqual(received, [0, 1, 2, "after"])
         self.assertTrue(queue.called)
 
-    def test_client_that_stops_reading_is_dropped(self):
-        """The outbox is bounded: a client that leaves too many frames
-        unread is disconnected instead of growing the server's memory."""
-        self._connect("dispatch_alice")
+    def test_client_that_reads_too_slowly_is_closed(self):
+        """The outbox is bounded in bytes: a client that leaves too much
+        unread is closed with 1013 SLOW_READER (the close frame waits behind
+        what the kernel holds) instead of growing the server's memory; the
+        others are served meanwhile."""
+        ws = self._connect("dispatch_alice")
+        bob_ws = self._connect("dispatch_bob")
         server_ws = self._server_socket(self.alice.id)
-        big = "x" * 4_000_000
-        with patch.object(mobile_websocket, "OUTBOX_MAX_FRAMES", 1):
-            for n in range(10):
+        big = "x" * 1_000_000
+        with patch.object(connection, "OUTBOX_MAX_BYTES", 2_000_000):
+            for n in range(40):
                 self._send(self.alice.partner_id, {"n": n, "big": big})
                 self._dispatch(self.alice.partner_id)
-                if server_ws._bus_mobile_close_request:
+                if server_ws._close_request:
                     break
-            # Dropped by the dispatcher itself, right when the limit is hit.
-            close_request = server_ws._bus_mobile_close_request
-            # The socket's thread closes it, using the test cursor: wait.
+            self.assertEqual(server_ws._close_request, (CloseCode.TRY_LATER, "SLOW_READER"))
+            self._send("broadcast", {"n": "bob"})
+            self._dispatch("broadcast")
+            self._assert_next_payloads(bob_ws, [{"n": "bob"}])
+            # The client reads again: what the kernel held, then the close.
+            while True:
+                opcode, payload = ws.recv_data(control_frame=True)
+                if opcode == 8:
+                    break
+            self.assertEqual(struct.unpack("!H", payload[:2])[0], CloseCode.TRY_LATER)
+            self.assertEqual(payload[2:].decode(), "SLOW_READER")
             self.wait_remaining_websocket_connections()
-        self.assertEqual(close_request, (CloseCode.ABNORMAL_CLOSURE, None))
         self.assertEqual(server_ws.state, ConnectionState.CLOSED)
-        self.assertEqual(server_ws._bus_mobile_close_request, (CloseCode.ABNORMAL_CLOSURE, None))
+        self.assertFalse(mobile_dispatch.subscriber_count(self.env.cr.dbname) > 2)
+
+    def test_stalled_client_is_closed_after_the_send_timeout(self):
+        """A client that reads nothing at all: the writes to it wait at most
+        the socket's send timeout, then the socket is closed, its thread and
+        memory freed; another client is served throughout."""
+        self._connect("dispatch_alice")
+        bob_ws = self._connect("dispatch_bob")
+        server_ws = self._server_socket(self.alice.id)
+        server_ws._client_sock.settimeout(1.0)
+        big = "x" * 1_000_000
+        with patch.object(connection, "OUTBOX_MAX_BYTES", 64_000_000):
+            for n in range(20):
+                self._send(self.alice.partner_id, {"n": n, "big": big})
+                self._dispatch(self.alice.partner_id)
+            self._send("broadcast", {"n": "bob"})
+            self._dispatch("broadcast")
+            self._assert_next_payloads(bob_ws, [{"n": "bob"}])
+            deadline = time.monotonic() + 30
+            while server_ws.state is not ConnectionState.CLOSED and time.monotonic() < deadline:
+                time.sleep(0.05)
+            self.wait_remaining_websocket_connections()
+        self.assertEqual(server_ws.state, ConnectionState.CLOSED)
+        self.assertEqual(server_ws._close_request, (CloseCode.ABNORMAL_CLOSURE, None))
+        self.assertFalse(server_ws._outbox)
 
     def test_closed_sockets_leave_the_dispatcher(self):
         ws = self._connect("dispatch_alice")
         ws.close(CloseCode.CLEAN)
         self.wait_remaining_websocket_connections()
         feed = mobile_dispatch._feeds.get(self.env.cr.dbname)
-        self.assertFalse(feed and feed.sockets_by_channel)
+        self.assertFalse(feed and feed.subscribers_by_channel)
 
     def test_frames_are_json_lists_of_notifications(self):
         ws = self._connect("dispatch_alice")

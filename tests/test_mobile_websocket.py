@@ -4,7 +4,7 @@ from odoo.tests import tagged
 
 from odoo.addons.bus.websocket import CloseCode, WebsocketConnectionHandler
 
-from ..mobile_websocket import REFUSAL_HEADER
+from ..mobile_socket import REFUSAL_HEADER
 from .common import BROWSER_UA, MobileWebsocketCase
 
 APP_USER_AGENTS = [

@@ -10,7 +10,7 @@ from odoo.tests import TransactionCase, new_test_user, tagged
 
 from odoo.addons.bus.models.bus import channel_with_db, json_dump
 
-from ..models.bus_mobile_device import best_status
+from ..tools.presence import best_status
 
 PRESENCE_TYPES = ("bus_mobile/presence", "bus.bus/im_status_updated")
 

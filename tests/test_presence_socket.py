@@ -80,9 +80,9 @@ class TestPresenceSocket(PresenceAssertions, MobileWebsocketCase):
             self.session = None
             return self.login_session(login)
 
-    def connect_device(self, login="sock_alice", device_uuid="phone", **kw):
+    def connect_device(self, login="sock_alice", device_uuid="phone", cookie=None, **kw):
         ws = self.mobile_connect(
-            cookie=self.session_cookie(login),
+            cookie=cookie or self.session_cookie(login),
             device_uuid=device_uuid,
             user_agent="okhttp/4.9.2",
             **kw,
@@ -287,22 +287,45 @@ class TestPresenceSocket(PresenceAssertions, MobileWebsocketCase):
         self.assertEqual(self.status(self.alice), "online")
         self.assertTrue(device.connected)
 
-    def test_bad_update_presence_is_ignored(self):
-        """update_presence frames with bad data are ignored with a warning,
-        never a traceback; the socket keeps working."""
-        device = self.connect_device()
+    def test_bad_update_presence_closes_only_that_socket(self):
+        """update_presence frames with bad data close their own socket with
+        1003 and a reason naming the field, never a traceback; the device's
+        other socket keeps working."""
+        # One session for all: each login would end the previous session.
+        cookie = self.session_cookie("sock_alice")
+        healthy = self.connect_device(device_uuid="tablet", cookie=cookie)
         bad_frames = [
-            '{"event_name": "update_presence", "data": {"inactivity_period": 1e400}}',
-            '{"event_name": "update_presence", "data": {"inactivity_period": -1e400}}',
-            '{"event_name": "update_presence", "data": {"app_state": "background"}}',
-            '{"event_name": "update_presence", "data": {"inactivity_period": "x"}}',
-            '{"event_name": "update_presence", "data": {"inactivity_period": 0, '
-            '"app_state": ["background"]}}',
+            (
+                '{"event_name": "update_presence", "data": {"inactivity_period": 1e400}}',
+                "inactivity_period",
+            ),
+            (
+                '{"event_name": "update_presence", "data": {"inactivity_period": -1}}',
+                "inactivity_period",
+            ),
+            (
+                '{"event_name": "update_presence", "data": {"inactivity_period": "x"}}',
+                "inactivity_period",
+            ),
+            (
+                '{"event_name": "update_presence", "data": {"inactivity_period": true}}',
+                "inactivity_period",
+            ),
+            (
+                '{"event_name": "update_presence", "data": {"inactivity_period": 0, '
+                '"app_state": ["background"]}}',
+                "app_state",
+            ),
+            ('{"event_name": "update_presence", "data": {"app_state": "inactive"}}', "app_state"),
         ]
         with self.assertNoLogs("odoo.addons.bus.websocket", "ERROR"):
-            for frame in bad_frames:
+            for frame, field in bad_frames:
+                device = self.connect_device(cookie=cookie)
                 device.send(frame)
-            device.send(
+                code, reason = self.close_code_and_reason(device)
+                self.assertEqual(code, CloseCode.INCORRECT_DATA, frame)
+                self.assertIn(field, reason)
+            healthy.send(
                 json.dumps(
                     {
                         "event_name": "update_presence",
@@ -310,7 +333,7 @@ class TestPresenceSocket(PresenceAssertions, MobileWebsocketCase):
                     }
                 )
             )
-            self.wait_for(lambda: self.status(self.alice) == "away", "away")
+            self.wait_for(lambda: self.status(self.alice, "tablet") == "away", "tablet away")
 
     def test_unanswered_ping_closes_the_socket(self):
         offline_after_s = 6

@@ -1,0 +1,146 @@
+"""A device's presence driven by its sockets' lifecycle.
+
+``/bus_mobile/websocket?device_uuid=<uuid>`` ties a socket to a device of
+its user (``bus_mobile.device``): the device's first open socket makes it
+online, its last one closing makes it offline, server-side, whatever the
+client sends. ``MobileWebsocket`` calls these functions from its own
+thread; stock sockets never do.
+
+Each runs in its own transaction inside ``service_model.retrying`` (it
+commits, then the bus notifications go out). A failure is logged and the
+socket keeps working: the sweep cron repairs the device's status.
+"""
+
+import dataclasses
+import functools
+import logging
+import time
+import uuid
+from contextlib import closing
+
+import psycopg2
+from psycopg2.pool import PoolError
+
+from odoo import api
+from odoo.exceptions import ValidationError
+from odoo.service import model as service_model
+from odoo.service.security import check_session
+
+from odoo.addons.bus.websocket import acquire_cursor
+
+from ..tools.validation import check_device_uuid
+
+_logger = logging.getLogger(__name__)
+
+DEVICE_MODEL = "bus_mobile.device"
+
+
+@dataclasses.dataclass
+class DeviceConnection:
+    """What a device socket remembers of its device."""
+
+    user_id: int
+    device_uuid: str
+    # Refresh last_seen on a pong at most this often: half offline_after_s.
+    refresh_after_s: float
+    # Identifies this socket among the device's open sockets.
+    token: str = dataclasses.field(default_factory=lambda: uuid.uuid4().hex)
+    # Last time this socket refreshed the device's last_seen (monotonic).
+    touched_at: float = dataclasses.field(default_factory=time.monotonic)
+
+
+def socket_opened(websocket):
+    """The socket opened (after the 101): its device is online. Return the
+    :class:`DeviceConnection`, or None when the socket has no device (no
+    valid uuid, not logged in, addon not installed in its database)."""
+    try:
+        check_device_uuid(websocket.device_uuid)
+    except ValidationError:
+        _logger.info(
+            "Mobile socket of user %s: ignored invalid device_uuid", websocket._session.uid
+        )
+        return None
+
+    def open_device(env):
+        if DEVICE_MODEL not in env or not _logged_in(env, websocket):
+            return None
+        settings = env["ir.config_parameter"]._bus_mobile_settings()
+        websocket.setup_keepalive(settings["offline_after_s"])
+        connection = DeviceConnection(
+            env.uid, websocket.device_uuid, settings["offline_after_s"] / 2
+        )
+        env[DEVICE_MODEL]._bus_mobile_socket_opened(connection.device_uuid, connection.token)
+        return connection
+
+    return _in_transaction(websocket, websocket._session.uid, open_device, "open")
+
+
+def socket_closed(websocket):
+    """The socket closed: its device is offline if it was its last socket
+    (unless the server rotated the connection: the app comes right back)."""
+    connection = websocket.device
+    _in_transaction(
+        websocket,
+        connection.user_id,
+        lambda env: env[DEVICE_MODEL]._bus_mobile_socket_closed(
+            connection.device_uuid,
+            connection.token,
+            keep_status=websocket.closed_for_rotation,
+        )
+        if DEVICE_MODEL in env
+        else None,
+        "close",
+    )
+
+
+def socket_alive(websocket):
+    """A pong (or the client's ping) came: refresh the device's last_seen,
+    at most every half offline_after_s, so that the sweep never takes a live
+    socket's device offline even when its app sends no heartbeat."""
+    connection = websocket.device
+    now = time.monotonic()
+    if now - connection.touched_at < connection.refresh_after_s:
+        return
+    connection.touched_at = now
+    _in_transaction(
+        websocket,
+        connection.user_id,
+        lambda env: env[DEVICE_MODEL]._bus_mobile_socket_alive(
+            connection.device_uuid, connection.token
+        )
+        if DEVICE_MODEL in env
+        else None,
+        "pong",
+    )
+
+
+def heartbeat(env, websocket, inactivity_ms, app_state):
+    """``update_presence`` on a device socket (in the frame's transaction)."""
+    connection = websocket.device
+    connection.touched_at = time.monotonic()
+    env[DEVICE_MODEL].with_user(connection.user_id)._bus_mobile_heartbeat(
+        connection.device_uuid, inactivity_ms, app_state, token=connection.token
+    )
+
+
+def _logged_in(env, websocket):
+    return bool(env.uid and not env.user._is_public() and check_session(websocket._session, env))
+
+
+def _in_transaction(websocket, uid, func, what):
+    """``func(env)`` in a new transaction of the socket's database, retried
+    on serialization failures; a failure is logged, never raised."""
+    try:
+        with closing(acquire_cursor(websocket._db)) as cr:
+            env = api.Environment(cr, uid, {})
+            return service_model.retrying(functools.partial(func, env), env)
+    except (psycopg2.Error, PoolError) as exc:
+        _logger.warning(
+            "Device %s: %s not recorded, the sweep will repair it: %s",
+            websocket.device_uuid,
+            what,
+            str(exc)[:200],
+        )
+    except Exception:
+        _logger.exception("Device %s: %s not recorded", websocket.device_uuid, what)
+    return None

@@ -1,0 +1,659 @@
+"""One bus reader per worker for every mobile socket.
+
+Stock ``/websocket`` wakes each socket on every notification and lets it
+read its session file, borrow a database connection, check its session and
+run its own ``bus.bus`` query: N sockets cost N queries per notification.
+
+The mobile sockets of a worker share one :class:`MobileDispatcher` instead.
+Stock :data:`~odoo.addons.bus.models.bus.dispatch` still listens to
+PostgreSQL's ``imbus`` channel and still knows which socket listens to which
+channel (so several workers and several nodes work as before), but waking a
+mobile socket only marks its database as dirty. The dispatcher then, per
+batch and per database, in one transaction (one snapshot):
+
+1. live delivery: it reads the new ``bus.bus`` rows once (the same "ids
+   seen in the last few seconds" history as stock, so rows committed out of
+   id order are never missed nor sent twice), checks the sessions of the
+   sockets about to receive something (closing with 4001 those whose
+   session is gone or no longer valid), drops what a socket's user may no
+   longer read (mobile channels left, presences no longer shared), encodes
+   each notification and each distinct frame once and hands it to every
+   socket without waiting for slow ones. Only then does its read position
+   move: a failure before that serves the same rows again;
+2. new subscriptions: their ``last`` replay (bounded, whatever ``last``
+   a client sends), checked and filtered the same way, then their channels
+   join the index.
+
+Everything a client sends was checked before it gets here
+(:mod:`.frames`); what one socket does (fail, stall, close) touches only
+that socket.
+
+In tests the bus thread sees no commit: ``trigger_notification_dispatching``
+wakes the sockets as for stock ones, and the dispatcher reads through the
+test cursor like stock sockets do.
+"""
+
+import datetime
+import logging
+import os
+import struct
+import sys
+import threading
+import time
+from contextlib import closing, suppress
+
+import psycopg2
+from psycopg2.pool import PoolError
+
+from odoo import SUPERUSER_ID, api, fields
+from odoo.http import FilesystemSessionStore, root
+from odoo.modules.registry import Registry
+from odoo.service.server import CommonServer
+from odoo.tools import SQL
+from odoo.tools.misc import consteq
+
+from odoo.addons.bus.models.bus import TIMEOUT, json_dump
+from odoo.addons.bus.websocket import CloseCode, Websocket, acquire_cursor
+
+from ..tools.channels import CHANNEL_MODEL, mobile_channel_id_of_value, presence_partner_id_of_value
+
+_logger = logging.getLogger(__name__)
+
+# Same guarantee as stock sockets: a row is held in the history (and the read
+# cursor held back) this long, so that a transaction committing a lower id
+# after a higher one is still read once.
+HISTORY_SECONDS = Websocket.MAX_NOTIFICATION_HISTORY_SEC
+# ``last == 0`` replays this many seconds, as ``bus.bus._poll`` does.
+REPLAY_SECONDS = TIMEOUT
+# A replay reads at most the newest REPLAY_MAX_ROWS bus rows, whatever
+# ``last`` a client sends: one client's reconnect loop with ``last=1`` costs
+# the others nothing more. Older messages come from ``/bus_mobile/sync``.
+REPLAY_MAX_ROWS = 10_000
+# Sleep after a failed batch before serving the database again.
+ERROR_DELAY = 1.0
+# A failing database is logged again at most this often.
+ERROR_LOG_INTERVAL = 60.0
+# A session id of our own whose token tells when Odoo's cache was cleared.
+CANARY_SID = "bus_mobile.dispatch.canary"
+
+
+def text_frame(payload):
+    """An unmasked, final RFC 6455 text frame carrying ``payload`` (bytes)."""
+    length = len(payload)
+    if length < 126:
+        header = struct.pack("!BB", 0x81, length)
+    elif length < 1 << 16:
+        header = struct.pack("!BBH", 0x81, 126, length)
+    else:
+        header = struct.pack("!BBQ", 0x81, 127, length)
+    return header + payload
+
+
+class Subscriber:
+    """The dispatcher's record of one mobile socket: what it listens to and
+    what was last checked of its session. Only the dispatcher writes it."""
+
+    __slots__ = (
+        "active",
+        "channels",
+        "session_path",
+        "session_stamp",
+        "session_token",
+        "token_epoch",
+        "websocket",
+    )
+
+    def __init__(self, websocket):
+        self.websocket = websocket
+        # False once the socket left: a batch in flight must not add it back.
+        self.active = True
+        # bus.bus ``channel`` values served to this socket.
+        self.channels = frozenset()
+        # Session file and mtime, and the token, last validated.
+        self.session_path = None
+        self.session_stamp = None
+        self.session_token = ""
+        self.token_epoch = None
+
+    def is_listening(self):
+        return self.active and self.websocket.is_listening()
+
+
+class _Feed:
+    """What the dispatcher knows of one database: where its read cursor is,
+    which socket listens to which channel, and the subscriptions to serve."""
+
+    __slots__ = (
+        "busy",
+        "canary",
+        "history",
+        "last_id",
+        "pending",
+        "subscribers",
+        "subscribers_by_channel",
+        "token_epoch",
+    )
+
+    def __init__(self):
+        # Rows with an id <= last_id, and rows in the history, were read.
+        self.last_id = None
+        # [(id, seen at)], ascending ids, each younger than HISTORY_SECONDS
+        # unless an older id before it is still young.
+        self.history = []
+        # websocket -> Subscriber
+        self.subscribers = {}
+        # bus.bus ``channel`` column value -> {Subscriber}
+        self.subscribers_by_channel = {}
+        # Subscriber -> (channels, last) of its latest subscribe
+        self.pending = {}
+        # A batch is running: its subscriptions are neither here nor pending.
+        self.busy = False
+        # See MobileDispatcher._token_epoch.
+        self.canary = None
+        self.token_epoch = 0
+
+    def remember(self, ids, now):
+        """Record ``ids`` as read at ``now`` and advance ``last_id`` past the
+        leading ids older than HISTORY_SECONDS. Only leading ones: dropping
+        a later id while an earlier one is kept would read it again."""
+        if ids:
+            self.history.extend((notif_id, now) for notif_id in ids)
+            self.history.sort()
+        expired = 0
+        for notif_id, seen_at in self.history:
+            if now - seen_at <= HISTORY_SECONDS:
+                break
+            self.last_id = notif_id
+            expired += 1
+        if expired:
+            del self.history[:expired]
+
+    def newest_id(self):
+        return self.history[-1][0] if self.history else self.last_id or 0
+
+    def route(self, rows):
+        """{subscriber: (row, ...)} for the subscribed, still open sockets.
+
+        Sockets that receive the same rows share one tuple: with thousands
+        of sockets a batch allocates next to nothing per socket (less
+        garbage, fewer and shorter collections)."""
+        deliveries = {}
+        joined = {}
+        gone = set()
+        for row in rows:
+            alone = (row,)
+            for subscriber in self.subscribers_by_channel.get(row[1], ()):
+                if not subscriber.is_listening():
+                    if subscriber.websocket.is_closed():
+                        gone.add(subscriber)
+                    continue
+                previous = deliveries.get(subscriber)
+                if previous is None:
+                    deliveries[subscriber] = alone
+                    continue
+                key = (previous, row[0])
+                rows_so_far = joined.get(key)
+                if rows_so_far is None:
+                    rows_so_far = joined[key] = previous + alone
+                deliveries[subscriber] = rows_so_far
+        # A socket that closed without leaving (it cannot, but a leak would
+        # grow forever): it leaves now.
+        for subscriber in gone:
+            self.leave(subscriber)
+        return deliveries
+
+    def listen(self, subscriber, channels):
+        """Make ``subscriber`` listen to ``channels`` (and nothing else)."""
+        self._discard(subscriber, subscriber.channels - channels)
+        for channel in channels - subscriber.channels:
+            self.subscribers_by_channel.setdefault(channel, set()).add(subscriber)
+        subscriber.channels = channels
+
+    def leave(self, subscriber):
+        subscriber.active = False
+        self.pending.pop(subscriber, None)
+        self._discard(subscriber, subscriber.channels)
+        subscriber.channels = frozenset()
+        if self.subscribers.get(subscriber.websocket) is subscriber:
+            del self.subscribers[subscriber.websocket]
+
+    def _discard(self, subscriber, channels):
+        for channel in channels:
+            subscribers = self.subscribers_by_channel.get(channel)
+            if subscribers is not None:
+                subscribers.discard(subscriber)
+                if not subscribers:
+                    del self.subscribers_by_channel[channel]
+
+    def is_idle(self):
+        return not (self.subscribers or self.pending or self.busy)
+
+
+class MobileDispatcher(threading.Thread):
+    """Serves the mobile sockets of this worker; see the module docstring.
+
+    Sockets call :meth:`subscribe`, :meth:`unsubscribe` and :meth:`wake`
+    from their own thread (greenlet); everything else runs in this one.
+    """
+
+    def __init__(self):
+        super().__init__(daemon=True, name=f"{__name__}.MobileDispatcher")
+        # Guards the feeds and the dirty set; never held across I/O.
+        self._lock = threading.Lock()
+        self._wakeup = threading.Event()
+        self._stopping = False
+        self._running = False
+        self._dirty = set()
+        self._feeds = {}
+        # db -> time of the last logged failure
+        self._failures = {}
+
+    # ------------------------------------------------------------------
+    # Called by the sockets (their own thread)
+    # ------------------------------------------------------------------
+
+    def subscribe(self, websocket, channels, last):
+        """Serve ``channels`` (stock hashable channels) to ``websocket`` from
+        the next batch on, after replaying the rows after ``last`` (the last
+        ``REPLAY_SECONDS`` when ``last`` is 0) of the channels it did not
+        listen to yet."""
+        # Checked by the frame already; shared code never trusts a client.
+        if isinstance(last, bool) or not isinstance(last, int) or last < 0:
+            last = 0
+        # Interned: thousands of sockets share "broadcast", their groups...
+        encoded = frozenset(sys.intern(json_dump(channel)) for channel in channels)
+        db = websocket._db
+        with self._lock:
+            feed = self._feeds.setdefault(db, _Feed())
+            subscriber = feed.subscribers.get(websocket)
+            if subscriber is None:
+                subscriber = feed.subscribers[websocket] = Subscriber(websocket)
+            feed.pending[subscriber] = (encoded, last)
+        self.wake(db)
+        with suppress(RuntimeError):  # already started
+            if not self.is_alive():
+                self.start()
+
+    def unsubscribe(self, websocket):
+        """``websocket`` closes: forget it, whatever a batch is doing."""
+        with self._lock:
+            feed = self._feeds.get(websocket._db)
+            if feed is None:
+                return
+            subscriber = feed.subscribers.get(websocket)
+            if subscriber is not None:
+                feed.leave(subscriber)
+            if feed.is_idle():
+                # The next subscriber starts a fresh cursor: rows read while
+                # nobody listens are never read.
+                del self._feeds[websocket._db]
+
+    def wake(self, db):
+        """New rows may be in ``db``'s bus: serve it soon. Cheap, called once
+        per subscribed socket for each ``imbus`` notification."""
+        if db in self._dirty:  # read without the lock: a miss only costs it
+            return
+        with self._lock:
+            if db in self._dirty:
+                return
+            self._dirty.add(db)
+        self._wakeup.set()
+
+    def stop(self):
+        self._stopping = True
+        self._wakeup.set()
+
+    def is_idle(self):
+        """No batch running nor due (tests wait for this before touching the
+        database their cursor shares with the dispatcher)."""
+        with self._lock:
+            return not (self._running or self._dirty)
+
+    def subscriber_count(self, db):
+        with self._lock:
+            feed = self._feeds.get(db)
+            return len(feed.subscribers) if feed else 0
+
+    # ------------------------------------------------------------------
+    # Dispatcher thread
+    # ------------------------------------------------------------------
+
+    def run(self):
+        while not self._stopping:
+            self._wakeup.wait()
+            self._wakeup.clear()
+            with self._lock:
+                dbs, self._dirty = self._dirty, set()
+                self._running = True
+            try:
+                for db in dbs:
+                    try:
+                        self._serve(db)
+                        self._failures.pop(db, None)
+                    except Exception as exc:
+                        if self._stopping:
+                            return
+                        self._log_failure(db, exc)
+                        time.sleep(ERROR_DELAY)
+                        self.wake(db)
+            finally:
+                with self._lock:
+                    self._running = False
+
+    def _log_failure(self, db, exc):
+        """A database that fails (restarting, out of connections) is logged
+        once a minute, without a traceback; anything else is a bug."""
+        expected = isinstance(exc, psycopg2.Error | PoolError)
+        now = time.monotonic()
+        if expected and now - self._failures.get(db, -ERROR_LOG_INTERVAL) < ERROR_LOG_INTERVAL:
+            return
+        self._failures[db] = now
+        if expected:
+            _logger.warning("Mobile bus dispatch on %s failed, retrying: %s", db, str(exc)[:200])
+        else:
+            _logger.exception("Mobile bus dispatch on %s failed, retrying", db)
+
+    def _serve(self, db):
+        """One batch of ``db``: live delivery, then the new subscriptions."""
+        with self._lock:
+            feed = self._feeds.get(db)
+            if feed is None:
+                return
+            pending, feed.pending = feed.pending, {}
+            feed.busy = True
+        try:
+            with closing(acquire_cursor(db)) as cr:
+                # Picks up cache invalidations from other workers, such as a
+                # password change that invalidates session tokens.
+                Registry(db).check_signaling(cr)
+                # The dispatcher reads rows and session tokens for every
+                # user, as superuser; what each socket receives is decided
+                # by its channels and rechecked per user.
+                env = api.Environment(cr, SUPERUSER_ID, {})
+                self._serve_live(env, feed)
+                self._serve_subscriptions(env, feed, pending)
+        except Exception:
+            with self._lock:
+                for subscriber, subscription in pending.items():
+                    if subscriber.active:
+                        feed.pending.setdefault(subscriber, subscription)
+            raise
+        finally:
+            with self._lock:
+                feed.busy = False
+                if feed.is_idle() and self._feeds.get(db) is feed:
+                    del self._feeds[db]
+
+    def _serve_live(self, env, feed):
+        now = time.time()
+        if feed.last_id is None:
+            self._start_feed(env.cr, feed, now)
+            return
+        rows = self._read_new_rows(env.cr, feed)
+        with self._lock:
+            deliveries = feed.route(rows)
+        deliveries = self._check(env, feed, deliveries)
+        self._write(deliveries)
+        # Only now: a failure above reads the same rows again.
+        feed.remember([row[0] for row in rows], now)
+        if _logger.isEnabledFor(logging.DEBUG):
+            _logger.debug("%s: %d rows to %d sockets", env.cr.dbname, len(rows), len(deliveries))
+
+    def _serve_subscriptions(self, env, feed, pending):
+        """Replay what the new subscriptions missed, from the snapshot of the
+        live rows (so later rows go through the index), then index them."""
+        if not pending:
+            return
+        replays = self._read_replays(env.cr, feed, pending)
+        replays = self._check(env, feed, replays)
+        subscribed = set()
+        with self._lock:
+            for subscriber, (channels, _last) in pending.items():
+                if subscriber.is_listening():
+                    feed.listen(subscriber, channels)
+                    subscribed.add(subscriber)
+        self._write({s: rows for s, rows in replays.items() if s in subscribed})
+        for subscriber in subscribed:
+            subscriber.websocket.on_subscribed()
+
+    def _start_feed(self, cr, feed, now):
+        """Start reading ``bus.bus`` the way a stock socket would after its
+        first read: every row of the last HISTORY_SECONDS counts as read
+        (the subscribers get them through their replay), the cursor stays
+        behind them for rows committed out of order."""
+        horizon = fields.Datetime.now() - datetime.timedelta(seconds=HISTORY_SECONDS)
+        cr.execute(SQL("SELECT COALESCE(MAX(id), 0) FROM bus_bus WHERE create_date < %s", horizon))
+        last_id = cr.fetchone()[0]
+        cr.execute(SQL("SELECT id FROM bus_bus WHERE id > %s ORDER BY id", last_id))
+        feed.history = [(notif_id, now) for (notif_id,) in cr.fetchall()]
+        feed.last_id = last_id
+
+    def _read_new_rows(self, cr, feed):
+        """The one read of a batch: every row not read yet, all channels
+        (filtering by channel would send the whole subscription set to the
+        database on each batch; rows nobody listens to are dropped here)."""
+        cr.execute(
+            SQL(
+                "SELECT id, channel, message FROM bus_bus"
+                " WHERE id > %s AND NOT (id = ANY(%s)) ORDER BY id",
+                feed.last_id,
+                [notif_id for notif_id, _seen in feed.history],
+            )
+        )
+        return cr.fetchall()
+
+    def _read_replays(self, cr, feed, pending):
+        """{subscriber: (row, ...)}: for each pending subscription, the rows
+        of the channels it did not listen to yet, after its ``last`` (or of
+        the last REPLAY_SECONDS when ``last`` is 0), like ``bus.bus._poll``,
+        within the newest REPLAY_MAX_ROWS ids. One query for all."""
+        wanted = {
+            subscriber: channels - subscriber.channels
+            for subscriber, (channels, _last) in pending.items()
+            if subscriber.is_listening()
+        }
+        all_channels = set().union(*wanted.values())
+        if not all_channels:
+            return {}
+        floor = max(feed.newest_id() - REPLAY_MAX_ROWS, 0)
+        lasts = {subscriber: max(pending[subscriber][1], floor) for subscriber in wanted}
+        zero = [s for s in wanted if not pending[s][1]]
+        cutoff = fields.Datetime.now() - datetime.timedelta(seconds=REPLAY_SECONDS)
+        conditions = [SQL("id > %s", min(lasts.values()))]
+        if zero and len(zero) == len(wanted):
+            conditions.append(SQL("create_date > %s", cutoff))
+        cr.execute(
+            SQL(
+                "SELECT id, channel, message, create_date FROM bus_bus"
+                " WHERE channel = ANY(%s) AND %s ORDER BY id",
+                sorted(all_channels),
+                SQL(" AND ").join(conditions),
+            )
+        )
+        rows = cr.fetchall()
+        replays = {}
+        for subscriber, channels in wanted.items():
+            last = lasts[subscriber]
+            since_cutoff = not pending[subscriber][1]
+            replay = tuple(
+                (notif_id, channel, message)
+                for notif_id, channel, message, create_date in rows
+                if channel in channels
+                and notif_id > last
+                and (create_date > cutoff if since_cutoff else True)
+            )
+            if replay:
+                replays[subscriber] = replay
+        return replays
+
+    # ------------------------------------------------------------------
+    # Sessions and filters
+    # ------------------------------------------------------------------
+
+    def _check(self, env, feed, deliveries):
+        """``deliveries`` without the sockets whose session ended (closed
+        with 4001 instead) and without the rows their users may no longer
+        read."""
+        expired = self._expired(env, feed, deliveries)
+        for subscriber in expired:
+            with self._lock:
+                feed.leave(subscriber)
+            subscriber.websocket.request_close(CloseCode.SESSION_EXPIRED, "SESSION_EXPIRED")
+            del deliveries[subscriber]
+        return self._filter_deliveries(env, deliveries)
+
+    def _expired(self, env, feed, subscribers):
+        """The subscribers whose session was logged out, expired, revoked,
+        or whose token no longer matches (password change, archived user)."""
+        store = root.session_store
+        users = env["res.users"]
+        epoch = self._token_epoch(feed, users)
+        return [s for s in subscribers if not self._is_session_valid(s, store, users, epoch)]
+
+    def _token_epoch(self, feed, users):
+        """A number that changes whenever session tokens may have changed.
+
+        A token depends on its user's login, password, active flag...: any
+        change of those clears Odoo's ormcache, in this process or, through
+        ``check_signaling``, in the others. A canary token (a session id of
+        our own) is cached like the others: getting a new object for it means
+        the cache was cleared, and the sockets' tokens are checked again.
+        Otherwise a socket's token, checked once, stays valid."""
+        canary = users.browse(SUPERUSER_ID)._compute_session_token(CANARY_SID)
+        if canary is not feed.canary:
+            feed.canary = canary
+            feed.token_epoch += 1
+            _logger.debug("Odoo's cache was cleared: session tokens are checked again")
+        return feed.token_epoch
+
+    def _is_session_valid(self, subscriber, store, users, epoch):
+        """Stock reads a socket's session file and recomputes its token on
+        each dispatch. Here: a ``stat`` of the file (gone when logged out,
+        rotated, revoked or expired), a read when it changed, and the token
+        again only when it may have changed (see ``_token_epoch``)."""
+        session = subscriber.websocket._session
+        stamp = self._session_stamp(subscriber, store)
+        if stamp is False:
+            return False
+        if stamp is None or stamp != subscriber.session_stamp:
+            stored = store.get(session.sid)
+            if not stored or stored.uid is None or stored.uid != session.uid:
+                return False
+            token = stored.session_token or ""
+            if token != subscriber.session_token:
+                subscriber.session_token = token
+                subscriber.token_epoch = None
+            subscriber.session_stamp = stamp
+        if subscriber.token_epoch != epoch:
+            expected = users.browse(session.uid)._compute_session_token(session.sid)
+            if not (expected and consteq(expected, subscriber.session_token)):
+                return False
+            subscriber.token_epoch = epoch
+        return True
+
+    def _session_stamp(self, subscriber, store):
+        """The session file's mtime; False when the file is gone; None when
+        sessions are not files (another session store): then the session is
+        read on each batch, as stock does."""
+        if not isinstance(store, FilesystemSessionStore):
+            return None
+        if subscriber.session_path is None:
+            try:
+                path = store.get_session_filename(subscriber.websocket._session.sid)
+            except ValueError:
+                return False
+            subscriber.session_path = path
+        try:
+            return os.stat(subscriber.session_path).st_mtime_ns
+        except OSError:
+            return False
+
+    def _filter_deliveries(self, env, deliveries):
+        """Drop the rows a socket's user may no longer read, asked once per
+        user of the batch through overridable model methods:
+
+        - a ``bus_mobile.channel`` left or removed from
+          (``bus_mobile.channel._bus_mobile_readable_ids``, the rule of stock
+          sockets' poll too);
+        - the presence of a partner the user may no longer watch
+          (``res.partner._bus_mobile_watchable_ids``), e.g. a portal user
+          who left the only channel shared with that partner.
+        """
+        if CHANNEL_MODEL not in env:
+            return deliveries
+        kinds = {}  # bus.bus channel value -> (kind, id) or None
+        wanted = {}  # (uid, kind) -> {ids}
+        for subscriber, rows in deliveries.items():
+            uid = subscriber.websocket._session.uid
+            for _notif_id, channel, _message in rows:
+                kind = kinds.get(channel, False)
+                if kind is False:
+                    kind = kinds[channel] = _classify(channel)
+                if kind is not None:
+                    wanted.setdefault((uid, kind[0]), set()).add(kind[1])
+        if not wanted:
+            return deliveries
+        users = env["res.users"]
+        readable = {}
+        for (uid, kind), ids in wanted.items():
+            user = users.browse(uid)
+            if kind == "channel":
+                allowed = env[CHANNEL_MODEL]._bus_mobile_readable_ids(user, ids)
+            else:
+                allowed = env["res.partner"]._bus_mobile_watchable_ids(user, ids)
+            readable[uid, kind] = allowed
+        filtered = {}
+        for subscriber, rows in deliveries.items():
+            uid = subscriber.websocket._session.uid
+            kept = tuple(
+                row
+                for row in rows
+                if kinds[row[1]] is None
+                or kinds[row[1]][1] in readable.get((uid, kinds[row[1]][0]), ())
+            )
+            if kept:
+                filtered[subscriber] = kept
+        return filtered
+
+    # ------------------------------------------------------------------
+    # Writing
+    # ------------------------------------------------------------------
+
+    def _write(self, deliveries):
+        """Encode each row once and each distinct frame once, then hand the
+        frame to each socket (which never blocks the dispatcher). A socket
+        that fails is closed; the others are served all the same."""
+        parts = {}
+        frames = {}
+        for subscriber, rows in deliveries.items():
+            frame = frames.get(rows)
+            if frame is None:
+                for notif_id, _channel, message in rows:
+                    if notif_id not in parts:
+                        parts[notif_id] = f'{{"id":{notif_id},"message":{message}}}'
+                payload = "[" + ",".join(parts[row[0]] for row in rows) + "]"
+                frame = frames[rows] = text_frame(payload.encode())
+            try:
+                subscriber.websocket.deliver(frame)
+            except Exception:
+                _logger.exception(
+                    "Mobile socket %s failed to take a frame", id(subscriber.websocket)
+                )
+                with suppress(Exception):
+                    subscriber.websocket.request_close(CloseCode.SERVER_ERROR)
+
+
+def _classify(channel):
+    """``("channel", id)`` for a mobile channel's row, ``("presence", id)``
+    for a partner's presence row, else None (not rechecked)."""
+    channel_id = mobile_channel_id_of_value(channel)
+    if channel_id is not None:
+        return ("channel", channel_id)
+    partner_id = presence_partner_id_of_value(channel)
+    if partner_id is not None:
+        return ("presence", partner_id)
+    return None
+
+
+mobile_dispatch = MobileDispatcher()
+CommonServer.on_stop(mobile_dispatch.stop)

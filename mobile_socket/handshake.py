@@ -1,0 +1,141 @@
+"""The upgrade of ``GET /bus_mobile/websocket`` and the loop serving a
+mobile connection.
+
+Unlike stock ``/websocket``: no worker-version check (apps have no worker
+bundle to be outdated, whatever their User-Agent), no required ``Origin``
+header (native apps send none), an explicit refusal of foreign web origins
+and of anonymous sessions, every client frame checked before it is served,
+and a ``device_uuid`` bound to the connection.
+"""
+
+import logging
+import threading
+from urllib.parse import urlsplit
+
+from psycopg2.pool import PoolError
+from werkzeug.exceptions import ServiceUnavailable
+
+from odoo.http import Response, SessionExpiredException
+from odoo.tools import config
+
+from odoo.addons.bus.websocket import CloseCode, WebsocketConnectionHandler
+
+from .connection import MobileWebsocket
+from .frames import InvalidFrame, MobileWebsocketRequest
+
+_logger = logging.getLogger(__name__)
+
+# Header carrying the reason of a refused handshake: Odoo's threaded server
+# drops the body of any response to an Upgrade request, headers survive.
+REFUSAL_HEADER = "X-Bus-Mobile-Error"
+DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
+
+
+def normalize_origin(url):
+    """``scheme://host[:port]`` of ``url``, lowercased, default port left
+    out; None if it is not an http(s) origin."""
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return None
+    scheme, host = parts.scheme.lower(), (parts.hostname or "").lower()
+    if scheme not in ("http", "https") or not host:
+        return None
+    if ":" in host:  # IPv6
+        host = f"[{host}]"
+    if port is None or port == DEFAULT_PORTS[scheme]:
+        return f"{scheme}://{host}"
+    return f"{scheme}://{host}:{port}"
+
+
+class MobileWebsocketConnectionHandler(WebsocketConnectionHandler):
+    # Native apps (Android's OkHttp, most RN libraries) send no Origin.
+    _REQUIRED_HANDSHAKE_HEADERS = WebsocketConnectionHandler._REQUIRED_HANDSHAKE_HEADERS - {
+        "origin"
+    }
+
+    @classmethod
+    def open_mobile_connection(cls, request, device_uuid=None):
+        """Upgrade ``request`` to a :class:`MobileWebsocket`, or refuse it.
+
+        :return: the 101 response, or an empty-bodied refusal whose reason is
+            in the ``X-Bus-Mobile-Error`` header.
+        """
+        if not cls.websocket_allowed(request):
+            raise ServiceUnavailable("Websocket is disabled in test mode")
+        if not cls._is_origin_allowed(request):
+            origin = request.httprequest.headers.get("Origin", "")[:200]
+            _logger.warning("Mobile websocket refused for origin %s", origin)
+            return cls._refusal(
+                403, f"ORIGIN_NOT_ALLOWED: {origin} is not listed in bus_mobile.allowed_origins"
+            )
+        response = cls._get_handshake_response(request.httprequest.headers)
+        try:
+            sock = request.httprequest._HTTPRequest__environ["socket"]
+        except KeyError as exc:
+            raise RuntimeError(
+                "Couldn't bind the websocket. Is the connection opened on the "
+                f"evented port ({config['gevent_port']})?"
+            ) from exc
+        session, db, httprequest = request.session, request.db, request.httprequest
+        response.call_on_close(
+            lambda: cls._serve_mobile(
+                MobileWebsocket(sock, session, httprequest.cookies, device_uuid),
+                db,
+                httprequest,
+            )
+        )
+        # The session must be persisted: the socket authenticates with it.
+        request.session.is_dirty = True
+        return response
+
+    @classmethod
+    def _serve_mobile(cls, websocket, db, httprequest):
+        """Stock ``_serve_forever`` without its version check, with every
+        frame checked first: a bad frame closes its own socket only."""
+        threading.current_thread().type = "websocket"
+        if websocket._session.uid is None:
+            # An app reads 4001 as "log in again"; an anonymous socket would
+            # otherwise look connected and never receive anything.
+            websocket.disconnect(CloseCode.SESSION_EXPIRED, "SESSION_EXPIRED")
+        for message in websocket.get_messages():
+            with MobileWebsocketRequest(db, httprequest, websocket) as req:
+                try:
+                    req.serve_websocket_message(message)
+                except InvalidFrame as exc:
+                    websocket.refuse_frame(str(exc))
+                except SessionExpiredException:
+                    websocket.disconnect(CloseCode.SESSION_EXPIRED, "SESSION_EXPIRED")
+                except PoolError:
+                    websocket.disconnect(CloseCode.TRY_LATER)
+                except Exception:
+                    _logger.exception("Exception occurred during websocket request handling")
+
+    @classmethod
+    def _is_origin_allowed(cls, request):
+        """No Origin (a native app) or the server's own origin (scheme, host
+        and port) pass; another web site's origin passes only if an
+        administrator listed it, which stops cross-site WebSocket hijacking
+        with the user's cookies."""
+        origin = request.httprequest.headers.get("Origin")
+        if not origin:
+            return True
+        origin = normalize_origin(origin)
+        if origin is None:
+            return False
+        if origin == normalize_origin(request.httprequest.host_url):
+            return True
+        return origin in cls._allowed_origins(request.env)
+
+    @classmethod
+    def _allowed_origins(cls, env):
+        # sudo: ir.config_parameter - the handshake may be anonymous; the
+        # allow-list is not secret.
+        value = env["ir.config_parameter"].sudo().get_param("bus_mobile.allowed_origins", "")
+        origins = (normalize_origin(origin) for origin in value.split(",") if origin.strip())
+        return {origin for origin in origins if origin}
+
+    @classmethod
+    def _refusal(cls, status, reason):
+        return Response(status=status, headers={REFUSAL_HEADER: reason, "Content-Length": "0"})

@@ -1,0 +1,3 @@
+from . import validation
+from . import presence
+from . import channels

@@ -1,0 +1,167 @@
+"""Checks of the values apps send, shared by the routes, the models and the
+mobile socket. Each raises ``ValidationError`` with a message an app
+developer can act on, and never echoes more than a short excerpt of the
+value (an error must not carry 100,000 ids back, nor a log line a megabyte).
+"""
+
+import math
+import re
+
+from odoo.exceptions import ValidationError
+from odoo.tools.translate import LazyTranslate
+
+_lt = LazyTranslate(__name__)
+
+MAX_ID = 2**31 - 1  # PostgreSQL ``integer``: larger ids can only be wrong
+# A list of ids from an app (partners, presences): more is abuse.
+MAX_ID_LIST = 1000
+# How much of a bad value an error message or a log line quotes.
+EXCERPT_CHARS = 60
+# fullmatch: ``$`` would accept a trailing newline.
+DEVICE_UUID_RE = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+
+
+def excerpt(value, limit=EXCERPT_CHARS):
+    """``repr(value)`` cut to ``limit`` characters, for messages and logs."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[: limit - 3]}..."
+
+
+def _invalid(message):
+    """Raise ``message`` (a lazy translation, formatted when raised)."""
+    raise ValidationError(str(message))
+
+
+def check_int(value, name):
+    """``value`` if it is an int (not a bool)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        _invalid(
+            _lt("%(name)s must be an integer, not %(value)s.", name=name, value=excerpt(value))
+        )
+    return value
+
+
+def check_id(value, name):
+    """``value`` as a record id: an int in PostgreSQL's ``integer`` range."""
+    if not 0 <= check_int(value, name) <= MAX_ID:
+        _invalid(
+            _lt(
+                "%(name)s must be between 0 and %(max)s, not %(value)s.",
+                name=name,
+                max=MAX_ID,
+                value=excerpt(value),
+            )
+        )
+    return value
+
+
+def check_optional_id(value, name):
+    return None if value is None else check_id(value, name)
+
+
+def check_id_list(value, name, max_items=MAX_ID_LIST):
+    """A list of at most ``max_items`` ids."""
+    if not isinstance(value, list):
+        _invalid(
+            _lt(
+                "%(name)s must be a list of integers, not %(value)s.",
+                name=name,
+                value=excerpt(value),
+            )
+        )
+    if len(value) > max_items:
+        _invalid(
+            _lt(
+                "%(name)s may hold at most %(max)s ids, not %(count)s.",
+                name=name,
+                max=max_items,
+                count=len(value),
+            )
+        )
+    return [check_id(item, name) for item in value]
+
+
+def check_bool(value, name):
+    if not isinstance(value, bool):
+        _invalid(
+            _lt("%(name)s must be true or false, not %(value)s.", name=name, value=excerpt(value))
+        )
+    return value
+
+
+def check_optional_int(value, name):
+    return None if value is None else check_int(value, name)
+
+
+def check_milliseconds(value, name):
+    """A finite, non-negative number of milliseconds (int or float), as an int."""
+    is_number = isinstance(value, int | float) and not isinstance(value, bool)
+    if not is_number or not math.isfinite(value) or value < 0:
+        _invalid(
+            _lt(
+                "%(name)s must be a number of milliseconds >= 0, not %(value)s.",
+                name=name,
+                value=excerpt(value),
+            )
+        )
+    return int(min(value, MAX_ID))
+
+
+def is_storable_text(text):
+    """Whether PostgreSQL can store ``text``: no NUL and no lone UTF-16
+    surrogate (valid in JSON, not encodable in UTF-8)."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def check_text(value, name, max_chars, required=False):
+    """A text of at most ``max_chars`` characters that PostgreSQL can store;
+    ``None`` passes unless ``required``."""
+    if value is None and not required:
+        return None
+    if not isinstance(value, str) or len(value) > max_chars:
+        _invalid(
+            _lt(
+                "%(name)s must be a text of at most %(max)s characters.",
+                name=name,
+                max=max_chars,
+            )
+        )
+    if not is_storable_text(value):
+        _invalid(
+            _lt(
+                "%(name)s contains a character that cannot be stored (NUL or a lone surrogate).",
+                name=name,
+            )
+        )
+    return value
+
+
+def check_device_uuid(value):
+    if not isinstance(value, str) or not DEVICE_UUID_RE.fullmatch(value):
+        _invalid(
+            _lt(
+                "Invalid device_uuid %(value)s: "
+                "use 1 to 128 letters, digits, '.', '_', ':' or '-'.",
+                value=excerpt(value),
+            )
+        )
+    return value
+
+
+def check_choice(value, name, choices):
+    if not isinstance(value, str) or value not in choices:
+        _invalid(
+            _lt(
+                "Invalid %(name)s %(value)s: use one of %(choices)s.",
+                name=name,
+                value=excerpt(value),
+                choices=", ".join(choices),
+            )
+        )
+    return value
