@@ -12,4 +12,4 @@ conf=$(mktemp)
 printf '[options]\ndb_host=%s\ndb_user=%s\ndb_password=%s\naddons_path=%s\n' \
   "$HOST" "$USER" "$PASSWORD" /usr/lib/python3/dist-packages/odoo/addons,/mnt/extra-addons > "$conf"
 cd /tmp && pytest -p no:cacheprovider -q --odoo-config="$conf" --odoo-database="$db" \
-  --odoo-http --ignore=/mnt/extra-addons/bus_mobile/tests/harness /mnt/extra-addons/bus_mobile/tests
+  --odoo-http /mnt/extra-addons/bus_mobile/tests

@@ -5,9 +5,9 @@ import socket
 
 import pytest
 from conftest import require_env
-from harness.client import MobileBusClient
-from harness.diagnose import CHECKS
-from harness_helpers import run_cli
+from bus_mobile_client.client import MobileBusClient
+from bus_mobile_client.diagnose import CHECKS
+from helpers import run_cli
 from naive_proxy import NaiveProxy
 
 ALL_CHECKS = [name for name, _title in CHECKS]

@@ -18,7 +18,7 @@ from .client import (
     AuthenticationFailed,
     ClosedError,
     HandshakeError,
-    HarnessError,
+    BusMobileError,
     HttpError,
     MobileBusClient,
     ServerUnavailable,
@@ -135,7 +135,7 @@ class Diagnosis:
             return Check(name, SKIP, f"not run: needs {', '.join(TITLES[n] for n in missing)}")
         try:
             return method()
-        except HarnessError as exc:
+        except BusMobileError as exc:
             return Check(name, FAIL, cause=f"{exc.__class__.__name__}: {exc}")
         except (requests.RequestException, OSError, websocket.WebSocketException) as exc:
             return Check(name, FAIL, cause=f"{exc.__class__.__name__}: {exc}")

@@ -5,7 +5,7 @@ import uuid
 
 import pytest
 import requests
-from harness.client import (
+from bus_mobile_client.client import (
     AuthenticationFailed,
     ClosedError,
     HandshakeError,
@@ -13,15 +13,15 @@ from harness.client import (
     RpcError,
     SessionExpiredError,
 )
-from harness.diagnose import BROWSER_UA
-from harness.notifications import (
+from bus_mobile_client.diagnose import BROWSER_UA
+from bus_mobile_client.notifications import (
     MESSAGE,
     PRESENCE,
     READ,
     TYPING,
     MessageNotification,
 )
-from harness_helpers import is_type
+from helpers import is_type
 
 
 def test_full_app_flow(fresh_pair):
