@@ -16,9 +16,9 @@ import websocket
 
 from .client import (
     AuthenticationFailed,
+    BusMobileError,
     ClosedError,
     HandshakeError,
-    BusMobileError,
     HttpError,
     MobileBusClient,
     ServerUnavailable,

@@ -4,9 +4,9 @@ import json
 import socket
 
 import pytest
-from conftest import require_env
 from bus_mobile_client.client import MobileBusClient
 from bus_mobile_client.diagnose import CHECKS
+from conftest import require_env
 from helpers import run_cli
 from naive_proxy import NaiveProxy
 

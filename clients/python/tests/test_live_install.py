@@ -32,14 +32,25 @@ def test_pip_install_into_an_empty_venv_then_diagnose(live, tmp_path):
     env_dir = tmp_path / "venv"
     venv.EnvBuilder(with_pip=True).create(env_dir)
     python, command = env_dir / "bin" / "python", env_dir / "bin" / "bus-mobile"
-    before = run(python, "-m", "pip", "list", "--format=freeze").stdout
+    before = run(python, "-m", "pip", "list", "--format=freeze", cwd=tmp_path).stdout
     assert "requests" not in before and "websocket-client" not in before, before
 
-    run(python, "-m", "pip", "install", "-q", "--disable-pip-version-check", PACKAGE_DIR, cwd=tmp_path)
-    installed = run(python, "-m", "pip", "list", "--format=freeze").stdout
+    run(
+        python,
+        "-m",
+        "pip",
+        "install",
+        "-q",
+        "--disable-pip-version-check",
+        PACKAGE_DIR,
+        cwd=tmp_path,
+    )
+    installed = run(python, "-m", "pip", "list", "--format=freeze", cwd=tmp_path).stdout
     assert "bus-mobile-client==" in installed.replace("_", "-"), installed
     # The venv imports its installed copy, not this tree.
-    where = run(python, "-c", "import bus_mobile_client; print(bus_mobile_client.__file__)", cwd=tmp_path)
+    where = run(
+        python, "-c", "import bus_mobile_client; print(bus_mobile_client.__file__)", cwd=tmp_path
+    )
     assert str(env_dir) in where.stdout, where.stdout
     assert str(PACKAGE_DIR) not in where.stdout, where.stdout
 
