@@ -72,6 +72,28 @@ setup_addons_path() {
   ADDONS_PATH=$ODOO_HOME/odoo/addons,$ODOO_HOME/addons,$RUN_DIR/addons
 }
 
+# Copy the checkout's tracked files (as they are in the work tree) to $1,
+# e.g. to build or scan the addon without .run/, whose addons/bus_mobile
+# symlink points back at the checkout.
+copy_tracked() {
+  mkdir -p "$1"
+  git -C "$ROOT" ls-files -z | tar -C "$ROOT" --null --ignore-failed-read -T - -cf - \
+    | tar -C "$1" -xf -
+}
+
+# Export the addon's terms with Odoo to $3 from database $2 (config $1).
+# Odoo walks the addon's directory following symlinks: it reads a copy.
+export_pot() {
+  local conf=$1 db=$2 out=$3 copy
+  copy=$(mktemp -d)
+  copy_tracked "$copy/addons/bus_mobile"
+  sed "s|^addons_path = .*|addons_path = $ODOO_HOME/odoo/addons,$ODOO_HOME/addons,$copy/addons|" \
+    "$conf" > "$copy/odoo.conf"
+  odoo_bin -c "$copy/odoo.conf" -d "$db" --i18n-export="$out" --modules=bus_mobile \
+    --stop-after-init --log-level=warn
+  rm -rf "$copy"
+}
+
 pg_bindir() {
   local dir
   for dir in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V -r); do
