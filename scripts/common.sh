@@ -90,7 +90,8 @@ export_pot() {
   sed "s|^addons_path = .*|addons_path = $ODOO_HOME/odoo/addons,$ODOO_HOME/addons,$copy/addons|" \
     "$conf" > "$copy/odoo.conf"
   odoo_bin -c "$copy/odoo.conf" -d "$db" --i18n-export="$out" --modules=bus_mobile \
-    --stop-after-init --log-level=warn
+    --stop-after-init --log-level=warn > "$RUN_DIR/export-pot.log" 2>&1 \
+    || { tail -20 "$RUN_DIR/export-pot.log" >&2; rm -rf "$copy"; die "exporting the terms failed"; }
   rm -rf "$copy"
 }
 
