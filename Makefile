@@ -1,5 +1,7 @@
 # The two commands (see README.rst): `make serve` and `make test`.
-.PHONY: serve test bench lint
+# `make lint` is part of `make test`; `make readme` writes README.rst from
+# readme/*.md; `make pot` exports i18n/bus_mobile.pot with Odoo.
+.PHONY: serve test bench lint readme pot
 
 serve:
 	bash scripts/serve.sh
@@ -9,3 +11,12 @@ test:
 
 bench:
 	bash scripts/bench.sh
+
+lint:
+	bash scripts/lint.sh
+
+readme:
+	bash scripts/readme.sh
+
+pot:
+	bash scripts/pot.sh

@@ -6,6 +6,7 @@
     "author": "bus_mobile developers",
     "website": "https://github.com/bus-mobile/bus_mobile",
     "license": "LGPL-3",
+    "development_status": "Beta",
     "depends": ["bus"],
     "external_dependencies": {"python": []},
     "data": [

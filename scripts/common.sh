@@ -1,5 +1,5 @@
-# Sourced by the scripts/*.sh scripts: find Odoo, the venv, and run a private
-# PostgreSQL cluster. Nothing here downloads or unpacks Odoo.
+# Sourced by the scripts/*.sh scripts: find (or fetch) Odoo, the venv, and
+# run a private PostgreSQL cluster.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -10,21 +10,48 @@ RUN_DIR=$(cd "$RUN_DIR" && pwd)
 log() { echo "[bus_mobile] $*" >&2; }
 die() { echo "bus_mobile: $*" >&2; exit 2; }
 
-# Odoo 18: $ODOO_HOME, else /opt/odoo18, else an importable `odoo`.
+# Where Odoo 18 is looked for, and fetched to when none is found. The
+# BUS_MOBILE_ODOO_* variables exist for scripts/stages/setup.sh's test of a
+# fresh machine (and for a mirror of Odoo's repository).
+ODOO_DEFAULT_HOME=${BUS_MOBILE_ODOO_DEFAULT_HOME:-/opt/odoo18}
+ODOO_CACHE_HOME=${XDG_CACHE_HOME:-$HOME/.cache}/bus_mobile/odoo-18.0
+ODOO_GIT_URL=${BUS_MOBILE_ODOO_GIT_URL:-https://github.com/odoo/odoo}
+
+# Odoo 18: $ODOO_HOME, else /opt/odoo18, else an importable `odoo`, else the
+# clone of Odoo's 18.0 branch in the cache, made on first use.
 find_odoo() {
   local home=${ODOO_HOME:-}
-  if [ -z "$home" ] && [ -f /opt/odoo18/odoo-bin ]; then home=/opt/odoo18; fi
+  if [ -z "$home" ] && [ -f "$ODOO_DEFAULT_HOME/odoo-bin" ]; then home=$ODOO_DEFAULT_HOME; fi
   if [ -z "$home" ]; then
     home=$(python3 -c 'import odoo, os; print(os.path.dirname(os.path.dirname(odoo.__file__)))' 2>/dev/null || true)
   fi
-  if [ -z "$home" ] || [ ! -f "$home/odoo/release.py" ] || [ ! -d "$home/addons/bus" ]; then
-    die "no Odoo 18 found: set ODOO_HOME=/path/to/odoo (an Odoo 18.0 source tree with odoo-bin), or run the tests in Docker: docker compose run --rm test"
+  if [ -z "$home" ]; then
+    [ -f "$ODOO_CACHE_HOME/odoo-bin" ] || fetch_odoo
+    home=$ODOO_CACHE_HOME
+  fi
+  if [ ! -f "$home/odoo/release.py" ] || [ ! -d "$home/addons/bus" ]; then
+    die "no Odoo 18 in $home: set ODOO_HOME=/path/to/odoo (an Odoo 18.0 source tree with odoo-bin), or run the tests in Docker: docker compose run --rm test"
   fi
   if ! grep -q "^version_info = (18, 0" "$home/odoo/release.py"; then
     die "ODOO_HOME=$home is not Odoo 18.0: set ODOO_HOME to an Odoo 18.0 source tree"
   fi
   ODOO_HOME=$home
   export ODOO_HOME
+}
+
+# A shallow clone of Odoo's public 18.0 branch into the cache (never into
+# the checkout), with git's progress; moved in place only once complete.
+fetch_odoo() {
+  local partial=$ODOO_CACHE_HOME.partial
+  log "no Odoo 18 found (ODOO_HOME unset): cloning Odoo's 18.0 branch from $ODOO_GIT_URL into $ODOO_CACHE_HOME (several hundred MB, once)"
+  rm -rf "$partial"
+  mkdir -p "$(dirname "$ODOO_CACHE_HOME")"
+  if ! GIT_TERMINAL_PROMPT=0 git -c http.lowSpeedLimit=1000 -c http.lowSpeedTime=60 \
+      clone --depth 1 --branch 18.0 --progress "$ODOO_GIT_URL" "$partial"; then
+    rm -rf "$partial"
+    die "could not clone Odoo 18.0 from $ODOO_GIT_URL (git's error above): give an Odoo 18.0 source tree with ODOO_HOME=/path/to/odoo (the directory holding odoo-bin), e.g. ODOO_HOME=/path/to/odoo make test"
+  fi
+  mv "$partial" "$ODOO_CACHE_HOME"
 }
 
 setup_venv() {
@@ -43,6 +70,29 @@ setup_addons_path() {
   mkdir -p "$RUN_DIR/addons"
   ln -sfn "$ROOT" "$RUN_DIR/addons/bus_mobile"
   ADDONS_PATH=$ODOO_HOME/odoo/addons,$ODOO_HOME/addons,$RUN_DIR/addons
+}
+
+# Copy the checkout's tracked files (as they are in the work tree) to $1,
+# e.g. to build or scan the addon without .run/, whose addons/bus_mobile
+# symlink points back at the checkout.
+copy_tracked() {
+  mkdir -p "$1"
+  git -C "$ROOT" ls-files -z | tar -C "$ROOT" --null --ignore-failed-read -T - -cf - \
+    | tar -C "$1" -xf -
+}
+
+# Export the addon's terms with Odoo to $3 from database $2 (config $1).
+# Odoo walks the addon's directory following symlinks: it reads a copy.
+export_pot() {
+  local conf=$1 db=$2 out=$3 copy
+  copy=$(mktemp -d)
+  copy_tracked "$copy/addons/bus_mobile"
+  sed "s|^addons_path = .*|addons_path = $ODOO_HOME/odoo/addons,$ODOO_HOME/addons,$copy/addons|" \
+    "$conf" > "$copy/odoo.conf"
+  odoo_bin -c "$copy/odoo.conf" -d "$db" --i18n-export="$out" --modules=bus_mobile \
+    --stop-after-init --log-level=warn > "$RUN_DIR/export-pot.log" 2>&1 \
+    || { tail -20 "$RUN_DIR/export-pot.log" >&2; rm -rf "$copy"; die "exporting the terms failed"; }
+  rm -rf "$copy"
 }
 
 pg_bindir() {

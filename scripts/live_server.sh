@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Start or stop one Odoo for the harness's live tests, by PID file. Used by
-# the "harness against a live server" stage of scripts/test.sh, and by the
+# Start or stop one Odoo for the Python client's live tests, by PID file. Used
+# by the live stage (scripts/stages/live.sh), and by the
 # server-restart test through BUS_MOBILE_STOP_CMD / BUS_MOBILE_START_CMD.
 #
 #   scripts/live_server.sh start NAME CONF DB [odoo-bin args...]

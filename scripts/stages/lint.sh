@@ -1,5 +1,2 @@
-# Stage: ruff and pylint-odoo.
-log "ruff"
-(cd "$ROOT" && "$VENV/bin/ruff" check . && "$VENV/bin/ruff" format --check .) || status=1
-log "pylint-odoo"
-(cd "$RUN_DIR/addons" && "$VENV/bin/pylint" --rcfile="$ROOT/.pylintrc" bus_mobile) || status=1
+# Stage: the lint, the same script as `make lint` (scripts/lint.sh).
+bash "$ROOT/scripts/lint.sh" || status=1

@@ -1,16 +1,19 @@
 # Stage: the Python client's tests against live servers.
-# tests/harness's pytest (no Odoo import) against real Odoo servers on the
-# private cluster, started as `make serve` starts one:
+# clients/python, pip-installed into this run's own directory, and its
+# pytest (no Odoo import) against real Odoo servers on the private cluster,
+# started as `make serve` starts one:
 #   live     the addon, threaded; the restart test stops and starts it
 #   prefork  the same database with --workers=2 (a socket on its HTTP port
 #            fails, its gevent port works)
 #   bare     a database without the addon
 # BUS_MOBILE_LIVE=0 skips the stage; narrowed runs (BUS_MOBILE_TESTS) skip it
-# unless BUS_MOBILE_LIVE=1; BUS_MOBILE_HARNESS_TESTS narrows it.
+# unless BUS_MOBILE_LIVE=1; BUS_MOBILE_CLIENT_TESTS (paths relative to
+# clients/python) narrows it. One test pip-installs the package into an empty
+# venv (requests and websocket-client come from the package index).
 if [ "${BUS_MOBILE_LIVE:-}" = 0 ] || { [ -n "${BUS_MOBILE_TESTS:-}" ] && [ "${BUS_MOBILE_LIVE:-}" != 1 ]; }; then
-  log "harness against a live server: skipped (BUS_MOBILE_LIVE=1 runs it)"
+  log "Python client against a live server: skipped (BUS_MOBILE_LIVE=1 runs it)"
 else
-  log "harness against a live server"
+  log "Python client against a live server"
   live=$ROOT/scripts/live_server.sh
   export BUS_MOBILE_RUN_DIR=$RUN_DIR
   live_stop_all() { for name in live prefork bare; do bash "$live" stop "$name"; done; }
@@ -30,8 +33,15 @@ else
   bash "$live" start live "$RUN_DIR/live.conf" "$LIVE_DB"
   bash "$live" start prefork "$RUN_DIR/prefork.conf" "$LIVE_DB" --workers=2
   bash "$live" start bare "$RUN_DIR/bare.conf" "$BARE_DB"
-  harness_report=$RUN_DIR/harness-report.txt
-  (cd "$ROOT" && \
+  # The package as pip builds it (not the source tree), with its bus-mobile
+  # command, in this run's directory: the venv is shared by every checkout.
+  client_dir=$RUN_DIR/python-client
+  rm -rf "$client_dir"
+  "$VENV/bin/pip" install -q --no-deps --no-build-isolation --target "$client_dir" \
+    "$ROOT/clients/python" || die "pip install clients/python failed"
+  client_report=$RUN_DIR/client-report.txt
+  (cd "$ROOT/clients/python" && \
+    PATH=$client_dir/bin:$PATH PYTHONPATH=$client_dir \
     BUS_MOBILE_URL=http://127.0.0.1:$LIVE_PORT BUS_MOBILE_DB=$LIVE_DB \
     BUS_MOBILE_ADMIN_LOGIN=admin BUS_MOBILE_ADMIN_PASSWORD=admin \
     BUS_MOBILE_STOP_CMD="$(printf '%q ' bash "$live" stop live)" \
@@ -39,14 +49,14 @@ else
     BUS_MOBILE_PREFORK_URL=http://127.0.0.1:$PREFORK_PORT \
     BUS_MOBILE_PREFORK_WS=ws://127.0.0.1:$PREFORK_GEVENT \
     BUS_MOBILE_BARE_URL=http://127.0.0.1:$BARE_PORT BUS_MOBILE_BARE_DB=$BARE_DB \
-    "$VENV/bin/pytest" -q -rfEs ${BUS_MOBILE_HARNESS_TESTS:-tests/harness/tests}) 2>&1 \
-    | tee "$harness_report" || status=1
-  summary=$(tail -1 "$harness_report")
+    "$VENV/bin/pytest" -q -rfEs ${BUS_MOBILE_CLIENT_TESTS:-tests}) 2>&1 \
+    | tee "$client_report" || status=1
+  summary=$(tail -1 "$client_report")
   if ! echo "$summary" | grep -q " passed"; then
-    log "no harness test passed: $summary"; status=1
+    log "no client test passed: $summary"; status=1
   fi
   if echo "$summary" | grep -q -E "skipped|deselected"; then
-    log "harness tests were skipped or deselected, which hides failures: $summary"; status=1
+    log "client tests were skipped or deselected, which hides failures: $summary"; status=1
   fi
   live_stop_all
 fi

@@ -4,21 +4,20 @@ presence (``chat``), and ``watch`` prints what arrives."""
 import json
 import queue
 import subprocess
-import sys
 import threading
 import time
 import uuid
 
 import pytest
-from harness_helpers import HARNESS_DIR
+from helpers import bus_mobile_command
 
 
 class Terminal:
-    """A ``python3 tests/harness ...`` process we type into and read."""
+    """A ``bus-mobile ...`` process we type into and read."""
 
     def __init__(self, *args):
         self.process = subprocess.Popen(
-            [sys.executable, str(HARNESS_DIR), *args],
+            [*bus_mobile_command(), *args],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,

@@ -5,7 +5,7 @@ import uuid
 
 import pytest
 import requests
-from harness.client import (
+from bus_mobile_client.client import (
     AuthenticationFailed,
     ClosedError,
     HandshakeError,
@@ -13,15 +13,15 @@ from harness.client import (
     RpcError,
     SessionExpiredError,
 )
-from harness.diagnose import BROWSER_UA
-from harness.notifications import (
+from bus_mobile_client.diagnose import BROWSER_UA
+from bus_mobile_client.notifications import (
     MESSAGE,
     PRESENCE,
     READ,
     TYPING,
     MessageNotification,
 )
-from harness_helpers import is_type
+from helpers import is_type
 
 
 def test_full_app_flow(fresh_pair):
@@ -170,7 +170,12 @@ def test_session_expired_reauthenticates_once_and_resumes(fresh_pair, live):
     bob.set_app_state("foreground")  # the next frame meets the dead session: 4001
     posted = alice.post(channel["id"], "after your new login")
     bob.wait_for(is_type(MESSAGE, id=posted["id"]), timeout=15)
-    assert 4001 in [code for code, _reason in bob.stats["closes"]]
+    # Usually the close is 4001. When the server closes while Bob's frame is
+    # on its way, its kernel answers with a reset that drops the unread close
+    # frame: Bob sees a lost connection, and his reconnect finds the session
+    # expired instead. Either way he logs in once and resumes.
+    closes = bob.stats["closes"]
+    assert closes[0][0] in (4001, None), closes
     assert bob.stats["reauths"] == 1
     assert bob.session_id != old_session
 

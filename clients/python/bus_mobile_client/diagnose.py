@@ -16,9 +16,9 @@ import websocket
 
 from .client import (
     AuthenticationFailed,
+    BusMobileError,
     ClosedError,
     HandshakeError,
-    HarnessError,
     HttpError,
     MobileBusClient,
     ServerUnavailable,
@@ -135,7 +135,7 @@ class Diagnosis:
             return Check(name, SKIP, f"not run: needs {', '.join(TITLES[n] for n in missing)}")
         try:
             return method()
-        except HarnessError as exc:
+        except BusMobileError as exc:
             return Check(name, FAIL, cause=f"{exc.__class__.__name__}: {exc}")
         except (requests.RequestException, OSError, websocket.WebSocketException) as exc:
             return Check(name, FAIL, cause=f"{exc.__class__.__name__}: {exc}")

@@ -4,10 +4,10 @@ import socket
 import time
 from collections import Counter
 
-from harness.client import MobileBusClient
-from harness.dedup import ResumeState
-from harness.notifications import MESSAGE
-from harness_helpers import collect_messages, is_type
+from bus_mobile_client.client import MobileBusClient
+from bus_mobile_client.dedup import ResumeState
+from bus_mobile_client.notifications import MESSAGE
+from helpers import collect_messages, is_type
 
 
 def test_reconnect_and_resume_after_the_tcp_connection_is_killed(pair):

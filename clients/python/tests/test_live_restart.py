@@ -5,7 +5,7 @@ import time
 import uuid
 from collections import Counter
 
-from harness.notifications import MESSAGE
+from bus_mobile_client.notifications import MESSAGE
 
 COUNT = 40
 

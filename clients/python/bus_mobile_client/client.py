@@ -33,6 +33,7 @@ import requests
 import websocket
 
 from . import backoff as bo
+from ._version import __version__
 from .dedup import ResumeState
 from .explain import close_cause, handshake_cause
 from .notifications import (
@@ -44,7 +45,7 @@ from .notifications import (
 
 _logger = logging.getLogger(__name__)
 
-DEFAULT_USER_AGENT = "bus-mobile-harness/1.0 (websocket-client)"
+DEFAULT_USER_AGENT = f"bus-mobile-client/{__version__} (websocket-client)"
 MOBILE_SOCKET_PATH = "/bus_mobile/websocket"
 SESSION_EXPIRED_NAME = "odoo.http.SessionExpiredException"
 # A handshake answered with one of these will not get better by retrying.
@@ -53,11 +54,11 @@ FATAL_HANDSHAKE_STATUSES = {400, 401, 403, 404}
 SESSION_PROOF_S = 5.0
 
 
-class HarnessError(Exception):
+class BusMobileError(Exception):
     """Base of the client's errors."""
 
 
-class ServerUnavailable(HarnessError):
+class ServerUnavailable(BusMobileError):
     """Network error or HTTP 5xx: worth retrying later. ``handshake`` is the
     :class:`HandshakeError` when the socket handshake got an HTTP error."""
 
@@ -66,7 +67,7 @@ class ServerUnavailable(HarnessError):
         super().__init__(message)
 
 
-class HttpError(HarnessError):
+class HttpError(BusMobileError):
     """An HTTP answer that is not JSON-RPC (404: route missing, ...)."""
 
     def __init__(self, status, url, body=""):
@@ -74,7 +75,7 @@ class HttpError(HarnessError):
         super().__init__(f"HTTP {status} on {url}: {body[:200]}")
 
 
-class RpcError(HarnessError):
+class RpcError(BusMobileError):
     """Odoo's JSON-RPC error object: ``name`` is the exception's dotted name."""
 
     def __init__(self, route, name, message):
@@ -86,15 +87,15 @@ class RpcError(HarnessError):
         return self.name.rsplit(".", 1)[-1]
 
 
-class AuthenticationFailed(HarnessError):
+class AuthenticationFailed(BusMobileError):
     """Login refused: wrong login/password, unknown database, or MFA."""
 
 
-class SessionExpiredError(HarnessError):
+class SessionExpiredError(BusMobileError):
     """The session is not valid and a new login did not help (or was not possible)."""
 
 
-class HandshakeError(HarnessError):
+class HandshakeError(BusMobileError):
     """The socket handshake was refused for good (400, 403, 404, ...)."""
 
     def __init__(self, status, headers=None, body=None, path=MOBILE_SOCKET_PATH):
@@ -103,7 +104,7 @@ class HandshakeError(HarnessError):
         super().__init__(f"{self.cause}. Fix: {self.fix}")
 
 
-class ClosedError(HarnessError):
+class ClosedError(BusMobileError):
     """The server closed the socket on purpose (1000): no reconnect."""
 
     def __init__(self, code, reason=""):
@@ -351,7 +352,7 @@ class MobileBusClient:
     def typing(self, channel_id, is_typing=True):
         return self.rpc("/bus_mobile/typing", channel_id=channel_id, is_typing=is_typing)
 
-    def register_device(self, platform="other", app_version="harness", push_token=None):
+    def register_device(self, platform="other", app_version=__version__, push_token=None):
         return self.rpc(
             "/bus_mobile/device/register",
             device_uuid=self.device_uuid,

@@ -1,16 +1,18 @@
 """A Python mobile client for bus_mobile, a ``diagnose`` command and a demo.
 
 Built on ``requests`` and ``websocket-client`` only: it never imports Odoo,
-so it runs against any server (local, dockerized or remote). See README.rst,
-"Test client and diagnose".
+so it runs against any server (local, dockerized or remote). The ``bus-mobile``
+command (:mod:`.cli`) runs ``diagnose`` and the ``chat``/``watch`` demo. See
+the addon's README.rst, "Python client and diagnose".
 """
 
+from ._version import __version__
 from .backoff import Backoff, close_action
 from .client import (
     AuthenticationFailed,
+    BusMobileError,
     ClosedError,
     HandshakeError,
-    HarnessError,
     HttpError,
     MobileBusClient,
     RpcError,

@@ -1,11 +1,13 @@
 """Command line: ``diagnose``, and the ``chat``/``watch`` demo.
 
-Run from the repository root (no Odoo needed, only ``requests`` and
-``websocket-client``)::
+The ``bus-mobile`` command of ``pip install clients/python`` (no Odoo
+needed, only ``requests`` and ``websocket-client``)::
 
-    python3 tests/harness diagnose http://127.0.0.1:8069 --db DB --login L --password P
-    python3 tests/harness chat http://127.0.0.1:8069 --db DB --login L --password P
-    python3 tests/harness watch http://127.0.0.1:8069 --db DB --login L --password P
+    bus-mobile diagnose http://127.0.0.1:8069 --db DB --login L --password P
+    bus-mobile chat http://127.0.0.1:8069 --db DB --login L --password P
+    bus-mobile watch http://127.0.0.1:8069 --db DB --login L --password P
+
+``python3 -m bus_mobile_client ...`` is the same.
 """
 
 import argparse
@@ -15,7 +17,8 @@ import sys
 import threading
 import time
 
-from .client import HarnessError, MobileBusClient
+from ._version import __version__
+from .client import BusMobileError, MobileBusClient
 from .diagnose import diagnose, report_json, report_text
 from .notifications import (
     CHANNEL,
@@ -42,8 +45,9 @@ def _server_args(parser):
 
 def build_parser():
     parser = argparse.ArgumentParser(
-        prog="python3 tests/harness", description="bus_mobile test client and diagnose"
+        prog="bus-mobile", description="bus_mobile mobile client: diagnose, chat, watch"
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log reconnects")
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -89,7 +93,7 @@ def main(argv=None):
         return handler(args)
     except KeyboardInterrupt:
         return 130
-    except HarnessError as exc:
+    except BusMobileError as exc:
         sys.stderr.write(f"error: {exc}\n")
         return 1
 
@@ -302,6 +306,6 @@ def _read_input(client, channel_id):
             try:
                 client.typing(channel_id, True)
                 client.post_reliably(channel_id, text)
-            except HarnessError as exc:
+            except BusMobileError as exc:
                 sys.stderr.write(f"not sent: {exc}\n")
     client.close()

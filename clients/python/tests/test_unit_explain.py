@@ -1,9 +1,9 @@
 """Causes and fixes, and typed notifications: pure functions, no server."""
 
 import pytest
-from harness.client import parse_close_frame, websocket_base
-from harness.explain import close_cause, handshake_cause
-from harness.notifications import (
+from bus_mobile_client.client import parse_close_frame, websocket_base
+from bus_mobile_client.explain import close_cause, handshake_cause
+from bus_mobile_client.notifications import (
     MessageNotification,
     Notification,
     PresenceNotification,

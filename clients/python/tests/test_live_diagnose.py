@@ -4,10 +4,10 @@ import json
 import socket
 
 import pytest
+from bus_mobile_client.client import MobileBusClient
+from bus_mobile_client.diagnose import CHECKS
 from conftest import require_env
-from harness.client import MobileBusClient
-from harness.diagnose import CHECKS
-from harness_helpers import run_cli
+from helpers import run_cli
 from naive_proxy import NaiveProxy
 
 ALL_CHECKS = [name for name, _title in CHECKS]

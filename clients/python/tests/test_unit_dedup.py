@@ -1,7 +1,7 @@
 """De-duplication and resume cursors: pure bookkeeping, no server."""
 
 import pytest
-from harness.dedup import ResumeState, advance, unseen
+from bus_mobile_client.dedup import ResumeState, advance, unseen
 
 
 def msg(message_id, body=""):

@@ -3,7 +3,7 @@
 import random
 
 import pytest
-from harness.backoff import (
+from bus_mobile_client.backoff import (
     REAUTH,
     RECONNECT,
     STOP,

@@ -1,4 +1,4 @@
-"""Fixtures of the harness tests. Live tests read the server from env vars:
+"""Fixtures of the client's tests. Live tests read the server from env vars:
 
 =============================  ===============================================
 ``BUS_MOBILE_URL``             server with bus_mobile, e.g. http://127.0.0.1:8069
@@ -23,10 +23,10 @@ import subprocess
 import uuid
 
 import pytest
-from harness.backoff import Backoff
-from harness.client import MobileBusClient
-from harness.notifications import ChannelNotification
-from harness_helpers import channel_event
+from bus_mobile_client.backoff import Backoff
+from bus_mobile_client.client import MobileBusClient
+from bus_mobile_client.notifications import ChannelNotification
+from helpers import channel_event
 
 # Fast reconnects keep the live tests short; the logic is the same.
 TEST_BACKOFF = Backoff(initial=0.2, factor=2.0, cap=2.0, jitter=0.5, try_later_min=1.0)

@@ -1,13 +1,21 @@
 """Small helpers shared by the live tests."""
 
+import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from harness.notifications import CHANNEL, MESSAGE
+from bus_mobile_client.notifications import CHANNEL, MESSAGE
 
-HARNESS_DIR = Path(__file__).resolve().parents[1]
+
+def bus_mobile_command():
+    """The installed ``bus-mobile`` command, as the README documents it: the
+    first on ``PATH``, else the one beside this interpreter (a venv's)."""
+    beside = Path(sys.executable).with_name("bus-mobile")
+    found = shutil.which("bus-mobile") or (str(beside) if beside.is_file() else None)
+    assert found, "no bus-mobile command: pip install clients/python first"
+    return [found]
 
 
 def is_type(kind, **fields):
@@ -42,10 +50,10 @@ def collect_messages(client, channel_id, expected_ids, timeout=20.0):
 
 
 def run_cli(*args, timeout=120):
-    """``python3 tests/harness ARGS``, as the README documents it; returns
-    the completed process (``stdout``, ``stderr`` as text)."""
+    """``bus-mobile ARGS``; returns the completed process (``stdout``,
+    ``stderr`` as text)."""
     return subprocess.run(
-        [sys.executable, str(HARNESS_DIR), *args],
+        [*bus_mobile_command(), *args],
         capture_output=True,
         text=True,
         timeout=timeout,

@@ -1,0 +1,42 @@
+# Stage: what a newcomer or a packager meets first.
+#   - a fresh machine: find_odoo without any Odoo 18 (scripts/test_fresh_machine.sh);
+#   - the addon's wheel: `pip wheel .` (whool) in a directory named
+#     bus_mobile holding the checkout's tracked files;
+#   - i18n/bus_mobile.pot is what Odoo exports today (`make pot` rewrites it).
+log "fresh machine: find_odoo without Odoo 18"
+bash "$ROOT/scripts/test_fresh_machine.sh" > "$RUN_DIR/fresh-machine.txt" 2>&1 \
+  || { cat "$RUN_DIR/fresh-machine.txt" >&2; status=1; }
+tail -1 "$RUN_DIR/fresh-machine.txt"
+
+log "addon wheel: pip wheel . (whool)"
+pkg=$(mktemp -d)
+copy_tracked "$pkg/bus_mobile"
+if (cd "$pkg/bus_mobile" && "$VENV/bin/pip" wheel -q --no-build-isolation -w "$pkg/dist" .); then
+  "$PY" - "$pkg/dist" <<'PYEOF' || status=1
+import pathlib, sys, zipfile
+wheels = list(pathlib.Path(sys.argv[1]).glob("*.whl"))
+names = [w.name for w in wheels]
+assert len(wheels) == 1 and names[0].startswith("odoo_addon_bus_mobile-18.0."), names
+files = zipfile.ZipFile(wheels[0]).namelist()
+for needed in ("__manifest__.py", "i18n/bus_mobile.pot", "LICENSE", "README.rst"):
+    assert f"odoo/addons/bus_mobile/{needed}" in files, (needed, files)
+assert not [f for f in files if "/.run/" in f], "the wheel holds .run/"
+print(f"wheel OK: {names[0]}, {len(files)} files")
+PYEOF
+else
+  log "pip wheel failed"; status=1
+fi
+rm -rf "$pkg"
+
+log "i18n/bus_mobile.pot is up to date"
+if [ -z "${DB:-}" ]; then  # the Odoo tests' database, or our own
+  DB=bus_mobile_test CONF=$RUN_DIR/test.conf
+  write_odoo_conf "$DB" "$CONF"
+  create_db "$CONF" "$DB"
+fi
+export_pot "$CONF" "$DB" "$RUN_DIR/bus_mobile.pot"
+dates='^"(POT-Creation-Date|PO-Revision-Date): '
+if ! diff <(grep -v -E "$dates" "$ROOT/i18n/bus_mobile.pot") \
+          <(grep -v -E "$dates" "$RUN_DIR/bus_mobile.pot") >&2; then
+  log "i18n/bus_mobile.pot differs from Odoo's export (above): run make pot"; status=1
+fi
