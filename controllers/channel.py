@@ -18,7 +18,7 @@ class BusMobileChannelController(Controller):
         """The channel ``channel_id`` if the user may read it: ValidationError
         for a wrong type, MissingError if it does not exist, AccessError if
         it is not theirs."""
-        channel_id = check_id(channel_id, "channel_id")
+        channel_id = check_id(request.env, channel_id, "channel_id")
         channel = request.env["bus_mobile.channel"].browse(channel_id)
         if not channel_id or not channel.exists():
             raise MissingError(request.env._("The channel %s does not exist.", channel_id))
@@ -34,7 +34,9 @@ class BusMobileChannelController(Controller):
 
     @route("/bus_mobile/channel/create", type="json", auth="user", methods=["POST"], cors="*")
     def channel_create(self, channel_type=None, name=None, partner_ids=None):
-        partner_ids = check_id_list([] if partner_ids is None else partner_ids, "partner_ids")
+        partner_ids = check_id_list(
+            request.env, [] if partner_ids is None else partner_ids, "partner_ids"
+        )
         channel = request.env["bus_mobile.channel"]._bus_mobile_create(
             name, channel_type, partner_ids
         )
@@ -51,7 +53,7 @@ class BusMobileChannelController(Controller):
     @route("/bus_mobile/channel/add_members", type="json", auth="user", methods=["POST"], cors="*")
     def channel_add_members(self, channel_id=None, partner_ids=None):
         channel = self._channel(channel_id)
-        partner_ids = check_id_list(partner_ids, "partner_ids")
+        partner_ids = check_id_list(request.env, partner_ids, "partner_ids")
         return channel._bus_mobile_add_members(partner_ids)._bus_mobile_channel_dicts()[0]
 
     @route("/bus_mobile/message/post", type="json", auth="user", methods=["POST"], cors="*")
@@ -65,23 +67,24 @@ class BusMobileChannelController(Controller):
     def messages(self, channel_id=None, before_id=None, after_id=None, limit=None):
         channel = self._channel(channel_id)
         return channel._bus_mobile_messages(
-            before_id=check_optional_id(before_id, "before_id"),
-            after_id=check_optional_id(after_id, "after_id"),
-            limit=check_optional_int(limit, "limit"),
+            before_id=check_optional_id(request.env, before_id, "before_id"),
+            after_id=check_optional_id(request.env, after_id, "after_id"),
+            limit=check_optional_int(request.env, limit, "limit"),
         )
 
     @route("/bus_mobile/sync", type="json", auth="user", methods=["POST"], cors="*", readonly=True)
     def sync(self, after_id=0, limit=None):
         return request.env["bus_mobile.channel"]._bus_mobile_sync(
-            after_id=check_id(after_id, "after_id"), limit=check_optional_int(limit, "limit")
+            after_id=check_id(request.env, after_id, "after_id"),
+            limit=check_optional_int(request.env, limit, "limit"),
         )
 
     @route("/bus_mobile/message/read", type="json", auth="user", methods=["POST"], cors="*")
     def message_read(self, channel_id=None, message_id=None):
         channel = self._channel(channel_id)
-        channel._bus_mobile_mark_read(check_id(message_id, "message_id"))
+        channel._bus_mobile_mark_read(check_id(request.env, message_id, "message_id"))
 
     @route("/bus_mobile/typing", type="json", auth="user", methods=["POST"], cors="*")
     def typing(self, channel_id=None, is_typing=None):
         channel = self._channel(channel_id)
-        channel._bus_mobile_typing(check_bool(is_typing, "is_typing"))
+        channel._bus_mobile_typing(check_bool(request.env, is_typing, "is_typing"))

@@ -122,7 +122,7 @@ class MobileWebsocket(Websocket):
         # ``ir.websocket._on_websocket_closed`` learns its socket through
         # ``wsrequest``, as during the socket's frames.
         with MobileWebsocketRequest(self._db, None, self):
-            super()._terminate()
+            return super()._terminate()
 
     @property
     def closed_for_rotation(self):

@@ -22,13 +22,12 @@ import psycopg2
 from psycopg2.pool import PoolError
 
 from odoo import api
-from odoo.exceptions import ValidationError
 from odoo.service import model as service_model
 from odoo.service.security import check_session
 
 from odoo.addons.bus.websocket import acquire_cursor
 
-from ..tools.validation import check_device_uuid
+from ..tools.validation import is_device_uuid
 
 _logger = logging.getLogger(__name__)
 
@@ -53,9 +52,7 @@ def socket_opened(websocket):
     """The socket opened (after the 101): its device is online. Return the
     :class:`DeviceConnection`, or None when the socket has no device (no
     valid uuid, not logged in, addon not installed in its database)."""
-    try:
-        check_device_uuid(websocket.device_uuid)
-    except ValidationError:
+    if not is_device_uuid(websocket.device_uuid):
         _logger.info(
             "Mobile socket of user %s: ignored invalid device_uuid", websocket._session.uid
         )

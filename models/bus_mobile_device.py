@@ -88,7 +88,7 @@ class BusMobileDevice(models.Model):
 
     @api.model
     def _bus_mobile_check_uuid(self, device_uuid):
-        return check_device_uuid(device_uuid)
+        return check_device_uuid(self.env, device_uuid)
 
     @api.model
     def _bus_mobile_get(self, device_uuid):
@@ -109,10 +109,11 @@ class BusMobileDevice(models.Model):
         """
         device_uuid = self._bus_mobile_check_uuid(device_uuid)
         vals = {
-            "platform": check_choice(platform, "platform", dict(PLATFORMS)),
-            "app_version": check_text(app_version, "app_version", MAX_APP_VERSION_CHARS) or False,
+            "platform": check_choice(self.env, platform, "platform", dict(PLATFORMS)),
+            "app_version": check_text(self.env, app_version, "app_version", MAX_APP_VERSION_CHARS)
+            or False,
         }
-        push_token = check_text(push_token, "push_token", MAX_PUSH_TOKEN_CHARS)
+        push_token = check_text(self.env, push_token, "push_token", MAX_PUSH_TOKEN_CHARS)
         if push_token is not None:
             vals["push_token"] = push_token or False
         # An upsert: the device's socket may be creating the same row.
@@ -171,8 +172,8 @@ class BusMobileDevice(models.Model):
         """online, or away when inactive for away_after_s or more, or in the
         background. Bad input raises ValidationError."""
         if app_state is not None:
-            check_choice(app_state, "app_state", APP_STATES)
-        inactivity_ms = check_milliseconds(inactivity_ms, "inactivity_ms")
+            check_choice(self.env, app_state, "app_state", APP_STATES)
+        inactivity_ms = check_milliseconds(self.env, inactivity_ms, "inactivity_ms")
         away_after_s = self.env["ir.config_parameter"]._bus_mobile_settings()["away_after_s"]
         if app_state == "background" or inactivity_ms >= away_after_s * 1000:
             return "away"

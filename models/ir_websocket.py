@@ -93,8 +93,9 @@ class IrWebsocket(models.AbstractModel):
     def _on_websocket_closed(self, cookies):
         # A device socket's close was handled by its device: stock would set
         # the user's web client presence offline.
-        if self._bus_mobile_device_socket() is None:
-            super()._on_websocket_closed(cookies)
+        if self._bus_mobile_device_socket() is not None:
+            return None
+        return super()._on_websocket_closed(cookies)
 
     def _bus_mobile_device_socket(self):
         """The mobile socket of the current frame or close, if it is tied

@@ -1,5 +1,5 @@
-"""Checks of the values apps send, shared by the routes, the models and the
-mobile socket. Each raises ``ValidationError`` with a message an app
+"""Checks of the values apps send, shared by the routes and the models
+(``env`` translates the messages). Each raises ``ValidationError`` with a message an app
 developer can act on, and never echoes more than a short excerpt of the
 value (an error must not carry 100,000 ids back, nor a log line a megabyte).
 """
@@ -8,9 +8,6 @@ import math
 import re
 
 from odoo.exceptions import ValidationError
-from odoo.tools.translate import LazyTranslate
-
-_lt = LazyTranslate(__name__)
 
 MAX_ID = 2**31 - 1  # PostgreSQL ``integer``: larger ids can only be wrong
 # A list of ids from an app (partners, presences): more is abuse.
@@ -28,24 +25,23 @@ def excerpt(value, limit=EXCERPT_CHARS):
 
 
 def _invalid(message):
-    """Raise ``message`` (a lazy translation, formatted when raised)."""
-    raise ValidationError(str(message))
+    raise ValidationError(message)
 
 
-def check_int(value, name):
+def check_int(env, value, name):
     """``value`` if it is an int (not a bool)."""
     if isinstance(value, bool) or not isinstance(value, int):
         _invalid(
-            _lt("%(name)s must be an integer, not %(value)s.", name=name, value=excerpt(value))
+            env._("%(name)s must be an integer, not %(value)s.", name=name, value=excerpt(value))
         )
     return value
 
 
-def check_id(value, name):
+def check_id(env, value, name):
     """``value`` as a record id: an int in PostgreSQL's ``integer`` range."""
-    if not 0 <= check_int(value, name) <= MAX_ID:
+    if not 0 <= check_int(env, value, name) <= MAX_ID:
         _invalid(
-            _lt(
+            env._(
                 "%(name)s must be between 0 and %(max)s, not %(value)s.",
                 name=name,
                 max=MAX_ID,
@@ -55,15 +51,15 @@ def check_id(value, name):
     return value
 
 
-def check_optional_id(value, name):
-    return None if value is None else check_id(value, name)
+def check_optional_id(env, value, name):
+    return None if value is None else check_id(env, value, name)
 
 
-def check_id_list(value, name, max_items=MAX_ID_LIST):
+def check_id_list(env, value, name, max_items=MAX_ID_LIST):
     """A list of at most ``max_items`` ids."""
     if not isinstance(value, list):
         _invalid(
-            _lt(
+            env._(
                 "%(name)s must be a list of integers, not %(value)s.",
                 name=name,
                 value=excerpt(value),
@@ -71,34 +67,34 @@ def check_id_list(value, name, max_items=MAX_ID_LIST):
         )
     if len(value) > max_items:
         _invalid(
-            _lt(
+            env._(
                 "%(name)s may hold at most %(max)s ids, not %(count)s.",
                 name=name,
                 max=max_items,
                 count=len(value),
             )
         )
-    return [check_id(item, name) for item in value]
+    return [check_id(env, item, name) for item in value]
 
 
-def check_bool(value, name):
+def check_bool(env, value, name):
     if not isinstance(value, bool):
         _invalid(
-            _lt("%(name)s must be true or false, not %(value)s.", name=name, value=excerpt(value))
+            env._("%(name)s must be true or false, not %(value)s.", name=name, value=excerpt(value))
         )
     return value
 
 
-def check_optional_int(value, name):
-    return None if value is None else check_int(value, name)
+def check_optional_int(env, value, name):
+    return None if value is None else check_int(env, value, name)
 
 
-def check_milliseconds(value, name):
+def check_milliseconds(env, value, name):
     """A finite, non-negative number of milliseconds (int or float), as an int."""
     is_number = isinstance(value, int | float) and not isinstance(value, bool)
     if not is_number or not math.isfinite(value) or value < 0:
         _invalid(
-            _lt(
+            env._(
                 "%(name)s must be a number of milliseconds >= 0, not %(value)s.",
                 name=name,
                 value=excerpt(value),
@@ -119,14 +115,14 @@ def is_storable_text(text):
     return True
 
 
-def check_text(value, name, max_chars, required=False):
+def check_text(env, value, name, max_chars, required=False):
     """A text of at most ``max_chars`` characters that PostgreSQL can store;
     ``None`` passes unless ``required``."""
     if value is None and not required:
         return None
     if not isinstance(value, str) or len(value) > max_chars:
         _invalid(
-            _lt(
+            env._(
                 "%(name)s must be a text of at most %(max)s characters.",
                 name=name,
                 max=max_chars,
@@ -134,7 +130,7 @@ def check_text(value, name, max_chars, required=False):
         )
     if not is_storable_text(value):
         _invalid(
-            _lt(
+            env._(
                 "%(name)s contains a character that cannot be stored (NUL or a lone surrogate).",
                 name=name,
             )
@@ -142,10 +138,14 @@ def check_text(value, name, max_chars, required=False):
     return value
 
 
-def check_device_uuid(value):
-    if not isinstance(value, str) or not DEVICE_UUID_RE.fullmatch(value):
+def is_device_uuid(value):
+    return isinstance(value, str) and bool(DEVICE_UUID_RE.fullmatch(value))
+
+
+def check_device_uuid(env, value):
+    if not is_device_uuid(value):
         _invalid(
-            _lt(
+            env._(
                 "Invalid device_uuid %(value)s: "
                 "use 1 to 128 letters, digits, '.', '_', ':' or '-'.",
                 value=excerpt(value),
@@ -154,10 +154,10 @@ def check_device_uuid(value):
     return value
 
 
-def check_choice(value, name, choices):
+def check_choice(env, value, name, choices):
     if not isinstance(value, str) or value not in choices:
         _invalid(
-            _lt(
+            env._(
                 "Invalid %(name)s %(value)s: use one of %(choices)s.",
                 name=name,
                 value=excerpt(value),
