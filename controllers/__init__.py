@@ -1,3 +1,4 @@
 from . import main
 from . import channel
 from . import device
+from . import playground
