@@ -18,6 +18,7 @@
         "views/bus_mobile_message_views.xml",
         "views/bus_mobile_menus.xml",
         "views/bus_mobile_device_views.xml",
+        "views/bus_mobile_playground_templates.xml",
     ],
     "installable": True,
     "application": True,

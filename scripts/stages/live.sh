@@ -58,5 +58,6 @@ else
   if echo "$summary" | grep -q -E "skipped|deselected"; then
     log "client tests were skipped or deselected, which hides failures: $summary"; status=1
   fi
+  source "$ROOT/scripts/stages/js.sh"
   live_stop_all
 fi

@@ -1,0 +1,42 @@
+// Pure functions of the package: no server needed.
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { backoffDelay, closeAction, CLOSE, BusMobileError } from 'odoo-bus-mobile';
+
+const limits = { minDelay: 1000, maxDelay: 30000, tryLaterDelay: 5000 };
+
+test('backoff: full jitter between the min delay and a doubling ceiling, capped', () => {
+  for (let attempt = 0; attempt < 12; attempt++) {
+    const ceiling = Math.min(30000, 1000 * 2 ** (attempt + 1));
+    assert.equal(backoffDelay(attempt, limits, 'retry', () => 0), 1000);
+    assert.equal(backoffDelay(attempt, limits, 'retry', () => 0.999999), 1000 + 0.999999 * (ceiling - 1000));
+  }
+  assert.ok(backoffDelay(50, limits, 'retry', () => 0.999999) <= 30000);
+  // Random points spread over the window, not a fixed doubling.
+  const delays = new Set(Array.from({ length: 50 }, () => Math.round(backoffDelay(4, limits))));
+  assert.ok(delays.size > 10, `delays should be spread: ${[...delays]}`);
+});
+
+test('backoff: 1013 waits at least tryLaterDelay, 4002 not at all', () => {
+  assert.equal(backoffDelay(0, limits, 'later', () => 0), 5000);
+  assert.ok(backoffDelay(0, limits, 'later', () => 0.99) < 10000);
+  assert.equal(backoffDelay(7, limits, 'now', () => 0.5), 0);
+});
+
+test('close codes: what the client does', () => {
+  assert.equal(closeAction(CLOSE.CLEAN), 'stop');
+  assert.equal(closeAction(4001), 'reauth');
+  assert.equal(closeAction(4002), 'now');
+  assert.equal(closeAction(1013), 'later');
+  for (const code of [1001, 1006, 1011, undefined]) assert.equal(closeAction(code), 'retry');
+});
+
+test('BusMobileError: retryable for network, 5xx and 429 only', () => {
+  assert.ok(new BusMobileError('x', { kind: 'network' }).retryable);
+  assert.ok(new BusMobileError('x', { kind: 'http', status: 502 }).retryable);
+  assert.ok(new BusMobileError('x', { kind: 'http', status: 429 }).retryable);
+  assert.ok(!new BusMobileError('x', { kind: 'http', status: 404 }).retryable);
+  const rpc = new BusMobileError('x', { kind: 'rpc', exceptionName: 'odoo.exceptions.AccessError' });
+  assert.ok(!rpc.retryable);
+  assert.equal(rpc.shortName, 'AccessError');
+});
