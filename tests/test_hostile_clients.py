@@ -1,0 +1,377 @@
+"""One client can never stop or delay delivery to the others: every frame is
+checked before the shared dispatcher sees it, a failing batch is served
+again, a failing socket fails alone, and every read is rechecked."""
+
+import json
+import socket
+import struct
+import threading
+import time
+from unittest.mock import patch
+
+import websocket as ws_client
+
+from odoo.tests import tagged
+
+from odoo.addons.bus.websocket import CloseCode, ConnectionState, _websocket_instances
+
+from ..mobile_socket import MobileWebsocket, dispatcher, mobile_dispatch
+from ..mobile_socket.dispatcher import MobileDispatcher
+from ..mobile_socket.frames import MAX_CHANNELS
+from .test_channel import ChannelCase
+
+BAD_SUBSCRIBE_DATA = [
+    ({"channels": [], "last": True}, "last"),
+    ({"channels": [], "last": -1}, "last"),
+    ({"channels": [], "last": "5"}, "last"),
+    ({"channels": [], "last": 1.5}, "last"),
+    ({"channels": [], "last": 2**64}, "last"),
+    ({"channels": [], "last": None}, "last"),
+    ({"channels": "broadcast", "last": 0}, "channels"),
+    ({"channels": [5], "last": 0}, "channel"),
+    ({"channels": [["bus_mobile.channel_1"]], "last": 0}, "channel"),
+    ({"channels": ["x" * 257], "last": 0}, "channel"),
+    ({"channels": [""], "last": 0}, "channel"),
+    ({"channels": ["c"] * (MAX_CHANNELS + 1), "last": 0}, "channels"),
+]
+BAD_FRAMES = [
+    ("not json", "JSON"),
+    ("[1, 2]", "object"),
+    ('{"event_name": "subscribe"}', "data"),
+    ('{"event_name": "subscribe", "data": [1]}', "data"),
+    ('{"event_name": "unsubscribe", "data": {}}', "event_name"),
+    ('{"event_name": 5, "data": {}}', "event_name"),
+    ('{"data": {"channels": [], "last": 0}}', "event_name"),
+]
+
+
+@tagged("post_install", "-at_install")
+class TestHostileClients(ChannelCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.room = cls.make_channel("Room", "private", cls.alice | cls.bob | cls.paul)
+
+    def setUp(self):
+        super().setUp()
+        # Sessions of their own: HttpCase logs out the previous one on login.
+        self.cookies = {user: self._new_cookie(user) for user in (self.alice, self.bob, self.paul)}
+
+    def _new_cookie(self, user):
+        session = self.authenticate(user.login, user.login)
+        self.session = None
+        return f"session_id={session.sid}"
+
+    def connect(self, user, channels=(), last=None):
+        ws = self.mobile_connect(cookie=self.cookies[user])
+        if last is None:
+            last = self.env["bus.bus"]._bus_last_id()
+        self.subscribe(ws, list(channels), last)
+        return ws
+
+    def broadcast(self, payload, target="broadcast"):
+        self.env["bus.bus"]._sendone(target, "bus_mobile/test", payload)
+        self.trigger_notification_dispatching([target])
+
+    def next_test_payloads(self, ws):
+        while True:
+            payloads = [
+                n["message"]["payload"]
+                for n in self.recv_notifications(ws)
+                if n["message"]["type"] == "bus_mobile/test"
+            ]
+            if payloads:
+                return payloads
+
+    def assert_bystander_served(self, bystander, marker):
+        self.broadcast({"marker": marker})
+        self.assertEqual(self.next_test_payloads(bystander), [{"marker": marker}])
+
+    def server_socket(self, uid):
+        return next(
+            ws
+            for ws in list(_websocket_instances)
+            if isinstance(ws, MobileWebsocket)
+            and ws._session.uid == uid
+            and ws.state is ConnectionState.OPEN
+        )
+
+    # ------------------------------------------------------------------
+    # Frames
+    # ------------------------------------------------------------------
+
+    def test_the_reported_frame_no_longer_stops_delivery(self):
+        """``"last": true`` used to reach the dispatcher's SQL and stop every
+        mobile socket of the database: now it closes its own socket only."""
+        bystander = self.connect(self.bob)
+        attacker = self.mobile_connect(cookie=self.cookies[self.paul])
+        attacker.send(
+            json.dumps({"event_name": "subscribe", "data": {"channels": [], "last": True}})
+        )
+        code, reason = self.close_code_and_reason(attacker)
+        self.assertEqual(code, CloseCode.INCORRECT_DATA)
+        self.assertIn("last must be a non-negative integer", reason)
+        self.assert_bystander_served(bystander, "after")
+        # A socket opened after the attack gets its subscription.
+        newcomer = self.connect(self.alice)
+        self.assert_bystander_served(newcomer, "newcomer")
+
+    def test_bad_frames_close_their_own_socket_with_a_named_reason(self):
+        bystander = self.connect(self.bob)
+        frames = [
+            (json.dumps({"event_name": "subscribe", "data": data}), field)
+            for data, field in BAD_SUBSCRIBE_DATA
+        ] + BAD_FRAMES
+        with self.assertNoLogs("odoo.addons.bus.websocket", "ERROR"):
+            for n, (frame, field) in enumerate(frames):
+                attacker = self.mobile_connect(cookie=self.cookies[self.paul])
+                attacker.send(frame)
+                code, reason = self.close_code_and_reason(attacker)
+                self.assertEqual(code, CloseCode.INCORRECT_DATA, frame[:80])
+                self.assertIn(field, reason, frame[:80])
+                self.assertLessEqual(len(reason.encode()), 123)
+                self.assert_bystander_served(bystander, n)
+
+    def test_binary_frame_is_refused(self):
+        attacker = self.mobile_connect(cookie=self.cookies[self.paul])
+        attacker.send_binary(b'{"event_name": "subscribe", "data": {}}')
+        code, reason = self.close_code_and_reason(attacker)
+        self.assertEqual(code, CloseCode.INCORRECT_DATA)
+        self.assertIn("binary", reason)
+
+    def test_oversized_frame_is_refused(self):
+        attacker = self.mobile_connect(cookie=self.cookies[self.paul])
+        attacker.send(json.dumps({"event_name": "subscribe", "data": {"pad": "x" * 70_000}}))
+        code, _reason = self.close_code_and_reason(attacker)
+        self.assertEqual(code, CloseCode.MESSAGE_TOO_BIG)
+
+    def test_unknown_keys_are_ignored(self):
+        """Newer clients may send more: the known fields are served."""
+        ws = self.mobile_connect(cookie=self.cookies[self.bob])
+        last = self.env["bus.bus"]._bus_last_id()
+        self.subscribe(ws, [], last)
+        ws.send(
+            json.dumps(
+                {
+                    "event_name": "subscribe",
+                    "data": {"channels": [], "last": last, "future": {"x": 1}},
+                    "id": 7,
+                }
+            )
+        )
+        self.wait_mobile_dispatch()
+        self.assert_bystander_served(ws, "still served")
+
+    # ------------------------------------------------------------------
+    # Bounded work
+    # ------------------------------------------------------------------
+
+    def test_replay_after_last_is_bounded(self):
+        """``last=1`` replays the newest REPLAY_MAX_ROWS bus rows at most,
+        whatever the history: one client cannot make the dispatcher read
+        the whole table."""
+        for n in range(6):
+            self.env["bus.bus"]._sendone(self.alice.partner_id, "bus_mobile/test", {"n": n})
+        self.env.cr.precommit.run()
+        with patch.object(dispatcher, "REPLAY_MAX_ROWS", 3):
+            ws = self.connect(self.alice, last=1)
+            payloads = self.next_test_payloads(ws)
+        self.assertLessEqual(len(payloads), 3)
+        self.assertEqual(payloads[-1], {"n": 5})
+
+    # ------------------------------------------------------------------
+    # Nothing lost, nothing twice
+    # ------------------------------------------------------------------
+
+    def test_a_failed_batch_is_served_again_exactly_once(self):
+        alice_ws = self.connect(self.alice)
+        bob_ws = self.connect(self.bob)
+        original = MobileDispatcher._filter_deliveries
+        calls = []
+
+        def fail_once(dispatcher_self, env, deliveries):
+            calls.append(len(deliveries))
+            if len(calls) == 1:
+                raise RuntimeError("simulated failure in the middle of a batch")
+            return original(dispatcher_self, env, deliveries)
+
+        with (
+            patch.object(MobileDispatcher, "_filter_deliveries", fail_once),
+            patch.object(dispatcher, "ERROR_DELAY", 0.05),
+            self.assertLogs("odoo.addons.bus_mobile.mobile_socket.dispatcher", "ERROR"),
+        ):
+            self.broadcast({"n": 1})
+            deadline = time.monotonic() + 10
+            while len(calls) < 2 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            self.wait_mobile_dispatch()
+        for ws in (alice_ws, bob_ws):
+            self.assertEqual(self.next_test_payloads(ws), [{"n": 1}])
+        # Not sent twice: the next frame is the next notification.
+        self.broadcast({"n": 2})
+        for ws in (alice_ws, bob_ws):
+            self.assertEqual(self.next_test_payloads(ws), [{"n": 2}])
+
+    def test_a_failing_socket_fails_alone(self):
+        alice_ws = self.connect(self.alice)
+        bob_ws = self.connect(self.bob)
+        broken = self.server_socket(self.alice.id)
+        original = MobileWebsocket.deliver
+
+        def deliver(ws_self, frame):
+            if ws_self is broken:
+                raise RuntimeError("simulated socket bug")
+            return original(ws_self, frame)
+
+        with (
+            patch.object(MobileWebsocket, "deliver", deliver),
+            self.assertLogs("odoo.addons.bus_mobile.mobile_socket.dispatcher", "ERROR"),
+        ):
+            self.broadcast({"n": 1})
+        self.assertEqual(self.next_test_payloads(bob_ws), [{"n": 1}])
+        code, _reason = self.close_code_and_reason(alice_ws)
+        self.assertEqual(code, CloseCode.SERVER_ERROR)
+
+    # ------------------------------------------------------------------
+    # Every read is rechecked
+    # ------------------------------------------------------------------
+
+    def test_presence_is_rechecked_at_delivery(self):
+        """A portal user watches co-members only: once Paul leaves the only
+        channel he shared with Alice, her presence stops reaching his open
+        socket at once, without a new subscribe."""
+        presence = (self.alice.partner_id, "presence")
+        paul_ws = self.connect(self.paul, [f"odoo-presence-res.partner_{self.alice.partner_id.id}"])
+        self.broadcast({"n": "shared"}, target=presence)
+        self.assertEqual(self.next_test_payloads(paul_ws), [{"n": "shared"}])
+        self.room.member_ids.filtered(lambda m: m.partner_id == self.paul.partner_id).unlink()
+        self.env.flush_all()
+        self.broadcast({"n": "private"}, target=presence)
+        self.broadcast({"n": "end"}, target=self.paul.partner_id)
+        self.assertEqual(self.next_test_payloads(paul_ws), [{"n": "end"}])
+
+    # ------------------------------------------------------------------
+    # No leaks
+    # ------------------------------------------------------------------
+
+    def test_sockets_closed_in_any_state_leave_no_trace(self):
+        """Sockets opened and killed in racing patterns (during a subscribe,
+        without a close frame, with a reset, with a bad frame) leave the
+        dispatcher's indexes, and their threads end."""
+        self.connect(self.bob).close()
+        self.wait_remaining_websocket_connections()
+        threads_before = threading.active_count()
+        db = self.env.cr.dbname
+        subscribe = json.dumps({"event_name": "subscribe", "data": {"channels": [], "last": 0}})
+        patterns = ("close_during_subscribe", "drop_without_close", "reset", "bad_frame", "clean")
+        opened = []
+        for n in range(100):
+            pattern = patterns[n % len(patterns)]
+            ws = self.mobile_connect(cookie=self.cookies[self.alice])
+            opened.append(ws)
+            if pattern == "close_during_subscribe":
+                ws.send(subscribe)
+                ws.close(CloseCode.CLEAN)
+            elif pattern == "drop_without_close":
+                ws.send(subscribe)
+                ws.sock.shutdown(socket.SHUT_RDWR)
+                ws.sock.close()
+            elif pattern == "reset":
+                ws.send(subscribe)
+                ws.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                ws.sock.close()
+            elif pattern == "bad_frame":
+                ws.send('{"event_name": "subscribe", "data": {"last": -1}}')
+            else:
+                ws.send(subscribe)
+                time.sleep(0.005)
+                ws.close(CloseCode.CLEAN)
+        for ws in opened:
+            if ws.connected:
+                try:
+                    ws.close(CloseCode.CLEAN)
+                except (OSError, ws_client.WebSocketException):
+                    pass
+        self.wait_remaining_websocket_connections()
+        self.wait_mobile_dispatch()
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and (
+            mobile_dispatch.subscriber_count(db) or threading.active_count() > threads_before
+        ):
+            time.sleep(0.05)
+        self.assertEqual(mobile_dispatch.subscriber_count(db), 0)
+        feed = mobile_dispatch._feeds.get(db)
+        self.assertFalse(feed is not None and (feed.subscribers_by_channel or feed.pending))
+        self.assertLessEqual(threading.active_count(), threads_before)
+        mobile = [ws for ws in list(_websocket_instances) if isinstance(ws, MobileWebsocket)]
+        self.assertTrue(all(ws.state is ConnectionState.CLOSED for ws in mobile))
+
+    # ------------------------------------------------------------------
+    # Origins, bounded errors, unstorable text
+    # ------------------------------------------------------------------
+
+    def _handshake_status(self, origin):
+        try:
+            ws = self.mobile_connect(cookie=self.cookies[self.bob], origin=origin)
+        except ws_client.WebSocketBadStatusException as exc:
+            return exc.status_code
+        ws.close()
+        return 101
+
+    def test_origins_are_compared_in_full(self):
+        own = self.base_url()  # http://127.0.0.1:<port>
+        host_port = own.split("://", 1)[1]
+        self.assertEqual(self._handshake_status(own), 101)
+        self.assertEqual(self._handshake_status(f"HTTP://{host_port.upper()}"), 101)
+        self.assertEqual(self._handshake_status(f"https://{host_port}"), 403)
+        self.assertEqual(self._handshake_status(f"http://{host_port}1"), 403)
+        self.assertEqual(self._handshake_status("null"), 403)
+        self.env["ir.config_parameter"].sudo().set_param(
+            "bus_mobile.allowed_origins", "https://app.example.com, http://other.test:8080"
+        )
+        self.env.flush_all()
+        self.assertEqual(self._handshake_status("https://app.example.com:443"), 101)
+        self.assertEqual(self._handshake_status("http://app.example.com"), 403)
+        self.assertEqual(self._handshake_status("http://other.test:8080"), 101)
+        self.assertEqual(self._handshake_status("http://other.test"), 403)
+
+    def test_errors_never_echo_huge_input(self):
+        huge = list(range(1, 100_001))
+        for route, params in [
+            ("/bus_mobile/channel/create", {"name": "x", "channel_type": "private"}),
+            ("/bus_mobile/presence", {}),
+        ]:
+            key = "partner_ids"
+            message = self.assert_rpc_error(
+                self.alice, route, "ValidationError", None, **params, **{key: huge}
+            )
+            self.assertLess(len(message), 300, route)
+        message = self.assert_rpc_error(
+            self.alice,
+            "/bus_mobile/channel/join",
+            "ValidationError",
+            None,
+            channel_id="9" * 100_000,
+        )
+        self.assertLess(len(message), 300)
+
+    def test_device_text_fields_reject_unstorable_text(self):
+        for field, value in [
+            ("app_version", "1.0\x00"),
+            ("app_version", "\ud800"),
+            ("push_token", "tok\x00en"),
+            ("push_token", "\udfff"),
+        ]:
+            params = {"device_uuid": "phone", "platform": "ios", field: value}
+            self.assert_rpc_error(
+                self.alice, "/bus_mobile/device/register", "ValidationError", field, **params
+            )
+        for value in ["\x00", "\ud800", 5, ["x"], "x" * 200]:
+            self.assert_rpc_error(
+                self.alice,
+                "/bus_mobile/device/register",
+                "ValidationError",
+                "device_uuid",
+                device_uuid=value,
+                platform="ios",
+            )
