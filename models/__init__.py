@@ -8,3 +8,4 @@ from . import bus_presence
 from . import ir_websocket
 from . import res_partner
 from . import res_users
+from . import ir_http

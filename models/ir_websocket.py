@@ -1,7 +1,9 @@
+import functools
 import logging
 
 from odoo import models
 from odoo.exceptions import MissingError, ValidationError
+from odoo.service import model as service_model
 
 from odoo.addons.bus.websocket import wsrequest
 
@@ -95,7 +97,12 @@ class IrWebsocket(models.AbstractModel):
         # the user's web client presence offline.
         if self._bus_mobile_device_socket() is not None:
             return None
-        return super()._on_websocket_closed(cookies)
+        # Stock runs this outside ``retrying``; with the combined status it
+        # also writes the user's partner, so sockets of one user closing at
+        # once conflict: retry on a fresh snapshot like any request.
+        return service_model.retrying(
+            functools.partial(super()._on_websocket_closed, cookies), self.env
+        )
 
     def _bus_mobile_device_socket(self):
         """The mobile socket of the current frame or close, if it is tied

@@ -2,6 +2,7 @@
 checked before the shared dispatcher sees it, a failing batch is served
 again, a failing socket fails alone, and every read is rechecked."""
 
+import contextlib
 import json
 import socket
 import struct
@@ -288,10 +289,8 @@ class TestHostileClients(ChannelCase):
                 ws.close(CloseCode.CLEAN)
         for ws in opened:
             if ws.connected:
-                try:
+                with contextlib.suppress(OSError, ws_client.WebSocketException):
                     ws.close(CloseCode.CLEAN)
-                except (OSError, ws_client.WebSocketException):
-                    pass
         self.wait_remaining_websocket_connections()
         self.wait_mobile_dispatch()
         deadline = time.monotonic() + 20

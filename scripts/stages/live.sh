@@ -49,6 +49,7 @@ else
     BUS_MOBILE_PREFORK_URL=http://127.0.0.1:$PREFORK_PORT \
     BUS_MOBILE_PREFORK_WS=ws://127.0.0.1:$PREFORK_GEVENT \
     BUS_MOBILE_BARE_URL=http://127.0.0.1:$BARE_PORT BUS_MOBILE_BARE_DB=$BARE_DB \
+    BUS_MOBILE_LIVE_LOG=$RUN_DIR/live-live.log BUS_MOBILE_PREFORK_LOG=$RUN_DIR/live-prefork.log \
     "$VENV/bin/pytest" -q -rfEs ${BUS_MOBILE_CLIENT_TESTS:-tests}) 2>&1 \
     | tee "$client_report" || status=1
   summary=$(tail -1 "$client_report")

@@ -11,6 +11,9 @@
 ``BUS_MOBILE_BARE_DB``         and that database
 ``BUS_MOBILE_PREFORK_URL``     the HTTP port of a --workers=N server with the
 ``BUS_MOBILE_PREFORK_WS``      addon, and its gevent port as ws://host:port
+``BUS_MOBILE_LIVE_LOG``        the log files of the ``BUS_MOBILE_URL`` and
+``BUS_MOBILE_PREFORK_LOG``     ``BUS_MOBILE_PREFORK_URL`` servers (the fuzz
+                               tests check they log no traceback)
 =============================  ===============================================
 
 A test whose server is not given is skipped with the variable to set
