@@ -374,3 +374,41 @@ class TestHostileClients(ChannelCase):
                 device_uuid=value,
                 platform="ios",
             )
+
+    def test_params_must_be_a_known_object(self):
+        """Odoo's dispatcher fails with a raw TypeError on ``"params": null``
+        and silently drops unknown names: the mobile routes say what is
+        wrong instead."""
+        self.authenticate(self.alice.login, self.alice.login)
+        for params in [None, [1, 2], "x", 5]:
+            payload = {"jsonrpc": "2.0", "method": "call", "id": 1, "params": params}
+            response = self.url_open(
+                "/bus_mobile/channels",
+                json.dumps(payload).encode(),
+                headers={"Content-Type": "application/json"},
+            )
+            self.assertEqual(response.status_code, 200)
+            error = response.json()["error"]["data"]
+            self.assertEqual(error["name"], "odoo.exceptions.ValidationError", params)
+            self.assertIn("params must be a JSON object", error["message"])
+        message = self.assert_rpc_error(
+            self.alice,
+            "/bus_mobile/message/post",
+            "ValidationError",
+            "channelId",
+            channelId=self.room.id,
+            body="hi",
+            client_uuid="x",
+        )
+        self.assertNotIn("client_uuid", message)
+        self.authenticate(self.alice.login, self.alice.login)
+        payload = {"jsonrpc": "2.0", "method": "call", "id": 1, "params": {"self": 1}}
+        response = self.url_open(
+            "/bus_mobile/channels",
+            json.dumps(payload).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        error = response.json()["error"]["data"]
+        self.assertEqual(error["name"], "odoo.exceptions.ValidationError")
+        self.assertIn("self", error["message"])
+        self.assertEqual(self.rpc(self.alice, "/bus_mobile/channels")[0]["id"], self.room.id)
