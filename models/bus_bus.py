@@ -1,3 +1,5 @@
+import json
+
 from odoo import api, models
 
 from odoo.addons.bus.models.bus import channel_with_db
@@ -5,8 +7,26 @@ from odoo.addons.bus.models.bus import channel_with_db
 from ..tools.channels import CHANNEL_MODEL, mobile_channel_id
 
 
+# How json_dump writes a mobile message notification (type first).
+MESSAGE_PREFIX = '{"type":"bus_mobile/message","payload":'
+
+
 class BusBus(models.Model):
     _inherit = "bus.bus"
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        records = super().create(vals_list)
+        # The bus id of each mobile message goes into its pushes: an app
+        # drops a push it already got over its socket.
+        bus_ids = {
+            json.loads(vals["message"])["payload"]["id"]: record.id
+            for record, vals in zip(records, vals_list, strict=True)
+            if str(vals.get("message") or "").startswith(MESSAGE_PREFIX)
+        }
+        if bus_ids:
+            self.env["bus_mobile.push"]._bus_mobile_set_bus_ids(bus_ids)
+        return records
 
     @api.model
     def _poll(self, channels, last=0, ignore_ids=None):
