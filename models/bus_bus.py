@@ -6,7 +6,6 @@ from odoo.addons.bus.models.bus import channel_with_db
 
 from ..tools.channels import CHANNEL_MODEL, mobile_channel_id
 
-
 # How json_dump writes a mobile message notification (type first).
 MESSAGE_PREFIX = '{"type":"bus_mobile/message","payload":'
 

@@ -187,9 +187,7 @@ class BusMobileDevice(models.Model):
             return "expo" if expo_token else "fcm"
         if push_provider == "expo" and not expo_token:
             raise ValidationError(
-                self.env._(
-                    "push_provider expo takes an Expo push token (ExponentPushToken[...])."
-                )
+                self.env._("push_provider expo takes an Expo push token (ExponentPushToken[...]).")
             )
         if push_provider == "fcm" and expo_token:
             raise ValidationError(

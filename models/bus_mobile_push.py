@@ -1,3 +1,4 @@
+import hashlib
 import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -62,6 +63,10 @@ MAX_RETRY_DELAY_S = 3600
 DB_NOW = SQL("(clock_timestamp() AT TIME ZONE 'UTC')")
 
 
+def token_hash(token):
+    return hashlib.sha256(token.encode()).hexdigest() if token else None
+
+
 class BusMobilePush(models.Model):
     """The push outbox, and its log.
 
@@ -103,6 +108,9 @@ class BusMobilePush(models.Model):
     provider_message_id = fields.Char("Provider Id", readonly=True)
     receipt_state = fields.Selection(RECEIPT_STATES, readonly=True)
     is_test = fields.Boolean("Test Push", readonly=True)
+    # Which token the push went to (a late Expo receipt must not disable a
+    # token registered since); a hash: tokens are never readable.
+    token_hash = fields.Char(readonly=True, groups="base.group_system")
 
     def init(self):
         cr = self.env.cr
@@ -251,8 +259,8 @@ class BusMobilePush(models.Model):
         # for _bus_mobile_requeue_stale.
         self.env.cr.commit()  # pylint: disable=invalid-commit
         outcomes = self._bus_mobile_deliver(prepared, settings)
-        tokens = {push_id: token for push_id, _provider, token, _body in prepared}
-        self._bus_mobile_record(outcomes, tokens, settings)
+        hashes = {push_id: token_hash(token) for push_id, _provider, token, _body in prepared}
+        self._bus_mobile_record(outcomes, hashes, settings)
         remaining = self._bus_mobile_due_count()
         self.env["ir.cron"]._notify_progress(done=len(prepared), remaining=remaining)
         return len(prepared)
@@ -510,10 +518,10 @@ class BusMobilePush(models.Model):
     # ------------------------------------------------------------------
 
     @api.model
-    def _bus_mobile_record(self, outcomes, tokens, settings):
+    def _bus_mobile_record(self, outcomes, hashes, settings):
         """Write each push's outcome ({push id: Outcome}); requeue retries
         with exponential backoff until ``push_max_attempts``; disable the
-        dead tokens ({push id: the token it was sent to})."""
+        dead tokens ({push id: hash of the token it was sent to})."""
         if not outcomes:
             return
         self.flush_model()
@@ -534,9 +542,19 @@ class BusMobilePush(models.Model):
             if state in (RETRY, DEFER):
                 requeue.append(push_id)
                 state = "sending"  # until _bus_mobile_requeue
-            if state == DEAD and tokens.get(push_id):
-                dead_tokens.append((push_id, tokens[push_id], reason))
-            rows.append((push_id, state, reason or None, outcome.provider_id, count, delay))
+            if state == DEAD and hashes.get(push_id):
+                dead_tokens.append((push_id, hashes[push_id], reason))
+            rows.append(
+                (
+                    push_id,
+                    state,
+                    reason or None,
+                    outcome.provider_id,
+                    count,
+                    delay,
+                    hashes.get(push_id),
+                )
+            )
         self.env.cr.execute(
             SQL(
                 """UPDATE bus_mobile_push p
@@ -547,13 +565,15 @@ class BusMobilePush(models.Model):
                           receipt_state = CASE
                               WHEN v.state = 'sent' AND p.provider = 'expo'
                                    AND v.provider_id IS NOT NULL THEN 'pending' END,
+                          token_hash = COALESCE(v.token_hash, p.token_hash),
                           write_date = %(now)s
                      FROM (SELECT unnest(%(ids)s::int[]) AS id,
                                   unnest(%(states)s::varchar[]) AS state,
                                   unnest(%(reasons)s::varchar[]) AS reason,
                                   unnest(%(provider_ids)s::varchar[]) AS provider_id,
                                   unnest(%(attempts)s::int[]) AS attempts,
-                                  unnest(%(delays)s::int[]) AS delay) v
+                                  unnest(%(delays)s::int[]) AS delay,
+                                  unnest(%(hashes)s::varchar[]) AS token_hash) v
                     WHERE p.id = v.id""",
                 now=DB_NOW,
                 ids=[r[0] for r in rows],
@@ -562,6 +582,7 @@ class BusMobilePush(models.Model):
                 provider_ids=[r[3] for r in rows],
                 attempts=[r[4] for r in rows],
                 delays=[r[5] for r in rows],
+                hashes=[r[6] for r in rows],
             )
         )
         self.invalidate_model()
@@ -636,26 +657,28 @@ class BusMobilePush(models.Model):
 
     @api.model
     def _bus_mobile_disable_tokens(self, dead_tokens):
-        """A provider said these tokens are dead: clear each from its device
-        at once (unless the app registered another one meanwhile), and mark
-        the device's queued pushes dead."""
+        """A provider said these tokens are dead (``[(push id, token hash,
+        reason)]``): clear each from its device at once, unless the app
+        registered another one meanwhile, and mark the device's queued
+        pushes dead."""
         Device = self.env["bus_mobile.device"]
         Device.flush_model()
         cr = self.env.cr
         device_ids = []
-        for push_id, token, reason in dead_tokens:
+        for push_id, hashed, reason in dead_tokens:
             cr.execute(
                 SQL(
                     """UPDATE bus_mobile_device d
                           SET push_token = NULL, push_token_disabled_date = %(now)s,
                               push_token_disabled_reason = %(reason)s
                          FROM bus_mobile_push p
-                        WHERE p.id = %(push)s AND d.id = p.device_id AND d.push_token = %(token)s
+                        WHERE p.id = %(push)s AND d.id = p.device_id
+                          AND encode(sha256(convert_to(d.push_token, 'UTF8')), 'hex') = %(hash)s
                     RETURNING d.id""",
                     now=DB_NOW,
                     reason=reason,
                     push=push_id,
-                    token=token,
+                    hash=hashed,
                 )
             )
             device_ids.extend(row[0] for row in cr.fetchall())
@@ -691,8 +714,8 @@ class BusMobilePush(models.Model):
         )
         cr.execute(
             SQL(
-                """SELECT p.id, p.provider_message_id, d.push_token
-                     FROM bus_mobile_push p JOIN bus_mobile_device d ON d.id = p.device_id
+                """SELECT p.id, p.provider_message_id, p.token_hash
+                     FROM bus_mobile_push p
                     WHERE p.receipt_state = 'pending'
                       AND p.sent_date <= %(now)s - make_interval(secs => %(delay)s)
                  ORDER BY p.sent_date LIMIT %(limit)s""",
@@ -712,12 +735,12 @@ class BusMobilePush(models.Model):
                 settings["push_timeout_s"],
             )
             try:
-                receipts = client.receipts([ticket for _id, ticket, _token in rows])
+                receipts = client.receipts([ticket for _id, ticket, _hash in rows])
             except requests.RequestException as exc:
                 _logger.info("Push: Expo receipts not fetched, next run asks again: %s", exc)
                 return
         ok_ids, failed, dead_tokens = [], [], []
-        for push_id, ticket, token in rows:
+        for push_id, ticket, hashed in rows:
             outcome = receipts.get(ticket)
             if outcome is None:
                 continue
@@ -725,8 +748,8 @@ class BusMobilePush(models.Model):
                 ok_ids.append(push_id)
             else:
                 failed.append((push_id, DEAD if outcome.state == DEAD else FAILED, outcome.reason))
-                if outcome.state == DEAD and token:
-                    dead_tokens.append((push_id, token, outcome.reason))
+                if outcome.state == DEAD and hashed:
+                    dead_tokens.append((push_id, hashed, outcome.reason))
         if ok_ids:
             cr.execute(
                 "UPDATE bus_mobile_push SET receipt_state = 'ok' WHERE id = ANY(%s)", [ok_ids]
@@ -791,10 +814,11 @@ class BusMobilePush(models.Model):
                 "reason": outcome.reason or False,
                 "provider_message_id": outcome.provider_id or False,
                 "message_date": fields.Datetime.now(),
+                "token_hash": token_hash(token),
             }
         )
         if outcome.state == DEAD:
-            self._bus_mobile_disable_tokens([(push.id, token, outcome.reason)])
+            self._bus_mobile_disable_tokens([(push.id, token_hash(token), outcome.reason)])
         return outcome
 
     @api.autovacuum
