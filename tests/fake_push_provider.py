@@ -147,7 +147,7 @@ class FakePushProvider:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
-            def log_message(self, format, *args):
+            def log_message(self, *args):
                 pass
 
             def do_POST(self):
