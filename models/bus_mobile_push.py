@@ -505,7 +505,11 @@ class BusMobilePush(models.Model):
                 chunk, call = task
                 if time.monotonic() > deadline:
                     return chunk, [Outcome(DEFER, "Deferred: out of time.") for _ in chunk]
-                return chunk, call()
+                try:
+                    return chunk, call()
+                except Exception as exc:  # recorded on the rows: no push is lost
+                    _logger.exception("Push: unexpected error while sending")
+                    return chunk, [Outcome(RETRY, f"Unexpected error: {exc!r}") for _ in chunk]
 
             with ThreadPoolExecutor(max_workers=settings["push_concurrency"]) as pool:
                 for chunk, results in pool.map(run, tasks):
