@@ -18,11 +18,11 @@ class BusBus(models.Model):
         records = super().create(vals_list)
         # The bus id of each mobile message goes into its pushes: an app
         # drops a push it already got over its socket.
-        bus_ids = {
-            json.loads(vals["message"])["payload"]["id"]: record.id
-            for record, vals in zip(records, vals_list, strict=True)
-            if str(vals.get("message") or "").startswith(MESSAGE_PREFIX)
-        }
+        bus_ids = {}
+        for record, vals in zip(records, vals_list, strict=True):
+            message_id = _mobile_message_id(vals.get("message"))
+            if message_id:
+                bus_ids[message_id] = record.id
         if bus_ids:
             self.env["bus_mobile.push"]._bus_mobile_set_bus_ids(bus_ids)
         return records
@@ -53,3 +53,11 @@ class BusBus(models.Model):
             for channel, channel_id in zip(channels, mobile_ids, strict=True)
             if channel_id is None or channel_id in readable
         ]
+
+
+def _mobile_message_id(value):
+    """The message id of a ``bus_mobile/message`` notification's JSON, or None."""
+    if not isinstance(value, str) or not value.startswith(MESSAGE_PREFIX):
+        return None
+    message_id = json.loads(value)["payload"].get("id")
+    return message_id if isinstance(message_id, int) else None

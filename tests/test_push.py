@@ -2,12 +2,14 @@ import contextlib
 import json
 import time
 import uuid
+from contextlib import closing
 
-from odoo import api, fields
+from odoo import SUPERUSER_ID, api, fields, sql_db
 from odoo.exceptions import AccessError, UserError
-from odoo.tests import tagged
+from odoo.fields import Command
+from odoo.tests import TransactionCase, new_test_user, tagged
 
-from ..push import expo, fcm
+from ..push import RETRY, Outcome, expo, fcm
 from ..push.payload import ELLIPSIS, MAX_PAYLOAD_BYTES, cut_utf8
 from .fake_push_provider import FakePushProvider
 from .test_channel import ChannelCase
@@ -790,3 +792,112 @@ class TestPushDevices(PushCase):
         self.assertFalse(expo.is_expo_token("fcm-token"))
         with self.assertRaises(ValueError):
             fcm.load_service_account("[]")
+
+
+@tagged("post_install", "-at_install")
+class TestConcurrentPushes(TransactionCase):
+    """Real transactions on their own connections, as two Odoo servers (or
+    a poster and the cron) sharing the database. The test transaction
+    writes nothing, so it holds no lock they could wait for."""
+
+    def setUp(self):
+        super().setUp()
+        self.dbname = self.env.cr.dbname
+        with closing(self.real_cursor()) as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            user = new_test_user(env, login=f"push_conc_{uuid.uuid4().hex[:8]}")
+            Device = env["bus_mobile.device"].with_user(user)
+            for i in range(3):
+                Device._bus_mobile_register(f"conc-{i}", "ios", push_token=expo_token(f"c{i}"))
+            self.user_id = user.id
+            self.channel_id = (
+                env["bus_mobile.channel"]
+                .create(
+                    {
+                        "name": "Concurrent pushes",
+                        "channel_type": "private",
+                        "member_ids": [
+                            Command.create({"partner_id": env.user.partner_id.id}),
+                            Command.create({"partner_id": user.partner_id.id}),
+                        ],
+                    }
+                )
+                .id
+            )
+            cr.commit()  # pylint: disable=invalid-commit
+        self.addCleanup(self.cleanup)
+
+    def real_cursor(self):
+        cr = sql_db.db_connect(self.dbname).cursor()
+        cr.execute("SET lock_timeout = '10s'")  # never hang the test run
+        return cr
+
+    def cleanup(self):
+        with closing(self.real_cursor()) as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            env["bus_mobile.channel"].browse(self.channel_id).unlink()
+            env["bus_mobile.device"].search([("user_id", "=", self.user_id)]).unlink()
+            env["res.users"].browse(self.user_id).active = False
+            cr.commit()  # pylint: disable=invalid-commit
+
+    def post(self, cr, body):
+        env = api.Environment(cr, SUPERUSER_ID, {})
+        channel = env["bus_mobile.channel"].browse(self.channel_id)
+        channel._bus_mobile_post(body, uuid.uuid4().hex)
+
+    def push_model(self, cr):
+        return api.Environment(cr, SUPERUSER_ID, {})["bus_mobile.push"]
+
+    def pushes(self, cr):
+        cr.execute(
+            """SELECT p.id, p.state, p.message_count FROM bus_mobile_push p
+                 JOIN bus_mobile_device d ON d.id = p.device_id
+                WHERE d.user_id = %s ORDER BY p.id""",
+            [self.user_id],
+        )
+        return cr.fetchall()
+
+    def test_two_servers_never_claim_the_same_push(self):
+        with closing(self.real_cursor()) as cr1:
+            self.post(cr1, "hello")
+            cr1.commit()
+        with closing(self.real_cursor()) as cr_a, closing(self.real_cursor()) as cr_b:
+            claim_a = api.Environment(cr_a, SUPERUSER_ID, {})["bus_mobile.push"]._bus_mobile_claim(
+                2
+            )
+            # The first claim is not committed: its rows are locked, skipped.
+            claim_b = api.Environment(cr_b, SUPERUSER_ID, {})["bus_mobile.push"]._bus_mobile_claim(
+                10
+            )
+            self.assertEqual(len(claim_a), 2)
+            self.assertEqual(len(claim_b), 1)
+            self.assertFalse(set(claim_a) & set(claim_b))
+
+    def test_a_post_never_waits_for_a_batch_being_sent(self):
+        """The cron's claim is committed before it calls the providers: a
+        post collapsing into the same device and channel queues a new push
+        at once (no lock to wait for); a retry of the batch then folds into
+        it."""
+        with closing(self.real_cursor()) as cr:
+            self.post(cr, "one")
+            cr.commit()
+        with closing(self.real_cursor()) as cron_cr, closing(self.real_cursor()) as post_cr:
+            Push = self.push_model(cron_cr)
+            claimed = Push._bus_mobile_claim(10)
+            cron_cr.commit()  # as _cron_send does before any request
+            post_cr.execute("SET lock_timeout = '200ms'")
+            self.post(post_cr, "two")  # LockNotAvailable if it had to wait
+            post_cr.commit()
+            self.assertEqual(
+                [(state, count) for _id, state, count in self.pushes(post_cr)],
+                [("sending", 1)] * 3 + [("pending", 1)] * 3,
+            )
+            settings = Push._bus_mobile_push_settings()
+            Push._bus_mobile_record(
+                {push_id: Outcome(RETRY, "HTTP 503") for push_id in claimed}, {}, settings
+            )
+            cron_cr.commit()
+            self.assertEqual(
+                [(state, count) for _id, state, count in self.pushes(cron_cr)],
+                [("collapsed", 1)] * 3 + [("pending", 2)] * 3,
+            )
