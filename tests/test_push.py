@@ -860,7 +860,7 @@ class TestConcurrentPushes(TransactionCase):
     def test_two_servers_never_claim_the_same_push(self):
         with closing(self.real_cursor()) as cr1:
             self.post(cr1, "hello")
-            cr1.commit()
+            cr1.commit()  # pylint: disable=invalid-commit
         with closing(self.real_cursor()) as cr_a, closing(self.real_cursor()) as cr_b:
             claim_a = api.Environment(cr_a, SUPERUSER_ID, {})["bus_mobile.push"]._bus_mobile_claim(
                 2
@@ -880,14 +880,15 @@ class TestConcurrentPushes(TransactionCase):
         it."""
         with closing(self.real_cursor()) as cr:
             self.post(cr, "one")
-            cr.commit()
+            cr.commit()  # pylint: disable=invalid-commit
         with closing(self.real_cursor()) as cron_cr, closing(self.real_cursor()) as post_cr:
             Push = self.push_model(cron_cr)
             claimed = Push._bus_mobile_claim(10)
-            cron_cr.commit()  # as _cron_send does before any request
+            # As _cron_send does before any request.
+            cron_cr.commit()  # pylint: disable=invalid-commit
             post_cr.execute("SET lock_timeout = '200ms'")
             self.post(post_cr, "two")  # LockNotAvailable if it had to wait
-            post_cr.commit()
+            post_cr.commit()  # pylint: disable=invalid-commit
             self.assertEqual(
                 [(state, count) for _id, state, count in self.pushes(post_cr)],
                 [("sending", 1)] * 3 + [("pending", 1)] * 3,
@@ -896,7 +897,7 @@ class TestConcurrentPushes(TransactionCase):
             Push._bus_mobile_record(
                 {push_id: Outcome(RETRY, "HTTP 503") for push_id in claimed}, {}, settings
             )
-            cron_cr.commit()
+            cron_cr.commit()  # pylint: disable=invalid-commit
             self.assertEqual(
                 [(state, count) for _id, state, count in self.pushes(cron_cr)],
                 [("collapsed", 1)] * 3 + [("pending", 2)] * 3,
