@@ -1,7 +1,7 @@
 # The two commands (see README.rst): `make serve` and `make test`.
 # `make lint` is part of `make test`; `make readme` writes README.rst from
 # readme/*.md; `make pot` exports i18n/bus_mobile.pot with Odoo.
-.PHONY: serve test bench lint readme pot
+.PHONY: serve test bench bench-push lint readme pot
 
 serve:
 	bash scripts/serve.sh
@@ -11,6 +11,10 @@ test:
 
 bench:
 	bash scripts/bench.sh
+
+# Push notifications alone (also run at the end of `make bench`).
+bench-push:
+	bash scripts/bench_push.sh
 
 lint:
 	bash scripts/lint.sh

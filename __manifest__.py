@@ -8,7 +8,7 @@
     "license": "LGPL-3",
     "development_status": "Beta",
     "depends": ["bus"],
-    "external_dependencies": {"python": []},
+    "external_dependencies": {"python": ["google-auth"]},
     "data": [
         "security/ir.model.access.csv",
         "security/bus_mobile_security.xml",
@@ -18,6 +18,7 @@
         "views/bus_mobile_message_views.xml",
         "views/bus_mobile_menus.xml",
         "views/bus_mobile_device_views.xml",
+        "views/bus_mobile_push_views.xml",
         "views/bus_mobile_playground_templates.xml",
     ],
     "installable": True,

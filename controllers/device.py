@@ -6,9 +6,15 @@ class BusMobileDeviceController(Controller):
     ``res.partner``."""
 
     @route("/bus_mobile/device/register", type="json", auth="user", methods=["POST"], cors="*")
-    def device_register(self, device_uuid=None, platform=None, app_version=None, push_token=None):
+    def device_register(
+        self, device_uuid=None, platform=None, app_version=None, push_token=None, push_provider=None
+    ):
         device = request.env["bus_mobile.device"]._bus_mobile_register(
-            device_uuid, platform, app_version=app_version, push_token=push_token
+            device_uuid,
+            platform,
+            app_version=app_version,
+            push_token=push_token,
+            push_provider=push_provider,
         )
         return device._bus_mobile_to_dict()
 

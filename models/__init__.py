@@ -4,6 +4,7 @@ from . import bus_mobile_channel_member
 from . import bus_mobile_message
 from . import bus_bus
 from . import bus_mobile_device
+from . import bus_mobile_push
 from . import bus_presence
 from . import ir_websocket
 from . import res_partner

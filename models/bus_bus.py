@@ -1,12 +1,31 @@
+import json
+
 from odoo import api, models
 
 from odoo.addons.bus.models.bus import channel_with_db
 
 from ..tools.channels import CHANNEL_MODEL, mobile_channel_id
 
+# How json_dump writes a mobile message notification (type first).
+MESSAGE_PREFIX = '{"type":"bus_mobile/message","payload":'
+
 
 class BusBus(models.Model):
     _inherit = "bus.bus"
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        records = super().create(vals_list)
+        # The bus id of each mobile message goes into its pushes: an app
+        # drops a push it already got over its socket.
+        bus_ids = {}
+        for record, vals in zip(records, vals_list, strict=True):
+            message_id = _mobile_message_id(vals.get("message"))
+            if message_id:
+                bus_ids[message_id] = record.id
+        if bus_ids:
+            self.env["bus_mobile.push"]._bus_mobile_set_bus_ids(bus_ids)
+        return records
 
     @api.model
     def _poll(self, channels, last=0, ignore_ids=None):
@@ -34,3 +53,11 @@ class BusBus(models.Model):
             for channel, channel_id in zip(channels, mobile_ids, strict=True)
             if channel_id is None or channel_id in readable
         ]
+
+
+def _mobile_message_id(value):
+    """The message id of a ``bus_mobile/message`` notification's JSON, or None."""
+    if not isinstance(value, str) or not value.startswith(MESSAGE_PREFIX):
+        return None
+    message_id = json.loads(value)["payload"].get("id")
+    return message_id if isinstance(message_id, int) else None

@@ -3,9 +3,10 @@ import logging
 from psycopg2 import errors as pg_errors
 
 from odoo import api, fields, models
-from odoo.exceptions import MissingError
+from odoo.exceptions import AccessError, MissingError, UserError, ValidationError
 from odoo.tools import SQL
 
+from ..push.expo import is_expo_token
 from ..tools.presence import APP_STATES, STATUSES, best_status, iso_utc
 from ..tools.validation import (
     check_choice,
@@ -17,6 +18,7 @@ from ..tools.validation import (
 _logger = logging.getLogger(__name__)
 
 PLATFORMS = [("ios", "iOS"), ("android", "Android"), ("web", "Web"), ("other", "Other")]
+PUSH_PROVIDERS = [("expo", "Expo"), ("fcm", "Firebase")]
 MAX_APP_VERSION_CHARS = 64
 MAX_PUSH_TOKEN_CHARS = 4096
 SWEEP_BATCH_SIZE = 500
@@ -56,6 +58,18 @@ class BusMobileDevice(models.Model):
     app_version = fields.Char()
     # Server-side only (push delivery): no user can read it, its owner included.
     push_token = fields.Char(copy=False, groups=fields.NO_ACCESS)
+    has_push_token = fields.Boolean(compute="_compute_has_push_token", compute_sudo=True)
+    push_provider = fields.Selection(PUSH_PROVIDERS, readonly=True)
+    push_token_disabled_date = fields.Datetime(
+        readonly=True, help="When a provider said the device's token was dead."
+    )
+    push_token_disabled_reason = fields.Char(readonly=True)
+    # Tells a backgrounded app (push it) from an idle one (its socket is open).
+    app_state = fields.Selection(
+        [(state, state.capitalize()) for state in APP_STATES],
+        readonly=True,
+        help="As the app reported it with its last heartbeat.",
+    )
     status = fields.Selection(STATUSES, required=True, default="offline", readonly=True)
     last_seen = fields.Datetime(readonly=True, help="Last open, heartbeat or pong of the device.")
     # One random token per open socket of the device: online while any is left.
@@ -82,6 +96,11 @@ class BusMobileDevice(models.Model):
         for device in self:
             device.connection_count = len(device.connection_tokens or [])
 
+    @api.depends("push_token")
+    def _compute_has_push_token(self):
+        for device in self:
+            device.has_push_token = bool(device.push_token)
+
     # ------------------------------------------------------------------
     # Validation and API (controllers/device.py)
     # ------------------------------------------------------------------
@@ -102,10 +121,14 @@ class BusMobileDevice(models.Model):
         return device
 
     @api.model
-    def _bus_mobile_register(self, device_uuid, platform, app_version=None, push_token=None):
+    def _bus_mobile_register(
+        self, device_uuid, platform, app_version=None, push_token=None, push_provider=None
+    ):
         """Create or update the current user's device ``device_uuid``.
 
         ``push_token``: ``None`` keeps the stored one, ``""`` clears it.
+        ``push_provider``: ``expo`` or ``fcm``; by default inferred from the
+        token (``ExponentPushToken[...]`` is Expo's).
         """
         device_uuid = self._bus_mobile_check_uuid(device_uuid)
         vals = {
@@ -114,8 +137,17 @@ class BusMobileDevice(models.Model):
             or False,
         }
         push_token = check_text(self.env, push_token, "push_token", MAX_PUSH_TOKEN_CHARS)
-        if push_token is not None:
-            vals["push_token"] = push_token or False
+        if push_provider is not None:
+            check_choice(self.env, push_provider, "push_provider", dict(PUSH_PROVIDERS))
+        if push_token:
+            vals.update(
+                push_token=push_token,
+                push_provider=self._bus_mobile_check_push_provider(push_token, push_provider),
+                push_token_disabled_date=False,
+                push_token_disabled_reason=False,
+            )
+        elif push_token == "":
+            vals.update(push_token=False, push_provider=False)
         # An upsert: the device's socket may be creating the same row.
         self.flush_model()
         self.env.cr.execute(
@@ -134,10 +166,34 @@ class BusMobileDevice(models.Model):
             log_exceptions=False,
         )
         device = self._bus_mobile_get(device_uuid)
+        if push_token is None and push_provider is not None:
+            # sudo: bus_mobile.device - the stored token is checked against
+            # the new provider, never returned.
+            stored = device.sudo().push_token
+            if stored:
+                self._bus_mobile_check_push_provider(stored, push_provider)
+            vals["push_provider"] = push_provider
         # sudo: bus_mobile.device - users only read their devices; the owner
         # sets its own device's details here, push_token is server-only.
         device.sudo().write(vals)
         return device
+
+    @api.model
+    def _bus_mobile_check_push_provider(self, push_token, push_provider=None):
+        """The provider of ``push_token``: ``push_provider`` if it fits the
+        token, else inferred from it. Expo only takes Expo push tokens."""
+        expo_token = is_expo_token(push_token)
+        if push_provider is None:
+            return "expo" if expo_token else "fcm"
+        if push_provider == "expo" and not expo_token:
+            raise ValidationError(
+                self.env._("push_provider expo takes an Expo push token (ExponentPushToken[...]).")
+            )
+        if push_provider == "fcm" and expo_token:
+            raise ValidationError(
+                self.env._("An Expo push token is sent with push_provider expo, not fcm.")
+            )
+        return push_provider
 
     def _bus_mobile_unregister(self):
         """Forget these devices (an app logging out); watchers are told if
@@ -161,6 +217,51 @@ class BusMobileDevice(models.Model):
             "status": self.status,
             "last_seen": iso_utc(self.last_seen),
             "has_push_token": has_push_token,
+            "push_provider": self.push_provider or None,
+        }
+
+    def action_bus_mobile_send_test_push(self):
+        """Send a test push now (administrators) and show the provider's answer."""
+        self.ensure_one()
+        if not self.env.user.has_group("base.group_system"):
+            raise AccessError(self.env._("Only administrators send test pushes."))
+        if not self.has_push_token:
+            raise UserError(
+                self.env._(
+                    "The device %s has no push token: the app registers one with "
+                    "/bus_mobile/device/register.",
+                    self.device_uuid,
+                )
+            )
+        outcome = self.env["bus_mobile.push"]._bus_mobile_send_test(self)
+        if outcome.state == "sent":
+            message = self.env._("The provider accepted the push (%s).", outcome.provider_id or "-")
+        else:
+            message = self.env._(
+                "The provider refused the push (%(state)s): %(reason)s",
+                state=outcome.state,
+                reason=outcome.reason,
+            )
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": self.env._("Test push"),
+                "message": message,
+                "type": "success" if outcome.state == "sent" else "danger",
+                "sticky": outcome.state != "sent",
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }
+
+    def action_bus_mobile_view_pushes(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Pushes of %s", self.device_uuid),
+            "res_model": "bus_mobile.push",
+            "view_mode": "list,form",
+            "domain": [("device_id", "=", self.id)],
         }
 
     # ------------------------------------------------------------------
@@ -239,10 +340,13 @@ class BusMobileDevice(models.Model):
         result = self._bus_mobile_update(
             device_uuid,
             SQL(
-                "status = %(status)s, last_seen = %(now)s, connection_tokens = %(tokens)s",
+                """status = %(status)s, last_seen = %(now)s, connection_tokens = %(tokens)s,
+                   app_state = %(app_state)s""",
                 status=status,
                 now=DB_NOW,
                 tokens=token_sql,
+                # No app_state: a client that only reports inactivity.
+                app_state="background" if app_state == "background" else "foreground",
             ),
         )
         if result is None:

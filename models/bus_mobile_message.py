@@ -54,6 +54,8 @@ class BusMobileMessage(models.Model):
         for message in messages:
             # One notification per message, to the channel (not per member).
             message.channel_id._bus_send("bus_mobile/message", message._bus_mobile_message_dict())
+        # Devices without a socket hear of it by push, sent after the commit.
+        self.env["bus_mobile.push"]._bus_mobile_enqueue(messages)
         return messages
 
     def _bus_mobile_lock_id_allocation(self):

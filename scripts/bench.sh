@@ -132,4 +132,8 @@ done
 "$PY" "$ROOT/scripts/bench/report.py" "$RESULTS" ${BENCH_SMOKE:+--check} | tee "$BENCH_DIR/report.rst" \
   || status=1
 log "bench: results in $RESULTS, table in $BENCH_DIR/report.rst"
+
+# ---- push notifications: scripts/bench_push.sh (`make bench-push`) -------
+BENCH_PG_PORT=$PG_PORT BENCH_DB=$DB BUS_MOBILE_RUN_DIR=$RUN_DIR \
+  bash "$ROOT/scripts/bench_push.sh" || status=1
 exit $status

@@ -45,6 +45,7 @@ class TestDevice(PresenceAssertions, HttpCase):
                 "status": "offline",
                 "last_seen": None,
                 "has_push_token": True,
+                "push_provider": "fcm",
             },
         )
         again = self.register(platform="android", app_version="1.3.0", push_token=None)

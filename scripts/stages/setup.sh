@@ -11,7 +11,7 @@ tail -1 "$RUN_DIR/fresh-machine.txt"
 log "addon wheel: pip wheel . (whool)"
 pkg=$(mktemp -d)
 copy_tracked "$pkg/bus_mobile"
-if (cd "$pkg/bus_mobile" && "$VENV/bin/pip" wheel -q --no-build-isolation -w "$pkg/dist" .); then
+if (cd "$pkg/bus_mobile" && "$VENV/bin/pip" wheel -q --no-build-isolation --no-deps -w "$pkg/dist" .); then
   "$PY" - "$pkg/dist" <<'PYEOF' || status=1
 import pathlib, sys, zipfile
 wheels = list(pathlib.Path(sys.argv[1]).glob("*.whl"))
@@ -21,6 +21,10 @@ files = zipfile.ZipFile(wheels[0]).namelist()
 for needed in ("__manifest__.py", "i18n/bus_mobile.pot", "LICENSE", "README.rst"):
     assert f"odoo/addons/bus_mobile/{needed}" in files, (needed, files)
 assert not [f for f in files if "/.run/" in f], "the wheel holds .run/"
+metadata = zipfile.ZipFile(wheels[0]).read(
+    next(f for f in files if f.endswith(".dist-info/METADATA"))
+).decode()
+assert "Requires-Dist: google-auth" in metadata, "external_dependencies not in the wheel"
 print(f"wheel OK: {names[0]}, {len(files)} files")
 PYEOF
 else
