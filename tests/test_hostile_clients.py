@@ -150,17 +150,23 @@ class TestHostileClients(ChannelCase):
         """Newer clients may send more: the known fields are served."""
         ws = self.mobile_connect(cookie=self.cookies[self.bob])
         last = self.env["bus.bus"]._bus_last_id()
-        self.subscribe(ws, [], last)
-        ws.send(
-            json.dumps(
-                {
-                    "event_name": "subscribe",
-                    "data": {"channels": [], "last": last, "future": {"x": 1}},
-                    "id": 7,
-                }
-            )
-        )
-        self.wait_mobile_dispatch()
+        served = threading.Event()
+        on_subscribed = MobileWebsocket.on_subscribed
+
+        def spy(ws_self):
+            on_subscribed(ws_self)
+            served.set()
+
+        with patch.object(MobileWebsocket, "on_subscribed", spy):
+            frame = {
+                "event_name": "subscribe",
+                "data": {"channels": [], "last": last, "future": {"x": 1}},
+                "id": 7,
+            }
+            ws.send(json.dumps(frame))
+            # The server thread shares the test cursor: wait until it is done.
+            self.assertTrue(served.wait(10), "the subscription was never served")
+            self.wait_mobile_dispatch()
         self.assert_bystander_served(ws, "still served")
 
     # ------------------------------------------------------------------
