@@ -34,9 +34,12 @@ class MobileWebsocketCase(WebsocketCase):
         # sockets are served by ``_serve_mobile``.
         original_serve_mobile = MobileWebsocketConnectionHandler._serve_mobile
 
+        self._mobile_closed_events = []
+
         def serve_mobile(*args):
             closed = Event()
             self._websocket_events.add(closed)
+            self._mobile_closed_events.append(closed)
             try:
                 original_serve_mobile(*args)
             finally:
@@ -45,6 +48,19 @@ class MobileWebsocketCase(WebsocketCase):
         self.startPatcher(
             patch.object(MobileWebsocketConnectionHandler, "_serve_mobile", wraps=serve_mobile)
         )
+
+    def mobile_sockets_done(self):
+        """How many mobile sockets of this test the server is done with."""
+        return sum(event.is_set() for event in self._mobile_closed_events)
+
+    def wait_mobile_sockets_done(self, count, timeout=10):
+        """Wait until the server is done with ``count`` mobile sockets of
+        this test: a closing socket still uses the test cursor (presence),
+        which the test thread shares."""
+        deadline = time.monotonic() + timeout
+        while self.mobile_sockets_done() < count and time.monotonic() < deadline:
+            time.sleep(0.005)
+        self.assertGreaterEqual(self.mobile_sockets_done(), count, "sockets still closing")
 
     def wait_remaining_websocket_connections(self):
         # A server thread may still be registering its connection: iterate

@@ -112,6 +112,7 @@ class TestHostileClients(ChannelCase):
         code, reason = self.close_code_and_reason(attacker)
         self.assertEqual(code, CloseCode.INCORRECT_DATA)
         self.assertIn("last must be a non-negative integer", reason)
+        self.wait_mobile_sockets_done(1)
         self.assert_bystander_served(bystander, "after")
         # A socket opened after the attack gets its subscription.
         newcomer = self.connect(self.alice)
@@ -131,6 +132,7 @@ class TestHostileClients(ChannelCase):
                 self.assertEqual(code, CloseCode.INCORRECT_DATA, frame[:80])
                 self.assertIn(field, reason, frame[:80])
                 self.assertLessEqual(len(reason.encode()), 123)
+                self.wait_mobile_sockets_done(n + 1)
                 self.assert_bystander_served(bystander, n)
 
     def test_binary_frame_is_refused(self):
@@ -238,6 +240,7 @@ class TestHostileClients(ChannelCase):
         self.assertEqual(self.next_test_payloads(bob_ws), [{"n": 1}])
         code, _reason = self.close_code_and_reason(alice_ws)
         self.assertEqual(code, CloseCode.SERVER_ERROR)
+        self.wait_mobile_sockets_done(1)
 
     # ------------------------------------------------------------------
     # Every read is rechecked
