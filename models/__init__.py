@@ -4,7 +4,10 @@ from . import bus_mobile_channel_member
 from . import bus_mobile_message
 from . import bus_bus
 from . import bus_mobile_device
+from . import res_users_apikeys
+from . import bus_mobile_device_token
 from . import bus_presence
 from . import ir_websocket
 from . import res_partner
 from . import res_users
+from . import ir_http

@@ -2,15 +2,41 @@ from odoo import fields, models, release
 
 from odoo.addons.bus.websocket import Websocket, WebsocketConnectionHandler
 
+from ..tools.bearer import DEVICE_SCOPE
 from ..tools.presence import best_status
 
 
 class ResUsers(models.Model):
     _inherit = "res.users"
 
-    bus_mobile_device_ids = fields.One2many(
-        "bus_mobile.device", "user_id", string="Mobile Devices", groups="base.group_system"
-    )
+    # Users see (and sign out) their own devices in their preferences.
+    bus_mobile_device_ids = fields.One2many("bus_mobile.device", "user_id", string="Mobile Devices")
+
+    @property
+    def SELF_READABLE_FIELDS(self):
+        return super().SELF_READABLE_FIELDS + ["bus_mobile_device_ids"]
+
+    def write(self, vals):
+        result = super().write(vals)
+        if "password" in vals:
+            # As a password change ends the user's other sessions.
+            self._bus_mobile_device_tokens()._bus_mobile_revoke()
+        if "active" in vals and not vals["active"]:
+            # Their keys no longer work: close the sockets they opened now.
+            self._bus_mobile_device_tokens()._bus_mobile_close_sockets()
+            # sudo: res.users.apikeys - the archived users' API keys.
+            keys = self.env["res.users.apikeys"].sudo().search([("user_id", "in", self.ids)])
+            keys._bus_mobile_close_sockets()
+        return result
+
+    def _bus_mobile_device_tokens(self):
+        """The device tokens of these users that are not revoked."""
+        # sudo: bus_mobile.device.token - handled by its own methods only.
+        return (
+            self.env["bus_mobile.device.token"]
+            .sudo()
+            .search([("user_id", "in", self.ids), ("scope", "=", DEVICE_SCOPE)])
+        )
 
     def _compute_im_status(self):
         """Stock im_status (``bus.presence``), raised to the best status of
