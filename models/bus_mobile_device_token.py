@@ -102,26 +102,37 @@ class BusMobileDeviceToken(models.Model):
 
     @api.model
     def _bus_mobile_used(self, match):
-        """Each use renews the token for device_token_days, written in a
-        transaction of its own (read-only routes use tokens too), at most
-        once per RENEW_EVERY."""
+        """Each use renews the token for device_token_days, written at most
+        once per RENEW_EVERY. A read-only transaction (a route on a read
+        replica) renews it after it, in a transaction of its own."""
         renewed = self._bus_mobile_expiration()
         if match.expiration_date and match.expiration_date > renewed - RENEW_EVERY:
             return
-        try:
-            with self.env.registry.cursor() as cr:
-                cr.execute(
-                    SQL(
-                        "UPDATE %s SET expiration_date = %s WHERE id = %s AND scope = %s",
-                        SQL.identifier(self._table),
-                        renewed,
-                        match.key_id,
-                        DEVICE_SCOPE,
-                    )
-                )
-        except psycopg2.Error as exc:
-            # A concurrent request of the same device renewed it.
-            _logger.debug("Device token %s not renewed: %s", match.key_id, exc)
+        if not self.env.cr.readonly:
+            self._bus_mobile_renew(self.env.cr, match.key_id, renewed)
+            return
+        registry = self.env.registry
+
+        def renew_apart():
+            try:
+                with registry.cursor() as cr:
+                    self._bus_mobile_renew(cr, match.key_id, renewed)
+            except psycopg2.Error as exc:
+                # A concurrent request of the same device renewed it.
+                _logger.debug("Device token %s not renewed: %s", match.key_id, exc)
+
+        self.env.cr.postcommit.add(renew_apart)
+
+    def _bus_mobile_renew(self, cr, key_id, expiration):
+        cr.execute(
+            SQL(
+                "UPDATE %s SET expiration_date = %s WHERE id = %s AND scope = %s",
+                SQL.identifier(self._table),
+                expiration,
+                key_id,
+                DEVICE_SCOPE,
+            )
+        )
 
     @api.model
     def _bus_mobile_expiration(self):

@@ -1,4 +1,4 @@
-from odoo import fields, models, release
+from odoo import api, fields, models, release
 
 from odoo.addons.bus.websocket import Websocket, WebsocketConnectionHandler
 
@@ -9,12 +9,29 @@ from ..tools.presence import best_status
 class ResUsers(models.Model):
     _inherit = "res.users"
 
-    # Users see (and sign out) their own devices in their preferences.
-    bus_mobile_device_ids = fields.One2many("bus_mobile.device", "user_id", string="Mobile Devices")
+    bus_mobile_device_ids = fields.One2many(
+        "bus_mobile.device", "user_id", string="Mobile Devices", groups="base.group_system"
+    )
+    # What users see (and sign out) of their own devices in their preferences.
+    bus_mobile_my_device_ids = fields.One2many(
+        "bus_mobile.device", compute="_compute_bus_mobile_my_device_ids", string="My Mobile Devices"
+    )
 
     @property
     def SELF_READABLE_FIELDS(self):
-        return super().SELF_READABLE_FIELDS + ["bus_mobile_device_ids"]
+        return super().SELF_READABLE_FIELDS + ["bus_mobile_my_device_ids"]
+
+    @api.depends_context("uid")
+    def _compute_bus_mobile_my_device_ids(self):
+        devices = self.env["bus_mobile.device"]
+        for user in self:
+            if user == self.env.user or self.env.su or self.env.user._is_system():
+                # sudo: bus_mobile.device - the user's own devices (or an
+                # administrator's view of them).
+                devices_of_user = devices.sudo().search([("user_id", "=", user.id)])
+                user.bus_mobile_my_device_ids = devices_of_user
+            else:
+                user.bus_mobile_my_device_ids = devices
 
     def write(self, vals):
         result = super().write(vals)

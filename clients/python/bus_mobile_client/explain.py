@@ -8,6 +8,15 @@ import re
 
 REFUSAL_HEADER = "x-bus-mobile-error"
 OUTDATED_VERSION = "OUTDATED_VERSION"
+# Why the server refuses a bearer token (HTTP 401, the socket's
+# X-Bus-Mobile-Error, or the reason of a 4001 close).
+TOKEN_REASONS = (
+    "INVALID_TOKEN",
+    "TOKEN_EXPIRED",
+    "TOKEN_REVOKED",
+    "USER_MISMATCH",
+    "DEVICE_MISMATCH",
+)
 
 
 def _text(body):
@@ -60,6 +69,11 @@ _REFUSED = (
     "connect without an Origin header (native apps) or list the origin "
     "in the system parameter bus_mobile.allowed_origins",
 )
+_TOKEN_REFUSED = (
+    "the server refused the bearer token: {refusal}",
+    "sign in again (/bus_mobile/device/login gives a new device token), or use "
+    "another API key; send the cookie or the token of one user only",
+)
 _PROXY_STRIPS_UPGRADE = (
     "HTTP 400 with a body: Odoo got the socket request without its "
     "Upgrade/Connection headers, so a proxy between the client and Odoo does "
@@ -79,7 +93,9 @@ def handshake_cause(status, headers=None, body=None, path="/bus_mobile/websocket
     headers = {key.lower(): value for key, value in (headers or {}).items()}
     text = _text(body)[:160]
     refusal = headers.get(REFUSAL_HEADER)
-    if refusal:
+    if refusal and refusal.split(":", 1)[0] in TOKEN_REASONS:
+        template = _TOKEN_REFUSED
+    elif refusal:
         template = _REFUSED
     elif status == 400 and _UPGRADE_MISSING.search(_text(body)):
         template = _PROXY_STRIPS_UPGRADE
@@ -101,6 +117,12 @@ def close_cause(code, reason=""):
             "browser-like User-Agent and no ?version= (the bus module IS installed)",
             "use /bus_mobile/websocket, or /websocket?version=<worker_version from "
             "/bus_mobile/config>",
+        )
+    if code == 4001 and reason in TOKEN_REASONS:
+        return (
+            f"closed 4001 {reason}: the bearer token no longer works (the device was "
+            "signed out, the password changed, the key was removed or expired)",
+            "sign in again with /bus_mobile/device/login and reconnect with the new token",
         )
     if code == 4001:
         return (
