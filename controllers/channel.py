@@ -26,7 +26,12 @@ class BusMobileChannelController(Controller):
         return channel
 
     @route(
-        "/bus_mobile/channels", type="json", auth="bus_mobile", methods=["POST"], cors="*", readonly=True
+        "/bus_mobile/channels",
+        type="json",
+        auth="bus_mobile",
+        methods=["POST"],
+        cors="*",
+        readonly=True,
     )
     def channels(self):
         channels = request.env["bus_mobile.channel"]._bus_mobile_member_channels()
@@ -50,7 +55,13 @@ class BusMobileChannelController(Controller):
     def channel_leave(self, channel_id=None):
         return self._channel(channel_id)._bus_mobile_leave()
 
-    @route("/bus_mobile/channel/add_members", type="json", auth="bus_mobile", methods=["POST"], cors="*")
+    @route(
+        "/bus_mobile/channel/add_members",
+        type="json",
+        auth="bus_mobile",
+        methods=["POST"],
+        cors="*",
+    )
     def channel_add_members(self, channel_id=None, partner_ids=None):
         channel = self._channel(channel_id)
         partner_ids = check_id_list(request.env, partner_ids, "partner_ids")
@@ -62,7 +73,12 @@ class BusMobileChannelController(Controller):
         return message._bus_mobile_message_dict()
 
     @route(
-        "/bus_mobile/messages", type="json", auth="bus_mobile", methods=["POST"], cors="*", readonly=True
+        "/bus_mobile/messages",
+        type="json",
+        auth="bus_mobile",
+        methods=["POST"],
+        cors="*",
+        readonly=True,
     )
     def messages(self, channel_id=None, before_id=None, after_id=None, limit=None):
         channel = self._channel(channel_id)
@@ -72,7 +88,14 @@ class BusMobileChannelController(Controller):
             limit=check_optional_int(request.env, limit, "limit"),
         )
 
-    @route("/bus_mobile/sync", type="json", auth="bus_mobile", methods=["POST"], cors="*", readonly=True)
+    @route(
+        "/bus_mobile/sync",
+        type="json",
+        auth="bus_mobile",
+        methods=["POST"],
+        cors="*",
+        readonly=True,
+    )
     def sync(self, after_id=0, limit=None):
         return request.env["bus_mobile.channel"]._bus_mobile_sync(
             after_id=check_id(request.env, after_id, "after_id"),

@@ -23,7 +23,6 @@ from odoo.addons.bus.models.bus import dispatch
 from odoo.addons.bus.websocket import CloseCode, WebsocketConnectionHandler
 
 from ..tools.bearer import DEVICE_MISMATCH, BearerTokenError
-
 from .connection import MobileWebsocket
 from .frames import InvalidFrame, MobileWebsocketRequest
 

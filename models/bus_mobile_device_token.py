@@ -50,7 +50,7 @@ class BusMobileDeviceToken(models.Model):
     device_id = fields.Many2one("bus_mobile.device", readonly=True, ondelete="set null")
 
     def init(self):
-        super().init()  # the table of Odoo's API keys, named after this model
+        result = super().init()  # the table of Odoo's API keys, named after this model
         table = SQL.identifier(self._table)
         self.env.cr.execute(
             SQL(
@@ -66,6 +66,7 @@ class BusMobileDeviceToken(models.Model):
                 table,
             )
         )
+        return result
 
     # ------------------------------------------------------------------
     # Bearer tokens (see res.users.apikeys)

@@ -19,7 +19,7 @@ class ResUsers(models.Model):
 
     @property
     def SELF_READABLE_FIELDS(self):
-        return super().SELF_READABLE_FIELDS + ["bus_mobile_my_device_ids"]
+        return [*super().SELF_READABLE_FIELDS, "bus_mobile_my_device_ids"]
 
     @api.depends_context("uid")
     def _compute_bus_mobile_my_device_ids(self):

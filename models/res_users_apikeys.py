@@ -22,7 +22,6 @@ NOW_UTC = SQL("(now() AT TIME ZONE 'utc')")
 REVOKED_NOTIFICATION = "bus_mobile/token_revoked"
 
 
-
 @functools.cache
 def _dummy_hash():
     """A hash no token matches, to spend a verification on."""

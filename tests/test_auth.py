@@ -53,8 +53,12 @@ class TestDeviceSignIn(AuthCallsMixin, HttpCase):
         )
 
     def token_record(self, user, device_uuid=DEVICE):
-        return self.Token.search([("device_id", "=", self.device(user, device_uuid).id),
-                                  ("scope", "=", "bus_mobile.device")])
+        return self.Token.search(
+            [
+                ("device_id", "=", self.device(user, device_uuid).id),
+                ("scope", "=", "bus_mobile.device"),
+            ]
+        )
 
     # ------------------------------------------------------------------
     # Routes
@@ -73,8 +77,11 @@ class TestDeviceSignIn(AuthCallsMixin, HttpCase):
         self.assertGreaterEqual(len(routes), 18)
         self.assertEqual(routes["/bus_mobile/device/login"]["auth"], "public")
         self.assertEqual(routes["/bus_mobile/websocket"]["auth"], "public")
-        others = {p: r["auth"] for p, r in routes.items() if p not in (
-            "/bus_mobile/device/login", "/bus_mobile/websocket")}
+        others = {
+            p: r["auth"]
+            for p, r in routes.items()
+            if p not in ("/bus_mobile/device/login", "/bus_mobile/websocket")
+        }
         self.assertEqual(set(others.values()), {"bus_mobile"}, others)
 
     def test_bearer_on_every_route_with_both_kinds_of_token(self):
@@ -84,8 +91,8 @@ class TestDeviceSignIn(AuthCallsMixin, HttpCase):
         json_routes = sorted(
             p
             for p, r in routes.items()
-            if r["type"] == "json" and p not in ("/bus_mobile/device/login",
-                                                 "/bus_mobile/device/logout")
+            if r["type"] == "json"
+            and p not in ("/bus_mobile/device/login", "/bus_mobile/device/logout")
         )
         for token in (device_token, api_key):
             for route in json_routes:
@@ -104,7 +111,8 @@ class TestDeviceSignIn(AuthCallsMixin, HttpCase):
             self.assertEqual(config["user"]["id"], self.alice.id)
             # The playground page, an HTTP route, too.
             page = self.url_open(
-                "/bus_mobile/playground", headers={"Authorization": f"Bearer {token}"},
+                "/bus_mobile/playground",
+                headers={"Authorization": f"Bearer {token}"},
                 allow_redirects=False,
             )
             self.assertEqual(page.status_code, 200)
@@ -166,14 +174,17 @@ class TestDeviceSignIn(AuthCallsMixin, HttpCase):
         self.assert_error(
             ACCESS_DENIED,
             "/bus_mobile/device/login",
-            {"login": "auth_alice", "password": "nope", "device_uuid": DEVICE,
-             "platform": "ios"},
+            {"login": "auth_alice", "password": "nope", "device_uuid": DEVICE, "platform": "ios"},
         )
         self.assertFalse(self.device(self.alice), "no device for a failed login")
 
     def test_login_checks_its_input_before_the_password(self):
-        good = {"login": "auth_alice", "password": "auth_alice", "device_uuid": DEVICE,
-                "platform": "ios"}
+        good = {
+            "login": "auth_alice",
+            "password": "auth_alice",
+            "device_uuid": DEVICE,
+            "platform": "ios",
+        }
         cases = [
             {"db": "another_db"},
             {"login": 42},
@@ -202,8 +213,12 @@ class TestDeviceSignIn(AuthCallsMixin, HttpCase):
         # Odoo's defaults: 10 failures, then 60 s.
         after = int(self.env["ir.config_parameter"].get_param("base.login_cooldown_after"))
         self.assertGreater(after, 0)
-        wrong = {"login": "auth_alice", "password": "wrong", "device_uuid": DEVICE,
-                 "platform": "ios"}
+        wrong = {
+            "login": "auth_alice",
+            "password": "wrong",
+            "device_uuid": DEVICE,
+            "platform": "ios",
+        }
         for _attempt in range(after):
             error = self.assert_error(ACCESS_DENIED, "/bus_mobile/device/login", wrong)
             self.assertNotIn("Too many", error["data"]["message"])
@@ -212,7 +227,7 @@ class TestDeviceSignIn(AuthCallsMixin, HttpCase):
             ACCESS_DENIED, "/bus_mobile/device/login", dict(wrong, password="auth_alice")
         )
         self.assertIn("Too many login failures", error["data"]["message"])
-        _s, result, error = self.call(
+        _s, _result, error = self.call(
             "/web/session/authenticate",
             {"db": self.env.cr.dbname, "login": "auth_alice", "password": "auth_alice"},
         )
@@ -221,8 +236,10 @@ class TestDeviceSignIn(AuthCallsMixin, HttpCase):
         # Failures on the web login count for the app login too.
         self._clear_login_failures()
         for _attempt in range(after):
-            self.call("/web/session/authenticate", {"db": self.env.cr.dbname,
-                                                    "login": "auth_alice", "password": "x"})
+            self.call(
+                "/web/session/authenticate",
+                {"db": self.env.cr.dbname, "login": "auth_alice", "password": "x"},
+            )
         error = self.assert_error(
             ACCESS_DENIED, "/bus_mobile/device/login", dict(wrong, password="auth_alice")
         )
@@ -237,10 +254,18 @@ class TestDeviceSignIn(AuthCallsMixin, HttpCase):
         self.assertFalse(self.token_record(self.alice), "no token before the code")
         # A wrong code (the next-but-ten window's) is refused and counted.
         wrong = totp_code(secret, at=fields.Datetime.now().timestamp() + 3600)
-        self.assert_error(ACCESS_DENIED, "/bus_mobile/device/login",
-                          {"db": self.env.cr.dbname, "login": "auth_alice",
-                           "password": "auth_alice", "device_uuid": DEVICE,
-                           "platform": "ios", "totp_code": wrong})
+        self.assert_error(
+            ACCESS_DENIED,
+            "/bus_mobile/device/login",
+            {
+                "db": self.env.cr.dbname,
+                "login": "auth_alice",
+                "password": "auth_alice",
+                "device_uuid": DEVICE,
+                "platform": "ios",
+                "totp_code": wrong,
+            },
+        )
         self.assertEqual(self.env.registry._login_failures["127.0.0.1"][0], 1)
         # The right password with the right code: a token.
         answer = self.device_login("auth_alice", totp_code=totp_code(secret))
@@ -250,9 +275,17 @@ class TestDeviceSignIn(AuthCallsMixin, HttpCase):
         answer = self.device_login("auth_alice", totp_code=int(totp_code(secret)))
         self.assertTrue(answer["token"])
         # The code never replaces the password.
-        self.assert_error(ACCESS_DENIED, "/bus_mobile/device/login",
-                          {"login": "auth_alice", "password": "wrong", "device_uuid": DEVICE,
-                           "platform": "ios", "totp_code": totp_code(secret)})
+        self.assert_error(
+            ACCESS_DENIED,
+            "/bus_mobile/device/login",
+            {
+                "login": "auth_alice",
+                "password": "wrong",
+                "device_uuid": DEVICE,
+                "platform": "ios",
+                "totp_code": totp_code(secret),
+            },
+        )
 
     def test_two_factor_user_can_use_an_api_key(self):
         self.alice.sudo().totp_secret = new_totp_secret()
@@ -271,8 +304,14 @@ class TestDeviceSignIn(AuthCallsMixin, HttpCase):
         # Same index as a real token, wrong rest.
         real = self.device_token("auth_alice")
         self.assert_refused("INVALID_TOKEN", token=real[:8] + secrets.token_hex(16))
-        for header in ("Bearer", "Bearer ", "Bearer a b", "Bearer " + "a" * 300,
-                       "bearer \x00abc", "Bearer\té"):
+        for header in (
+            "Bearer",
+            "Bearer ",
+            "Bearer a b",
+            "Bearer " + "a" * 300,
+            "bearer \x00abc",
+            "Bearer\té",
+        ):
             with self.subTest(header=header):
                 self.assert_refused("INVALID_TOKEN", authorization=header)
         # Another scheme is not ours: the request is simply not signed in.
@@ -280,7 +319,8 @@ class TestDeviceSignIn(AuthCallsMixin, HttpCase):
 
     def test_refusal_is_401_with_www_authenticate(self):
         response = self.url_open(
-            "/bus_mobile/config", data="{}",
+            "/bus_mobile/config",
+            data="{}",
             headers={"Content-Type": "application/json", "Authorization": "Bearer nope-nope"},
         )
         self.assertEqual(response.status_code, 401)
@@ -297,7 +337,8 @@ class TestDeviceSignIn(AuthCallsMixin, HttpCase):
         key = self.api_key(self.alice)
         self.env.cr.execute(
             "UPDATE res_users_apikeys SET expiration_date = now() - interval '1 day'"
-            " WHERE user_id = %s", [self.alice.id],
+            " WHERE user_id = %s",
+            [self.alice.id],
         )
         self.assert_refused("TOKEN_EXPIRED", token=key)
 
@@ -309,8 +350,9 @@ class TestDeviceSignIn(AuthCallsMixin, HttpCase):
         record.invalidate_recordset()
         # A read-write route (read-only ones renew after their transaction,
         # which a test never commits).
-        self.result("/bus_mobile/device/register", {"device_uuid": DEVICE, "platform": "ios"},
-                    token=token)
+        self.result(
+            "/bus_mobile/device/register", {"device_uuid": DEVICE, "platform": "ios"}, token=token
+        )
         record.invalidate_recordset()
         self.assertAlmostEqual(
             record.expiration_date,
@@ -321,11 +363,13 @@ class TestDeviceSignIn(AuthCallsMixin, HttpCase):
         self.env["ir.config_parameter"].sudo().set_param("bus_mobile.device_token_days", 10**9)
         record.sudo().expiration_date = fields.Datetime.now() + datetime.timedelta(hours=2)
         self.result("/bus_mobile/config", token=token)
-        self.result("/bus_mobile/device/register", {"device_uuid": DEVICE, "platform": "ios"},
-                    token=token)
+        self.result(
+            "/bus_mobile/device/register", {"device_uuid": DEVICE, "platform": "ios"}, token=token
+        )
         record.invalidate_recordset()
-        self.assertGreater(record.expiration_date, fields.Datetime.now() + datetime.timedelta(
-            days=3000))
+        self.assertGreater(
+            record.expiration_date, fields.Datetime.now() + datetime.timedelta(days=3000)
+        )
 
     def test_revoked_token(self):
         token = self.device_token("auth_alice")
@@ -333,8 +377,10 @@ class TestDeviceSignIn(AuthCallsMixin, HttpCase):
         self.assert_refused("TOKEN_REVOKED", token=token)
         self.assert_refused("TOKEN_REVOKED", "/bus_mobile/device/logout", token=token)
         # Odoo's autovacuum removes it: then it is simply unknown.
-        self.env.cr.execute("UPDATE bus_mobile_device_token"
-                            " SET expiration_date = expiration_date - interval '1 minute'")
+        self.env.cr.execute(
+            "UPDATE bus_mobile_device_token"
+            " SET expiration_date = expiration_date - interval '1 minute'"
+        )
         self.Token._gc_user_apikeys()
         self.assert_refused("INVALID_TOKEN", token=token)
 
@@ -346,8 +392,11 @@ class TestDeviceSignIn(AuthCallsMixin, HttpCase):
         self.assert_refused("TOKEN_REVOKED", token=key)
 
     def test_api_key_with_a_scope_is_not_a_bearer_token(self):
-        key = self.env["res.users.apikeys"].with_user(self.alice).sudo()._generate(
-            "rpc-other", "scoped", None
+        key = (
+            self.env["res.users.apikeys"]
+            .with_user(self.alice)
+            .sudo()
+            ._generate("rpc-other", "scoped", None)
         )
         self.assert_refused("INVALID_TOKEN", token=key)
 
@@ -373,10 +422,15 @@ class TestDeviceSignIn(AuthCallsMixin, HttpCase):
         self.device_token("auth_bob", device_uuid="bob-phone")
         alice_token = self.device_token("auth_alice")
         # Alice's token does not sign out Bob's device, with or without its uuid.
-        self.assert_error(VALIDATION, "/bus_mobile/device/logout", {"device_uuid": "bob-phone"},
-                          token=alice_token)
-        self.assert_error(MISSING, "/bus_mobile/device/logout", {"device_uuid": "bob-phone"},
-                          cookie=self.session_of("auth_alice"))
+        self.assert_error(
+            VALIDATION, "/bus_mobile/device/logout", {"device_uuid": "bob-phone"}, token=alice_token
+        )
+        self.assert_error(
+            MISSING,
+            "/bus_mobile/device/logout",
+            {"device_uuid": "bob-phone"},
+            cookie=self.session_of("auth_alice"),
+        )
         self.assertTrue(self.device(self.bob, "bob-phone").signed_in)
         # Alice signing in with Bob's device_uuid gets a device of her own.
         self.device_token("auth_alice", device_uuid="bob-phone")
@@ -394,8 +448,11 @@ class TestDeviceSignIn(AuthCallsMixin, HttpCase):
 
     def test_logout_with_the_device_token(self):
         token = self.device_token("auth_alice")
-        self.result("/bus_mobile/device/register", {"device_uuid": DEVICE, "platform": "ios",
-                                                    "push_token": "push-secret"}, token=token)
+        self.result(
+            "/bus_mobile/device/register",
+            {"device_uuid": DEVICE, "platform": "ios", "push_token": "push-secret"},
+            token=token,
+        )
         device = self.device(self.alice)
         device.with_user(self.alice)._bus_mobile_socket_opened(DEVICE, "sock-1")
         self.assertEqual(device.status, "online")
@@ -430,11 +487,15 @@ class TestDeviceSignIn(AuthCallsMixin, HttpCase):
 
     def test_user_forms_list_devices_with_a_sign_out_button(self):
         self.device_token("auth_alice")
-        for view, user in (("base.view_users_form", self.admin),
-                           ("base.view_users_form_simple_modif", self.alice)):
+        for view, user in (
+            ("base.view_users_form", self.admin),
+            ("base.view_users_form_simple_modif", self.alice),
+        ):
             with self.subTest(view=view):
-                views = self.env["res.users"].with_user(user).get_views(
-                    [(self.env.ref(view).id, "form")]
+                views = (
+                    self.env["res.users"]
+                    .with_user(user)
+                    .get_views([(self.env.ref(view).id, "form")])
                 )
                 arch = views["views"]["form"]["arch"]
                 self.assertIn("action_bus_mobile_sign_out", arch)
@@ -493,8 +554,9 @@ class TestDeviceSignIn(AuthCallsMixin, HttpCase):
         self.assertNotIn(token, stored)
         self.assertTrue(stored.startswith("$pbkdf2-sha512$"))
         # Not through the routes either.
-        for route, params in (("/bus_mobile/config", {}),
-                              ("/bus_mobile/device/register",
-                               {"device_uuid": DEVICE, "platform": "ios"})):
+        for route, params in (
+            ("/bus_mobile/config", {}),
+            ("/bus_mobile/device/register", {"device_uuid": DEVICE, "platform": "ios"}),
+        ):
             _s, result, _e = self.call(route, params, token=token)
             self.assertNotIn(token, str(result))

@@ -29,8 +29,11 @@ class TestBearerSocket(AuthCallsMixin, MobileWebsocketCase):
             url += f"?device_uuid={device_uuid}"
         before = mobile_dispatch.subscriber_count(self.env.cr.dbname)
         ws = ws_client.create_connection(
-            url, cookie=cookie, header=[f"Authorization: Bearer {token}"],
-            suppress_origin=True, timeout=5,
+            url,
+            cookie=cookie,
+            header=[f"Authorization: Bearer {token}"],
+            suppress_origin=True,
+            timeout=5,
         )
         self._websockets.add(ws)
         self.wait_socket_served(before + 1)
@@ -41,8 +44,10 @@ class TestBearerSocket(AuthCallsMixin, MobileWebsocketCase):
         online) and the dispatcher served its key's channel: they share this
         test's cursor, which must not be used meanwhile."""
         deadline = time.monotonic() + timeout
-        while (mobile_dispatch.subscriber_count(self.env.cr.dbname) < count
-               and time.monotonic() < deadline):
+        while (
+            mobile_dispatch.subscriber_count(self.env.cr.dbname) < count
+            and time.monotonic() < deadline
+        ):
             time.sleep(0.005)
         self.wait_mobile_dispatch()
 
@@ -101,7 +106,8 @@ class TestBearerSocket(AuthCallsMixin, MobileWebsocketCase):
         # Expired.
         self.env.cr.execute(
             "UPDATE bus_mobile_device_token SET expiration_date = now() - interval '1 hour'"
-            " WHERE user_id = %s", [self.alice.id],
+            " WHERE user_id = %s",
+            [self.alice.id],
         )
         self.assertIn("TOKEN_EXPIRED", self.refused(token))
         # Revoked.
@@ -117,8 +123,9 @@ class TestBearerSocket(AuthCallsMixin, MobileWebsocketCase):
         tokens = device._bus_mobile_tokens()
         device._bus_mobile_sign_out()
         self.revoke_and_dispatch(tokens)
-        self.assertEqual(self.close_code_and_reason(ws), (CloseCode.SESSION_EXPIRED,
-                                                          "TOKEN_REVOKED"))
+        self.assertEqual(
+            self.close_code_and_reason(ws), (CloseCode.SESSION_EXPIRED, "TOKEN_REVOKED")
+        )
         device.invalidate_recordset()
         self.assertEqual(device.status, "offline")
 
@@ -137,8 +144,9 @@ class TestBearerSocket(AuthCallsMixin, MobileWebsocketCase):
         key = self.env["res.users.apikeys"].search([("user_id", "=", self.alice.id)])
         key.with_user(self.alice)._remove()
         self.revoke_and_dispatch(key)
-        self.assertEqual(self.close_code_and_reason(ws), (CloseCode.SESSION_EXPIRED,
-                                                          "TOKEN_REVOKED"))
+        self.assertEqual(
+            self.close_code_and_reason(ws), (CloseCode.SESSION_EXPIRED, "TOKEN_REVOKED")
+        )
 
     def test_frames_of_a_revoked_socket_close_it(self):
         """Even without the bus notification, the next frame is refused."""
@@ -146,8 +154,9 @@ class TestBearerSocket(AuthCallsMixin, MobileWebsocketCase):
         ws = self.bearer_connect(token)
         self.device(self.alice)._bus_mobile_sign_out()
         self.subscribe(ws, [], 0, wait_for_dispatch=False)
-        self.assertEqual(self.close_code_and_reason(ws), (CloseCode.SESSION_EXPIRED,
-                                                          "TOKEN_REVOKED"))
+        self.assertEqual(
+            self.close_code_and_reason(ws), (CloseCode.SESSION_EXPIRED, "TOKEN_REVOKED")
+        )
 
     def test_other_sockets_stay_open(self):
         alice = self.bearer_connect(self.device_token("sock_alice"))

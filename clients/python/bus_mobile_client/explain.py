@@ -109,6 +109,20 @@ def handshake_cause(status, headers=None, body=None, path="/bus_mobile/websocket
     return tuple(part.format(**values) for part in template)
 
 
+def _session_close_cause(reason):
+    """A 4001: a session that ended, or a bearer token that stopped working."""
+    if reason in TOKEN_REASONS:
+        return (
+            f"closed 4001 {reason}: the bearer token no longer works (the device was "
+            "signed out, the password changed, the key was removed or expired)",
+            "sign in again with /bus_mobile/device/login and reconnect with the new token",
+        )
+    return (
+        "closed 4001 SESSION_EXPIRED: the session cookie is missing, logged out or expired",
+        "log in again with /web/session/authenticate and reconnect with the new cookie",
+    )
+
+
 def close_cause(code, reason=""):
     """``(cause, fix)`` for a socket the server closed with ``code``."""
     if code == 1000 and reason == OUTDATED_VERSION:
@@ -118,17 +132,8 @@ def close_cause(code, reason=""):
             "use /bus_mobile/websocket, or /websocket?version=<worker_version from "
             "/bus_mobile/config>",
         )
-    if code == 4001 and reason in TOKEN_REASONS:
-        return (
-            f"closed 4001 {reason}: the bearer token no longer works (the device was "
-            "signed out, the password changed, the key was removed or expired)",
-            "sign in again with /bus_mobile/device/login and reconnect with the new token",
-        )
     if code == 4001:
-        return (
-            "closed 4001 SESSION_EXPIRED: the session cookie is missing, logged out or expired",
-            "log in again with /web/session/authenticate and reconnect with the new cookie",
-        )
+        return _session_close_cause(reason)
     if code == 1013:
         return (
             "closed 1013 (try again later): the server is out of database connections "

@@ -16,6 +16,7 @@ from bus_mobile_client.client import (
     SessionExpiredError,
     TokenRefused,
     TotpRequired,
+    websocket_base,
 )
 from conftest import TEST_BACKOFF, env, require_env
 from helpers import enable_totp, is_type, totp_code
@@ -26,8 +27,13 @@ REVOCATION_RUNS = 5
 def signed_in(live, user, url=None, ws_url=None, **kw):
     """A client of ``user`` signed in with a device token, password dropped."""
     client = MobileBusClient(
-        url or live.url, live.db, user["login"], user["password"], backoff=TEST_BACKOFF,
-        ws_url=ws_url, **kw,
+        url or live.url,
+        live.db,
+        user["login"],
+        user["password"],
+        backoff=TEST_BACKOFF,
+        ws_url=ws_url,
+        **kw,
     )
     client.device_login(platform="android", app_version="3.1.0")
     client.password = None  # an app keeps the token, never the password
@@ -35,9 +41,16 @@ def signed_in(live, user, url=None, ws_url=None, **kw):
     return client
 
 
+def socket_url(live):
+    """The socket URL, given: ``connect`` then skips ``/bus_mobile/config``
+    (refused too) and the handshake's own answer is tested."""
+    return websocket_base(live.url) + "/bus_mobile/websocket"
+
+
 def device_id(live, user, device_uuid):
     rows = live.call_kw(
-        "bus_mobile.device", "search_read",
+        "bus_mobile.device",
+        "search_read",
         [("user_id", "=", user["id"]), ("device_uuid", "=", device_uuid)],
         ["status", "signed_in"],
     )
@@ -66,7 +79,7 @@ def test_device_sign_in_bearer_everywhere_and_sign_out(live):
     # Sign out: the token stops working, the device goes offline.
     token = client.token
     client.sign_out()
-    replay = MobileBusClient(live.url, live.db, token=token)
+    replay = MobileBusClient(live.url, live.db, token=token, ws_url=socket_url(live))
     with pytest.raises(TokenRefused) as refused:
         replay.config()
     assert refused.value.reason == "TOKEN_REVOKED"
@@ -82,7 +95,9 @@ def test_device_sign_in_bearer_everywhere_and_sign_out(live):
 
 
 def test_wrong_token_is_refused_with_its_reason(live):
-    client = MobileBusClient(live.url, live.db, token=secrets.token_hex(20))
+    client = MobileBusClient(
+        live.url, live.db, token=secrets.token_hex(20), ws_url=socket_url(live)
+    )
     with pytest.raises(TokenRefused) as refused:
         client.config()
     assert refused.value.reason == "INVALID_TOKEN"
