@@ -1,4 +1,5 @@
 import datetime
+import gc
 import secrets
 
 from odoo import fields
@@ -41,6 +42,13 @@ class TestDeviceSignIn(AuthCallsMixin, HttpCase):
         # every test starts from none and leaves none.
         self.addCleanup(self._clear_login_failures)
         self._clear_login_failures()
+
+    @classmethod
+    def tearDownClass(cls):
+        super().tearDownClass()
+        # Sockets of these tests left to the garbage collector close now, not
+        # in the middle of a later test that counts descriptors.
+        gc.collect()
 
     def _clear_login_failures(self):
         failures = getattr(self.env.registry, "_login_failures", None)

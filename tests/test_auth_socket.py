@@ -1,3 +1,4 @@
+import gc
 import secrets
 import time
 
@@ -21,6 +22,13 @@ class TestBearerSocket(AuthCallsMixin, MobileWebsocketCase):
         super().setUpClass()
         cls.alice = cls.make_user("sock_alice")
         cls.bob = cls.make_user("sock_bob")
+
+    @classmethod
+    def tearDownClass(cls):
+        super().tearDownClass()
+        # Sockets of these tests left to the garbage collector close now, not
+        # in the middle of a later test that counts descriptors.
+        gc.collect()
 
     def bearer_connect(self, token, device_uuid=None, cookie=""):
         """A native app's socket: the token in a header, no Origin."""
