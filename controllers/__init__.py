@@ -2,4 +2,5 @@ from . import main
 from . import websocket
 from . import channel
 from . import device
+from . import auth
 from . import playground

@@ -67,6 +67,10 @@ class MobileWebsocket(Websocket):
     # the device is online (see device_presence).
     device_uuid = None
     device = None
+    # The BearerIdentity (tools/bearer.py) of a socket opened with a bearer
+    # token: its session is a stand-in that is never saved, and the key is
+    # what the frames and the dispatcher check.
+    bearer = None
     # The client's socket (stock keeps it name-mangled).
     _client_sock = None
     # (code, reason) this socket was asked to close with, from any thread.
@@ -81,9 +85,10 @@ class MobileWebsocket(Websocket):
     _last_frame_at = 0.0
     _ping_pending = False
 
-    def __init__(self, sock, session, cookies, device_uuid=None):
+    def __init__(self, sock, session, cookies, device_uuid=None, bearer=None):
         # Set before the stock initializer: it fires the OPEN event.
         self.device_uuid = device_uuid
+        self.bearer = bearer
         self._client_sock = sock
         self._send_lock = threading.Lock()
         self._outbox = collections.deque()

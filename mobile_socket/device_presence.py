@@ -121,7 +121,11 @@ def heartbeat(env, websocket, inactivity_ms, app_state):
 
 
 def _logged_in(env, websocket):
-    return bool(env.uid and not env.user._is_public() and check_session(websocket._session, env))
+    if not env.uid or env.user._is_public():
+        return False
+    if websocket.bearer is not None:
+        return not env["res.users.apikeys"]._bus_mobile_refusals([websocket.bearer])
+    return bool(check_session(websocket._session, env))
 
 
 def _in_transaction(websocket, uid, func, what):

@@ -495,20 +495,36 @@ class MobileDispatcher(threading.Thread):
         with 4001 instead) and without the rows their users may no longer
         read."""
         expired = self._expired(env, feed, deliveries)
-        for subscriber in expired:
+        for subscriber, reason in expired.items():
             with self._lock:
                 feed.leave(subscriber)
-            subscriber.websocket.request_close(CloseCode.SESSION_EXPIRED, "SESSION_EXPIRED")
+            subscriber.websocket.request_close(CloseCode.SESSION_EXPIRED, reason)
             del deliveries[subscriber]
         return self._filter_deliveries(env, deliveries)
 
     def _expired(self, env, feed, subscribers):
-        """The subscribers whose session was logged out, expired, revoked,
-        or whose token no longer matches (password change, archived user)."""
+        """``{subscriber: close reason}`` for the subscribers whose session
+        was logged out, expired, revoked, or whose token no longer matches
+        (password change, archived user), and for those opened with a
+        bearer token whose key no longer works (one query per kind of key,
+        on every batch they receive something in: a revocation notifies the
+        key's channel, so its sockets are always in that batch)."""
         store = root.session_store
         users = env["res.users"]
         epoch = self._token_epoch(feed, users)
-        return [s for s in subscribers if not self._is_session_valid(s, store, users, epoch)]
+        expired = {}
+        bearers = {}
+        for subscriber in subscribers:
+            bearer = subscriber.websocket.bearer
+            if bearer is not None:
+                bearers.setdefault(bearer, []).append(subscriber)
+            elif not self._is_session_valid(subscriber, store, users, epoch):
+                expired[subscriber] = "SESSION_EXPIRED"
+        if bearers:
+            refusals = env["res.users.apikeys"]._bus_mobile_refusals(bearers)
+            for bearer, reason in refusals.items():
+                expired.update(dict.fromkeys(bearers[bearer], reason))
+        return expired
 
     def _token_epoch(self, feed, users):
         """A number that changes whenever session tokens may have changed.

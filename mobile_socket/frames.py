@@ -102,6 +102,13 @@ class MobileWebsocketRequest(WebsocketRequest):
 
     app_state = None
 
+    def _get_session(self):
+        # A bearer socket's session is a stand-in, never in the store: its
+        # key is checked instead, by ``ir.websocket._authenticate``.
+        if self.ws.bearer is not None:
+            return self.ws._session
+        return super()._get_session()
+
     def serve_websocket_message(self, message):
         event_name, data, self.app_state = parse_frame(message)
         return super().serve_websocket_message(json.dumps({"event_name": event_name, "data": data}))

@@ -5,7 +5,8 @@ Unlike stock ``/websocket``: no worker-version check (apps have no worker
 bundle to be outdated, whatever their User-Agent), no required ``Origin``
 header (native apps send none), an explicit refusal of foreign web origins
 and of anonymous sessions, every client frame checked before it is served,
-and a ``device_uuid`` bound to the connection.
+a ``device_uuid`` bound to the connection, and ``Authorization: Bearer``
+(a device token or an API key) accepted as well as the session cookie.
 """
 
 import logging
@@ -15,11 +16,13 @@ from urllib.parse import urlsplit
 from psycopg2.pool import PoolError
 from werkzeug.exceptions import ServiceUnavailable
 
-from odoo.http import Response, SessionExpiredException
+from odoo.http import Response, SessionExpiredException, get_default_session, root
 from odoo.tools import config
 
+from odoo.addons.bus.models.bus import dispatch
 from odoo.addons.bus.websocket import CloseCode, WebsocketConnectionHandler
 
+from ..tools.bearer import DEVICE_MISMATCH, BearerTokenError
 from .connection import MobileWebsocket
 from .frames import InvalidFrame, MobileWebsocketRequest
 
@@ -70,6 +73,15 @@ class MobileWebsocketConnectionHandler(WebsocketConnectionHandler):
             return cls._refusal(
                 403, f"ORIGIN_NOT_ALLOWED: {origin} is not listed in bus_mobile.allowed_origins"
             )
+        try:
+            bearer = request.env["ir.http"]._bus_mobile_bearer_identity()
+        except BearerTokenError as exc:
+            return cls._refusal(401, str(exc))
+        if bearer is not None and bearer.is_device_token:
+            # A device token is its device's: the socket is that device's.
+            if device_uuid is not None and device_uuid != bearer.device_uuid:
+                return cls._refusal(403, str(BearerTokenError(DEVICE_MISMATCH)))
+            device_uuid = bearer.device_uuid
         response = cls._get_handshake_response(request.httprequest.headers)
         try:
             sock = request.httprequest._HTTPRequest__environ["socket"]
@@ -78,17 +90,41 @@ class MobileWebsocketConnectionHandler(WebsocketConnectionHandler):
                 "Couldn't bind the websocket. Is the connection opened on the "
                 f"evented port ({config['gevent_port']})?"
             ) from exc
-        session, db, httprequest = request.session, request.db, request.httprequest
+        db, httprequest = request.db, request.httprequest
+        if bearer is None:
+            session = request.session
+            # The session must be persisted: the socket authenticates with it.
+            request.session.is_dirty = True
+        else:
+            session = cls._bearer_session(request, bearer)
         response.call_on_close(
             lambda: cls._serve_mobile(
-                MobileWebsocket(sock, session, httprequest.cookies, device_uuid),
+                MobileWebsocket(sock, session, httprequest.cookies, device_uuid, bearer),
                 db,
                 httprequest,
             )
         )
-        # The session must be persisted: the socket authenticates with it.
-        request.session.is_dirty = True
         return response
+
+    @classmethod
+    def _bearer_session(cls, request, bearer):
+        """The session of a socket opened with a bearer token: a stand-in
+        holding what stock code reads (db, uid, context), never saved. Stock
+        code that looks it up in the session store finds nothing and treats
+        the socket as expired; the frames and the dispatcher check its key
+        instead (``MobileWebsocketRequest``, ``ir.websocket``)."""
+        # sudo: res.users - the socket user's own language and time zone.
+        user = request.env["res.users"].sudo().browse(bearer.uid)
+        session = root.session_store.new()
+        session.update(
+            get_default_session(),
+            db=request.db,
+            uid=bearer.uid,
+            login=user.login,
+            context={"lang": user.lang, "tz": user.tz},
+        )
+        session.can_save = False
+        return session
 
     @classmethod
     def _serve_mobile(cls, websocket, db, httprequest):
@@ -99,14 +135,19 @@ class MobileWebsocketConnectionHandler(WebsocketConnectionHandler):
             # An app reads 4001 as "log in again"; an anonymous socket would
             # otherwise look connected and never receive anything.
             websocket.disconnect(CloseCode.SESSION_EXPIRED, "SESSION_EXPIRED")
+        elif websocket.bearer is not None:
+            # Listen to the key's channel from the start, subscribed or not:
+            # its revocation reaches this socket on every worker and node.
+            dispatch.subscribe([websocket.bearer.channel(db)], 0, db, websocket)
         for message in websocket.get_messages():
             with MobileWebsocketRequest(db, httprequest, websocket) as req:
                 try:
                     req.serve_websocket_message(message)
                 except InvalidFrame as exc:
                     websocket.refuse_frame(str(exc))
-                except SessionExpiredException:
-                    websocket.disconnect(CloseCode.SESSION_EXPIRED, "SESSION_EXPIRED")
+                except SessionExpiredException as exc:
+                    # A bearer socket's reason (TOKEN_REVOKED...) or stock's.
+                    websocket.disconnect(CloseCode.SESSION_EXPIRED, str(exc) or "SESSION_EXPIRED")
                 except PoolError:
                     websocket.disconnect(CloseCode.TRY_LATER)
                 except Exception:

@@ -7,12 +7,14 @@ from odoo.exceptions import AccessError, MissingError, UserError, ValidationErro
 from odoo.tools import SQL
 
 from ..push.expo import is_expo_token
+from ..tools.bearer import DEVICE_SCOPE
 from ..tools.presence import APP_STATES, STATUSES, best_status, iso_utc
 from ..tools.validation import (
     check_choice,
     check_device_uuid,
     check_milliseconds,
     check_text,
+    excerpt,
 )
 
 _logger = logging.getLogger(__name__)
@@ -75,6 +77,12 @@ class BusMobileDevice(models.Model):
     # One random token per open socket of the device: online while any is left.
     connection_tokens = fields.Json(readonly=True, copy=False, groups="base.group_system")
     connection_count = fields.Integer("Open Sockets", compute="_compute_connection_count")
+    signed_in = fields.Boolean(
+        compute="_compute_sign_in", help="The app holds a device token that works."
+    )
+    sign_in_expires = fields.Datetime(
+        "Sign-in Expires", compute="_compute_sign_in", help="Unless the app uses it before."
+    )
 
     _sql_constraints = [
         (
@@ -101,6 +109,80 @@ class BusMobileDevice(models.Model):
         for device in self:
             device.has_push_token = bool(device.push_token)
 
+    def _compute_sign_in(self):
+        tokens = self._bus_mobile_tokens(valid_only=True)
+        # sudo: bus_mobile.device.token - the device's owner and
+        # administrators see whether and until when it is signed in.
+        expires = {token.device_id.id: token.expiration_date for token in tokens.sudo()}
+        for device in self:
+            device.signed_in = device.id in expires
+            device.sign_in_expires = expires.get(device.id, False)
+
+    def unlink(self):
+        # A removed device is signed out first: its sockets close.
+        self._bus_mobile_tokens()._bus_mobile_revoke()
+        return super().unlink()
+
+    # ------------------------------------------------------------------
+    # Sign-in (device tokens, controllers/auth.py)
+    # ------------------------------------------------------------------
+
+    def _bus_mobile_tokens(self, valid_only=False):
+        """The device tokens of these devices that are not revoked (and not
+        expired either with ``valid_only``), as superuser."""
+        domain = [("device_id", "in", self.ids), ("scope", "=", DEVICE_SCOPE)]
+        if valid_only:
+            domain.append(("expiration_date", ">=", fields.Datetime.now()))
+        # sudo: bus_mobile.device.token - only the methods of the device
+        # model and of the token model handle tokens.
+        return self.env["bus_mobile.device.token"].sudo().search(domain)
+
+    def action_bus_mobile_sign_out(self):
+        """The Sign out button of the backend."""
+        self._bus_mobile_sign_out()
+        return True
+
+    def _bus_mobile_sign_out(self):
+        """Sign these devices out: their tokens stop working at once, their
+        sockets close with 4001 on every worker and node, they go offline
+        and lose their push token (a lost phone gets nothing more). Their
+        owner or an administrator only."""
+        if not self.env.is_system() and self.user_id != self.env.user:
+            raise AccessError(self.env._("Only a device's owner or an administrator signs it out."))
+        self._bus_mobile_tokens()._bus_mobile_revoke()
+        # sudo: bus_mobile.device - the push token is server-only.
+        self.sudo().push_token = False
+        for device in self:
+            device.with_user(device.user_id)._bus_mobile_update(
+                device.device_uuid,
+                SQL("status = 'offline', connection_tokens = '[]'::jsonb"),
+            )
+
+    @api.model
+    def _bus_mobile_sign_out_caller(self, identity, device_uuid=None):
+        """``/bus_mobile/device/logout``: with a device token, its device;
+        with a session, the caller's device ``device_uuid``."""
+        if identity is not None and not identity.is_device_token:
+            raise UserError(
+                self.env._(
+                    "This request is authenticated by an API key, not a device token: "
+                    "API keys are removed in the user's preferences."
+                )
+            )
+        if identity is None:
+            device = self._bus_mobile_get(device_uuid)
+        else:
+            device = self.browse(identity.device_id)
+            if device_uuid is not None and device_uuid != identity.device_uuid:
+                raise ValidationError(
+                    self.env._(
+                        "device_uuid %(value)s is not the device this token was issued for.",
+                        value=excerpt(device_uuid),
+                    )
+                )
+        device._bus_mobile_sign_out()
+        return device
+
     # ------------------------------------------------------------------
     # Validation and API (controllers/device.py)
     # ------------------------------------------------------------------
@@ -108,6 +190,15 @@ class BusMobileDevice(models.Model):
     @api.model
     def _bus_mobile_check_uuid(self, device_uuid):
         return check_device_uuid(self.env, device_uuid)
+
+    @api.model
+    def _bus_mobile_check_details(self, platform, app_version):
+        """The ``platform`` and ``app_version`` values to store, checked."""
+        return {
+            "platform": check_choice(self.env, platform, "platform", dict(PLATFORMS)),
+            "app_version": check_text(self.env, app_version, "app_version", MAX_APP_VERSION_CHARS)
+            or False,
+        }
 
     @api.model
     def _bus_mobile_get(self, device_uuid):
@@ -131,11 +222,7 @@ class BusMobileDevice(models.Model):
         token (``ExponentPushToken[...]`` is Expo's).
         """
         device_uuid = self._bus_mobile_check_uuid(device_uuid)
-        vals = {
-            "platform": check_choice(self.env, platform, "platform", dict(PLATFORMS)),
-            "app_version": check_text(self.env, app_version, "app_version", MAX_APP_VERSION_CHARS)
-            or False,
-        }
+        vals = self._bus_mobile_check_details(platform, app_version)
         push_token = check_text(self.env, push_token, "push_token", MAX_PUSH_TOKEN_CHARS)
         if push_provider is not None:
             check_choice(self.env, push_provider, "push_provider", dict(PUSH_PROVIDERS))

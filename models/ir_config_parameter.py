@@ -9,6 +9,8 @@ SETTING_DEFAULTS = {
     "offline_after_s": 65,
     "max_body_chars": 4000,
     "page_max": 100,
+    # A device token unused this many days expires (each use renews it).
+    "device_token_days": 90,
 }
 
 

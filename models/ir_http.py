@@ -3,6 +3,7 @@ from odoo.exceptions import ValidationError
 from odoo.http import request
 from odoo.tools.func import filter_kwargs
 
+from ..tools.bearer import USER_MISMATCH, BearerTokenError, bearer_token
 from ..tools.validation import excerpt
 
 ROUTE_PREFIX = "/bus_mobile/"
@@ -12,6 +13,52 @@ MAX_NAMED_PARAMS = 5
 
 class IrHttp(models.AbstractModel):
     _inherit = "ir.http"
+
+    @classmethod
+    def _auth_method_bus_mobile(cls):
+        """``auth='bus_mobile'``, the auth of every mobile route: the
+        session cookie, as ``auth='user'``, or ``Authorization: Bearer``
+        with a device token or one of the user's API keys. Both on one
+        request must be the same user. Unlike ``auth='bearer'``, a cookie
+        alone is enough: the mobile routes take JSON only, which a
+        cross-site form cannot send."""
+        identity = cls._bus_mobile_bearer_identity()
+        if identity is not None:
+            user = request.env["res.users"].browse(identity.uid)
+            request.update_env(user=identity.uid)
+            # sudo: res.users - the user's own language and time zone.
+            user = user.sudo()
+            request.update_context(lang=user.lang, tz=user.tz)
+        request.bus_mobile_bearer = identity
+        cls._auth_method_user()
+
+    @classmethod
+    def _bus_mobile_bearer_identity(cls):
+        """The :class:`~..tools.bearer.BearerIdentity` of the request's
+        bearer token, or None without one; checked against the session's
+        user (already validated by ``_authenticate``).
+
+        :raise BearerTokenError: wrong, expired, revoked, another user's
+        """
+        token = bearer_token(request.httprequest.headers)
+        if token is None:
+            return None
+        identity = request.env["res.users.apikeys"]._bus_mobile_authenticate(token)
+        if request.session.uid is not None and request.session.uid != identity.uid:
+            raise BearerTokenError(USER_MISMATCH)
+        return identity
+
+    @classmethod
+    def _handle_error(cls, exception):
+        """A refused bearer token: 401 (with Odoo's JSON-RPC error body on
+        JSON routes) and RFC 6750's ``WWW-Authenticate``."""
+        response = super()._handle_error(exception)
+        if isinstance(exception, BearerTokenError):
+            response.status_code = 401
+            response.headers["WWW-Authenticate"] = (
+                f'Bearer error="invalid_token", error_description="{exception.reason}"'
+            )
+        return response
 
     @classmethod
     def _pre_dispatch(cls, rule, args):

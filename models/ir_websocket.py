@@ -3,6 +3,7 @@ import logging
 
 from odoo import models
 from odoo.exceptions import MissingError, ValidationError
+from odoo.http import SessionExpiredException
 from odoo.service import model as service_model
 
 from odoo.addons.bus.websocket import wsrequest
@@ -40,7 +41,25 @@ class IrWebsocket(models.AbstractModel):
             or not (mobile_socket or channel.startswith(BUS_MOBILE_PREFIX))
         ]
         kept.extend(Channel._bus_mobile_subscribable(requested_ids))
+        bearer = wsrequest.ws.bearer if mobile_socket else None
+        if bearer is not None:
+            # The key's channel, which the socket listens to from its start.
+            kept.append(self.env[bearer.model].browse(bearer.key_id))
         return super()._build_bus_channel_list(kept)
+
+    @classmethod
+    def _authenticate(cls):
+        """A socket opened with a bearer token has no session to check: its
+        key is checked instead, on each frame, and a key that no longer
+        works closes it with 4001 and the reason (TOKEN_REVOKED...)."""
+        websocket = wsrequest.ws if wsrequest else None
+        bearer = getattr(websocket, "bearer", None)
+        if bearer is None:
+            return super()._authenticate()
+        refusals = wsrequest.env["res.users.apikeys"]._bus_mobile_refusals([bearer])
+        if bearer in refusals:
+            raise SessionExpiredException(refusals[bearer])
+        return None
 
     # ------------------------------------------------------------------
     # Presence (devices, heartbeats, watchers)

@@ -1,7 +1,8 @@
-from odoo import fields, models, release
+from odoo import api, fields, models, release
 
 from odoo.addons.bus.websocket import Websocket, WebsocketConnectionHandler
 
+from ..tools.bearer import DEVICE_SCOPE
 from ..tools.presence import best_status
 
 
@@ -11,6 +12,48 @@ class ResUsers(models.Model):
     bus_mobile_device_ids = fields.One2many(
         "bus_mobile.device", "user_id", string="Mobile Devices", groups="base.group_system"
     )
+    # What users see (and sign out) of their own devices in their preferences.
+    bus_mobile_my_device_ids = fields.One2many(
+        "bus_mobile.device", compute="_compute_bus_mobile_my_device_ids", string="My Mobile Devices"
+    )
+
+    @property
+    def SELF_READABLE_FIELDS(self):
+        return [*super().SELF_READABLE_FIELDS, "bus_mobile_my_device_ids"]
+
+    @api.depends_context("uid")
+    def _compute_bus_mobile_my_device_ids(self):
+        devices = self.env["bus_mobile.device"]
+        for user in self:
+            if user == self.env.user or self.env.su or self.env.user._is_system():
+                # sudo: bus_mobile.device - the user's own devices (or an
+                # administrator's view of them).
+                devices_of_user = devices.sudo().search([("user_id", "=", user.id)])
+                user.bus_mobile_my_device_ids = devices_of_user
+            else:
+                user.bus_mobile_my_device_ids = devices
+
+    def write(self, vals):
+        result = super().write(vals)
+        if "password" in vals:
+            # As a password change ends the user's other sessions.
+            self._bus_mobile_device_tokens()._bus_mobile_revoke()
+        if "active" in vals and not vals["active"]:
+            # Their keys no longer work: close the sockets they opened now.
+            self._bus_mobile_device_tokens()._bus_mobile_close_sockets()
+            # sudo: res.users.apikeys - the archived users' API keys.
+            keys = self.env["res.users.apikeys"].sudo().search([("user_id", "in", self.ids)])
+            keys._bus_mobile_close_sockets()
+        return result
+
+    def _bus_mobile_device_tokens(self):
+        """The device tokens of these users that are not revoked."""
+        # sudo: bus_mobile.device.token - handled by its own methods only.
+        return (
+            self.env["bus_mobile.device.token"]
+            .sudo()
+            .search([("user_id", "in", self.ids), ("scope", "=", DEVICE_SCOPE)])
+        )
 
     def _compute_im_status(self):
         """Stock im_status (``bus.presence``), raised to the best status of

@@ -1,3 +1,4 @@
 from . import validation
 from . import presence
 from . import channels
+from . import bearer

@@ -16,6 +16,8 @@ MAX_ID_LIST = 1000
 EXCERPT_CHARS = 60
 # fullmatch: ``$`` would accept a trailing newline.
 DEVICE_UUID_RE = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+# A TOTP code: 6 digits (Odoo's), up to 8 for other authenticators.
+TOTP_CODE_RE = re.compile(r"[0-9]{6,8}")
 
 
 def excerpt(value, limit=EXCERPT_CHARS):
@@ -165,3 +167,20 @@ def check_choice(env, value, name, choices):
             )
         )
     return value
+
+
+def check_totp_code(env, value):
+    """A two-factor code as an int: 6 to 8 digits, as text (spaces
+    ignored) or as a number."""
+    text = value if isinstance(value, str) else None
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 10**8:
+        text = f"{value:06d}"
+    text = re.sub(r"\s", "", text) if text is not None else None
+    if text is None or not TOTP_CODE_RE.fullmatch(text):
+        _invalid(
+            env._(
+                "totp_code must be the 6-digit code of the authenticator app, not %(value)s.",
+                value=excerpt(value, 20),
+            )
+        )
+    return int(text)

@@ -70,6 +70,15 @@ import { MemoryStorage } from './storage.js';
  * @property {{max_body_chars: number, page_max: number, rate_limit_burst: number, rate_limit_delay: number}} limits
  */
 
+/**
+ * @typedef {Object} DeviceSignIn What `deviceLogin()` resolves to.
+ * @property {boolean} totpRequired true: call again with `totpCode`
+ * @property {string} [token] the device token (shown once: keep it)
+ * @property {string} [expiresAt] ISO 8601 UTC; each use renews it
+ * @property {{id: number, device_uuid: string, platform: string, app_version: string | null, status: string}} [device]
+ * @property {{id: number, partner_id: number, name: string}} [user]
+ */
+
 /** @typedef {{partner_id: number, im_status: string, last_seen: string | null}} Presence */
 /** @typedef {{channel_id: number, partner_id: number, is_typing: boolean}} Typing */
 /** @typedef {{channel_id: number, partner_id: number, message_id: number}} Read */
@@ -129,6 +138,9 @@ import { MemoryStorage } from './storage.js';
  * @property {string} url the Odoo server, e.g. `https://odoo.example.com`
  * @property {string} [db] the database, for `login()`
  * @property {string} [sessionId] an existing session id (`session_id` cookie)
+ * @property {string} [token] a bearer token: a device token from `deviceLogin()` (kept by the
+ *   app in its secure storage) or one of the user's Odoo API keys; sent as
+ *   `Authorization: Bearer` on every call and on the socket instead of the cookie
  * @property {boolean} [sendCookie] send `Cookie: session_id=...` yourself (default true;
  *   React Native's native cookie jar also carries it; browsers drop the header and send theirs)
  * @property {string} [wsBase] `ws(s)://host:port` of the socket when it is not next
@@ -183,6 +195,25 @@ function uuid4() {
   });
 }
 
+/**
+ * The bearer token was refused (HTTP 401): a `session` error (sign in again)
+ * whose `reason` says why.
+ * @param {string} route
+ * @param {Response} response
+ */
+async function tokenRefused(route, response) {
+  const answer = await response.json().catch(() => null);
+  const data = (answer && answer.error && answer.error.data) || {};
+  const message = data.message || 'the bearer token was refused';
+  return new BusMobileError(`${route}: ${message}`, {
+    kind: 'session',
+    exceptionName: data.name || null,
+    route,
+    status: 401,
+    reason: String(message).split(':')[0],
+  });
+}
+
 /** @param {any} subscription */
 function remover(subscription) {
   if (typeof subscription === 'function') return subscription;
@@ -201,6 +232,8 @@ export class BusMobileClient extends Emitter {
     this.db = options.db ?? null;
     /** The `session_id` cookie's value, when the client knows it. */
     this.sessionId = options.sessionId ?? null;
+    /** The bearer token (device token or API key), when the client signs in with one. */
+    this.token = options.token ?? null;
     /** @type {ServerConfig | null} */
     this.config = null;
     /** @type {string | null} */
@@ -303,6 +336,54 @@ export class BusMobileClient extends Emitter {
     return info;
   }
 
+  /**
+   * Sign this device in with `/bus_mobile/device/login`: the answer's device
+   * token replaces the password and the cookie (keep it in the app's secure
+   * storage; the server shows it once). A two-factor account answers
+   * `{totpRequired: true}` first: call again with `totpCode`, the 6 digits of
+   * the user's authenticator app.
+   * @param {{db?: string, login: string, password: string, totpCode?: string,
+   *   platform?: 'ios' | 'android' | 'web' | 'other', appVersion?: string}} credentials
+   * @returns {Promise<DeviceSignIn>}
+   */
+  async deviceLogin({ db, login, password, totpCode, platform, appVersion }) {
+    db = db ?? this.db ?? undefined;
+    if (!db) throw new TypeError('deviceLogin: no database (pass `db` here or to the client)');
+    this.db = db;
+    await this._loadDeviceUuid();
+    const answer = await this._jsonrpc(
+      '/bus_mobile/device/login',
+      dropUndefined({
+        db,
+        login,
+        password,
+        device_uuid: this.deviceUuid,
+        platform: platform ?? this.options.platform ?? 'other',
+        app_version: appVersion ?? this.options.appVersion,
+        totp_code: totpCode,
+      }),
+      { auth: false },
+    );
+    if (answer.totp_required) return { totpRequired: true };
+    this.token = answer.token;
+    this.sessionId = null;
+    return { totpRequired: false, token: answer.token, expiresAt: answer.expires_at, device: answer.device, user: answer.user };
+  }
+
+  /**
+   * Sign this device out (`/bus_mobile/device/logout`): its token stops
+   * working and its sockets close on the server; then close the client.
+   */
+  async signOut() {
+    try {
+      await this._loadDeviceUuid();
+      await this._jsonrpc('/bus_mobile/device/logout', this.token ? {} : { device_uuid: this.deviceUuid });
+    } finally {
+      this.token = null;
+      this.close();
+    }
+  }
+
   /** Sign out on the server (`/web/session/destroy`) and close the client. */
   async logout() {
     try {
@@ -335,7 +416,8 @@ export class BusMobileClient extends Emitter {
   _headers() {
     /** @type {Record<string, string>} */
     const headers = {};
-    if (this.sessionId && this.options.sendCookie !== false) headers.Cookie = `session_id=${this.sessionId}`;
+    if (this.token) headers.Authorization = `Bearer ${this.token}`;
+    else if (this.sessionId && this.options.sendCookie !== false) headers.Cookie = `session_id=${this.sessionId}`;
     return headers;
   }
 
@@ -343,7 +425,7 @@ export class BusMobileClient extends Emitter {
    * @param {string} route
    * @param {Record<string, any>} params
    */
-  async _jsonrpc(route, params) {
+  async _jsonrpc(route, params, { auth = true } = {}) {
     if (!this._fetch) throw new TypeError('BusMobileClient: no fetch (pass the `fetch` option)');
     const body = JSON.stringify({ jsonrpc: '2.0', method: 'call', params, id: ++this._rpcId });
     const controller = typeof AbortController === 'function' ? new AbortController() : null;
@@ -353,14 +435,15 @@ export class BusMobileClient extends Emitter {
       try {
         response = await this._fetch(this.url + route, {
           method: 'POST',
-          headers: { 'Content-Type': 'application/json', ...this._headers() },
+          headers: { 'Content-Type': 'application/json', ...(auth ? this._headers() : {}) },
           body,
           signal: controller?.signal,
         });
       } catch (cause) {
         throw new BusMobileError(`${route}: no answer from ${this.url} (${errorText(cause)})`, { kind: 'network', route, cause });
       }
-      this._noteSessionCookie(response);
+      if (!this.token) this._noteSessionCookie(response);
+      if (response.status === 401) throw await tokenRefused(route, response);
       if (response.status !== 200) {
         const text = await response.text().catch(() => '');
         const hint = response.status === 404 && route.startsWith('/bus_mobile/') ? ' (is bus_mobile installed in this database?)' : '';
@@ -845,12 +928,15 @@ export class BusMobileClient extends Emitter {
       return this._fail(new BusMobileError(`the server closed the socket (${code} ${reason || ''})`.trim(), { kind: 'closed', code }));
     }
     this._setState(this.stats.opens ? 'reconnecting' : 'connecting', why);
-    if (action === 'reauth') return this._onSessionExpired(code);
+    if (action === 'reauth') return this._onSessionExpired(code, reason);
     this._scheduleRetry(action);
   }
 
-  /** @param {number | undefined} code */
-  async _onSessionExpired(code) {
+  /**
+   * @param {number | undefined} code
+   * @param {string} [reason] e.g. `TOKEN_REVOKED` for a signed-out device
+   */
+  async _onSessionExpired(code, reason) {
     this.emit('sessionExpired', { code });
     const gen = this._gen;
     // Once: a 4001 right after a new sign-in means signing in does not help.
@@ -859,7 +945,8 @@ export class BusMobileClient extends Emitter {
     if (gen !== this._gen || this._closedByApp) return;
     if (!ok) {
       const detail = again ? 'again after signing in' : this.options.reauthenticate ? 'and signing in again failed' : 'and no reauthenticate option is set';
-      return this._fail(new BusMobileError(`the session expired (${code}) ${detail}`, { kind: 'session', exceptionName: SESSION_EXPIRED, code }));
+      const why = reason && reason !== 'SESSION_EXPIRED' ? ` ${reason}` : '';
+      return this._fail(new BusMobileError(`the session expired (${code}${why}) ${detail}`, { kind: 'session', exceptionName: SESSION_EXPIRED, code, reason: reason || null }));
     }
     this._reauthedSocket = true;
     this._connect();

@@ -20,7 +20,7 @@ export class BusMobileError extends Error {
   /**
    * @param {string} message
    * @param {{kind: ErrorKind, exceptionName?: string | null, route?: string | null,
-   *   status?: number | null, code?: number | null, cause?: unknown}} details
+   *   status?: number | null, code?: number | null, reason?: string | null, cause?: unknown}} details
    */
   constructor(message, details) {
     super(message);
@@ -35,6 +35,11 @@ export class BusMobileError extends Error {
     this.status = details.status ?? null;
     /** The socket's close code, for `closed` errors. */
     this.code = details.code ?? null;
+    /**
+     * Why a bearer token was refused (`INVALID_TOKEN`, `TOKEN_EXPIRED`,
+     * `TOKEN_REVOKED`, `USER_MISMATCH`): HTTP 401, or the reason of a 4001.
+     */
+    this.reason = details.reason ?? null;
     /** @type {unknown} */
     this.cause = details.cause;
   }

@@ -18,6 +18,8 @@ from .client import (
     RpcError,
     ServerUnavailable,
     SessionExpiredError,
+    TokenRefused,
+    TotpRequired,
 )
 from .dedup import ResumeState
 from .diagnose import Diagnosis, diagnose

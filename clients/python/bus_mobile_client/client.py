@@ -1,6 +1,8 @@
 """``MobileBusClient``: what a mobile app does, in Python, without Odoo.
 
-It logs in with Odoo's stock session route, reads ``/bus_mobile/config``,
+It signs in with a device token (``/bus_mobile/device/login``, two-factor
+users included), an API key, or Odoo's stock session route, reads
+``/bus_mobile/config``,
 opens the mobile socket with a ``device_uuid``, subscribes, sends presence
 heartbeats, calls the JSON-RPC routes of the wire contract (README.rst,
 "Protocol for app developers"), and receives typed notifications while it
@@ -91,6 +93,21 @@ class AuthenticationFailed(BusMobileError):
     """Login refused: wrong login/password, unknown database, or MFA."""
 
 
+class TotpRequired(AuthenticationFailed):
+    """The account has two-factor authentication: call
+    :meth:`MobileBusClient.device_login` again with ``totp_code``."""
+
+
+class TokenRefused(BusMobileError):
+    """The server refused the bearer token (HTTP 401): ``reason`` is
+    ``INVALID_TOKEN``, ``TOKEN_EXPIRED``, ``TOKEN_REVOKED`` or
+    ``USER_MISMATCH``. Sign in again."""
+
+    def __init__(self, route, reason, message):
+        self.route, self.reason, self.message = route, reason, message
+        super().__init__(f"{route}: {message}")
+
+
 class SessionExpiredError(BusMobileError):
     """The session is not valid and a new login did not help (or was not possible)."""
 
@@ -136,8 +153,12 @@ class MobileBusClient:
     """One app install (``device_uuid``) of one user on one server.
 
     :param url: the server, e.g. ``http://127.0.0.1:8069``
-    :param db, login, password: for ``/web/session/authenticate``; without a
-        password, pass ``session_id`` (then no re-login is possible)
+    :param db, login, password: for ``/web/session/authenticate`` or
+        :meth:`device_login`; without a password, pass ``session_id`` or
+        ``token`` (then no re-login is possible)
+    :param token: a bearer token (a device token from :meth:`device_login`,
+        or one of the user's API keys), sent as ``Authorization: Bearer``
+        on every call and on the socket instead of the session cookie
     :param ws_url: the socket URL when it is not next to ``url`` (a gevent
         port, a separate proxy route); default: ``websocket_url`` of the config
     :param backoff: a :class:`.backoff.Backoff`
@@ -153,6 +174,7 @@ class MobileBusClient:
         password=None,
         *,
         session_id=None,
+        token=None,
         device_uuid=None,
         user_agent=DEFAULT_USER_AGENT,
         origin=None,
@@ -181,6 +203,9 @@ class MobileBusClient:
         # hand and by the server), and an app stores it explicitly anyway.
         self.http.cookies.set_policy(_NoCookies())
         self.session_id = session_id
+        self.token = token
+        # What the last device_login answered (token excepted).
+        self.sign_in_info = None
         self.session_info = None
         self.server_config = None
         self.app_state, self.inactivity_ms = "foreground", 0
@@ -232,35 +257,99 @@ class MobileBusClient:
         self.session_info = info
         return info
 
+    def device_login(self, totp_code=None, platform="other", app_version=__version__):
+        """Sign this device in (``/bus_mobile/device/login``): keeps the
+        device token (:attr:`token`), which replaces the password and the
+        cookie from then on. Store it safely; it is shown once.
+
+        :raises TotpRequired: a two-factor account and no ``totp_code``:
+            call again with the code of the user's authenticator app
+        :raises AuthenticationFailed: wrong login, password or code, or
+            Odoo's login cooldown after repeated failures
+        """
+        if not self.can_login:
+            raise AuthenticationFailed("no database/login/password to sign in with")
+        params = {
+            "db": self.db,
+            "login": self.login,
+            "password": self.password,
+            "device_uuid": self.device_uuid,
+            "platform": platform,
+            "app_version": app_version,
+        }
+        if totp_code is not None:
+            params["totp_code"] = str(totp_code)
+        try:
+            answer = self._jsonrpc("/bus_mobile/device/login", params, auth=False)
+        except RpcError as exc:
+            if exc.short_name == "AccessDenied":
+                raise AuthenticationFailed(
+                    f"sign-in of {self.login!r} refused: {exc.message}"
+                ) from exc
+            raise
+        if answer.get("totp_required"):
+            raise TotpRequired(
+                f"{self.login!r} uses two-factor authentication: call device_login(totp_code=...)"
+            )
+        self.token, self.session_id = answer["token"], None
+        self.sign_in_info = {k: v for k, v in answer.items() if k != "token"}
+        return self.sign_in_info
+
+    def sign_out(self):
+        """Sign this device out (``/bus_mobile/device/logout``): its token
+        stops working, its sockets close; then close this client."""
+        try:
+            return self._jsonrpc(
+                "/bus_mobile/device/logout",
+                {} if self.token else {"device_uuid": self.device_uuid},
+            )
+        finally:
+            self.token = None
+            self.close()
+
     def rpc(self, route, **params):
         """Call a JSON-RPC route; ``None`` params are left out. An expired
         session is renewed once with the stored credentials."""
         params = {key: value for key, value in params.items() if value is not None}
         try:
             return self._jsonrpc(route, params)
-        except SessionExpiredError:
+        except (SessionExpiredError, TokenRefused):
             if not self.can_login:
                 raise
             self._relogin()
             return self._jsonrpc(route, params)
 
     def _relogin(self):
-        self.authenticate()
+        if self.token is not None:
+            self.device_login()
+        else:
+            self.authenticate()
         self.stats["reauths"] += 1
 
-    def _jsonrpc(self, route, params):
+    def _auth_headers(self):
+        """The one place credentials go out: the token, else the cookie."""
+        if self.token:
+            return {"Authorization": f"Bearer {self.token}"}
+        if self.session_id:
+            return {"Cookie": f"session_id={self.session_id}"}
+        return {}
+
+    def _jsonrpc(self, route, params, auth=True):
         self._rpc_id += 1
         payload = {"jsonrpc": "2.0", "method": "call", "params": params, "id": self._rpc_id}
         url = self.url + route
-        cookies = {"session_id": self.session_id} if self.session_id else None
+        headers = self._auth_headers() if auth else {}
         try:
-            response = self.http.post(url, json=payload, cookies=cookies, timeout=self.timeout)
+            response = self.http.post(url, json=payload, headers=headers, timeout=self.timeout)
         except requests.RequestException as exc:
             raise ServerUnavailable(f"{route}: {exc.__class__.__name__}: {exc}") from exc
         # Odoo sets the cookie on login and when it rotates the session.
-        self.session_id = response.cookies.get("session_id") or self.session_id
+        if not self.token:
+            self.session_id = response.cookies.get("session_id") or self.session_id
         if response.status_code >= 500:
             raise ServerUnavailable(f"{route}: HTTP {response.status_code}")
+        if response.status_code == 401:
+            raise self._token_refused(route, response)
         if response.status_code != 200:
             raise HttpError(response.status_code, url, response.text)
         try:
@@ -276,6 +365,14 @@ class MobileBusClient:
                 raise SessionExpiredError(f"{route}: the session expired ({message})")
             raise RpcError(route, name, message)
         return body.get("result")
+
+    @staticmethod
+    def _token_refused(route, response):
+        try:
+            message = response.json()["error"]["data"]["message"]
+        except (ValueError, KeyError, TypeError):
+            message = response.text[:200]
+        return TokenRefused(route, message.split(":", 1)[0], message)
 
     # ------------------------------------------------------------------
     # The routes of the wire contract
@@ -445,7 +542,11 @@ class MobileBusClient:
 
     def _open(self):
         header = [f"User-Agent: {self.user_agent}"]
-        cookie = f"session_id={self.session_id}" if self.session_id else ""
+        cookie = ""
+        if self.token:
+            header.append(f"Authorization: Bearer {self.token}")
+        elif self.session_id:
+            cookie = f"session_id={self.session_id}"
         url = self.socket_url()
         try:
             ws = websocket.create_connection(

@@ -8,6 +8,15 @@ import re
 
 REFUSAL_HEADER = "x-bus-mobile-error"
 OUTDATED_VERSION = "OUTDATED_VERSION"
+# Why the server refuses a bearer token (HTTP 401, the socket's
+# X-Bus-Mobile-Error, or the reason of a 4001 close).
+TOKEN_REASONS = (
+    "INVALID_TOKEN",
+    "TOKEN_EXPIRED",
+    "TOKEN_REVOKED",
+    "USER_MISMATCH",
+    "DEVICE_MISMATCH",
+)
 
 
 def _text(body):
@@ -60,6 +69,11 @@ _REFUSED = (
     "connect without an Origin header (native apps) or list the origin "
     "in the system parameter bus_mobile.allowed_origins",
 )
+_TOKEN_REFUSED = (
+    "the server refused the bearer token: {refusal}",
+    "sign in again (/bus_mobile/device/login gives a new device token), or use "
+    "another API key; send the cookie or the token of one user only",
+)
 _PROXY_STRIPS_UPGRADE = (
     "HTTP 400 with a body: Odoo got the socket request without its "
     "Upgrade/Connection headers, so a proxy between the client and Odoo does "
@@ -79,7 +93,9 @@ def handshake_cause(status, headers=None, body=None, path="/bus_mobile/websocket
     headers = {key.lower(): value for key, value in (headers or {}).items()}
     text = _text(body)[:160]
     refusal = headers.get(REFUSAL_HEADER)
-    if refusal:
+    if refusal and refusal.split(":", 1)[0] in TOKEN_REASONS:
+        template = _TOKEN_REFUSED
+    elif refusal:
         template = _REFUSED
     elif status == 400 and _UPGRADE_MISSING.search(_text(body)):
         template = _PROXY_STRIPS_UPGRADE
@@ -93,6 +109,20 @@ def handshake_cause(status, headers=None, body=None, path="/bus_mobile/websocket
     return tuple(part.format(**values) for part in template)
 
 
+def _session_close_cause(reason):
+    """A 4001: a session that ended, or a bearer token that stopped working."""
+    if reason in TOKEN_REASONS:
+        return (
+            f"closed 4001 {reason}: the bearer token no longer works (the device was "
+            "signed out, the password changed, the key was removed or expired)",
+            "sign in again with /bus_mobile/device/login and reconnect with the new token",
+        )
+    return (
+        "closed 4001 SESSION_EXPIRED: the session cookie is missing, logged out or expired",
+        "log in again with /web/session/authenticate and reconnect with the new cookie",
+    )
+
+
 def close_cause(code, reason=""):
     """``(cause, fix)`` for a socket the server closed with ``code``."""
     if code == 1000 and reason == OUTDATED_VERSION:
@@ -103,10 +133,7 @@ def close_cause(code, reason=""):
             "/bus_mobile/config>",
         )
     if code == 4001:
-        return (
-            "closed 4001 SESSION_EXPIRED: the session cookie is missing, logged out or expired",
-            "log in again with /web/session/authenticate and reconnect with the new cookie",
-        )
+        return _session_close_cause(reason)
     if code == 1013:
         return (
             "closed 1013 (try again later): the server is out of database connections "

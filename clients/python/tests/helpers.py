@@ -1,6 +1,9 @@
 """Small helpers shared by the live tests."""
 
+import base64
+import hmac
 import shutil
+import struct
 import subprocess
 import sys
 import time
@@ -59,3 +62,39 @@ def run_cli(*args, timeout=120):
         timeout=timeout,
         check=False,
     )
+
+
+def totp_code(secret, at=None):
+    """The 6-digit code an authenticator app shows for the base32 ``secret``
+    (RFC 6238: HMAC-SHA1, 30 s steps), computed here, not by Odoo."""
+    key = base64.b32decode(secret.replace(" ", "").upper())
+    counter = int((time.time() if at is None else at) // 30)
+    mac = hmac.new(key, struct.pack(">Q", counter), "sha1").digest()
+    offset = mac[-1] & 0xF
+    code = struct.unpack_from(">I", mac, offset)[0] & 0x7FFFFFFF
+    return f"{code % 10**6:06d}"
+
+
+def enable_totp(client, user):
+    """Turn two-factor authentication on for ``user`` as a person does in
+    Preferences (password check, then the wizard with a real code), through
+    ``client`` logged in as that user; return the secret."""
+
+    def call(model, method, *args, **kwargs):
+        return client.rpc(
+            f"/web/dataset/call_kw/{model}/{method}",
+            model=model,
+            method=method,
+            args=list(args),
+            kwargs=kwargs,
+        )
+
+    action = call("res.users", "action_totp_enable_wizard", [user["id"]])
+    if action.get("res_model") == "res.users.identitycheck":
+        call("res.users.identitycheck", "write", [action["res_id"]], {"password": user["password"]})
+        action = call("res.users.identitycheck", "run_check", [action["res_id"]])
+    wizard = action["res_id"]
+    secret = call("auth_totp.wizard", "read", [wizard], ["secret"])[0]["secret"]
+    call("auth_totp.wizard", "write", [wizard], {"code": totp_code(secret)})
+    call("auth_totp.wizard", "enable", [wizard])
+    return secret

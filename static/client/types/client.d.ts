@@ -16,6 +16,12 @@ export class BusMobileClient extends Emitter<BusMobileEvents> {
          */
         sessionId?: string | undefined;
         /**
+         * a bearer token: a device token from `deviceLogin()` (kept by the
+         * app in its secure storage) or one of the user's Odoo API keys; sent as
+         * `Authorization: Bearer` on every call and on the socket instead of the cookie
+         */
+        token?: string | undefined;
+        /**
          * send `Cookie: session_id=...` yourself (default true;
          * React Native's native cookie jar also carries it; browsers drop the header and send theirs)
          */
@@ -107,6 +113,8 @@ export class BusMobileClient extends Emitter<BusMobileEvents> {
     db: string | null;
     /** The `session_id` cookie's value, when the client knows it. */
     sessionId: string | null;
+    /** The bearer token (device token or API key), when the client signs in with one. */
+    token: string | null;
     /** @type {ServerConfig | null} */
     config: ServerConfig | null;
     /** @type {string | null} */
@@ -199,6 +207,29 @@ export class BusMobileClient extends Emitter<BusMobileEvents> {
         login: string;
         password: string;
     }): Promise<any>;
+    /**
+     * Sign this device in with `/bus_mobile/device/login`: the answer's device
+     * token replaces the password and the cookie (keep it in the app's secure
+     * storage; the server shows it once). A two-factor account answers
+     * `{totpRequired: true}` first: call again with `totpCode`, the 6 digits of
+     * the user's authenticator app.
+     * @param {{db?: string, login: string, password: string, totpCode?: string,
+     *   platform?: 'ios' | 'android' | 'web' | 'other', appVersion?: string}} credentials
+     * @returns {Promise<DeviceSignIn>}
+     */
+    deviceLogin({ db, login, password, totpCode, platform, appVersion }: {
+        db?: string;
+        login: string;
+        password: string;
+        totpCode?: string;
+        platform?: "ios" | "android" | "web" | "other";
+        appVersion?: string;
+    }): Promise<DeviceSignIn>;
+    /**
+     * Sign this device out (`/bus_mobile/device/logout`): its token stops
+     * working and its sockets close on the server; then close the client.
+     */
+    signOut(): Promise<void>;
     /** Sign out on the server (`/web/session/destroy`) and close the client. */
     logout(): Promise<void>;
     /**
@@ -215,7 +246,9 @@ export class BusMobileClient extends Emitter<BusMobileEvents> {
      * @param {string} route
      * @param {Record<string, any>} params
      */
-    _jsonrpc(route: string, params: Record<string, any>): Promise<any>;
+    _jsonrpc(route: string, params: Record<string, any>, { auth }?: {
+        auth?: boolean | undefined;
+    }): Promise<any>;
     /** Odoo sets the cookie on login and when it rotates the session. @param {Response} response */
     _noteSessionCookie(response: Response): void;
     /**
@@ -340,8 +373,11 @@ export class BusMobileClient extends Emitter<BusMobileEvents> {
      * @param {string} [reason]
      */
     _onClose(code: number | undefined, reason?: string): void | Promise<void>;
-    /** @param {number | undefined} code */
-    _onSessionExpired(code: number | undefined): Promise<void>;
+    /**
+     * @param {number | undefined} code
+     * @param {string} [reason] e.g. `TOKEN_REVOKED` for a signed-out device
+     */
+    _onSessionExpired(code: number | undefined, reason?: string): Promise<void>;
     /** @param {import('./backoff.js').CloseAction} action */
     _scheduleRetry(action: import("./backoff.js").CloseAction): void;
     /** @param {number} code @param {string} reason */
@@ -461,6 +497,35 @@ export type ServerConfig = {
         rate_limit_burst: number;
         rate_limit_delay: number;
     };
+};
+/**
+ * What `deviceLogin()` resolves to.
+ */
+export type DeviceSignIn = {
+    /**
+     * true: call again with `totpCode`
+     */
+    totpRequired: boolean;
+    /**
+     * the device token (shown once: keep it)
+     */
+    token?: string | undefined;
+    /**
+     * ISO 8601 UTC; each use renews it
+     */
+    expiresAt?: string | undefined;
+    device?: {
+        id: number;
+        device_uuid: string;
+        platform: string;
+        app_version: string | null;
+        status: string;
+    } | undefined;
+    user?: {
+        id: number;
+        partner_id: number;
+        name: string;
+    } | undefined;
 };
 export type Presence = {
     partner_id: number;
@@ -583,6 +648,12 @@ export type BusMobileOptions = {
      * an existing session id (`session_id` cookie)
      */
     sessionId?: string | undefined;
+    /**
+     * a bearer token: a device token from `deviceLogin()` (kept by the
+     * app in its secure storage) or one of the user's Odoo API keys; sent as
+     * `Authorization: Bearer` on every call and on the socket instead of the cookie
+     */
+    token?: string | undefined;
     /**
      * send `Cookie: session_id=...` yourself (default true;
      * React Native's native cookie jar also carries it; browsers drop the header and send theirs)

@@ -17,7 +17,7 @@ export class BusMobileError extends Error {
     /**
      * @param {string} message
      * @param {{kind: ErrorKind, exceptionName?: string | null, route?: string | null,
-     *   status?: number | null, code?: number | null, cause?: unknown}} details
+     *   status?: number | null, code?: number | null, reason?: string | null, cause?: unknown}} details
      */
     constructor(message: string, details: {
         kind: ErrorKind;
@@ -25,6 +25,7 @@ export class BusMobileError extends Error {
         route?: string | null;
         status?: number | null;
         code?: number | null;
+        reason?: string | null;
         cause?: unknown;
     });
     /** @type {ErrorKind} */
@@ -37,6 +38,11 @@ export class BusMobileError extends Error {
     status: number | null;
     /** The socket's close code, for `closed` errors. */
     code: number | null;
+    /**
+     * Why a bearer token was refused (`INVALID_TOKEN`, `TOKEN_EXPIRED`,
+     * `TOKEN_REVOKED`, `USER_MISMATCH`): HTTP 401, or the reason of a 4001.
+     */
+    reason: string | null;
     /** `AccessError` for `odoo.exceptions.AccessError`. */
     get shortName(): string | null;
     /** Worth trying again later (network errors, 5xx, 429). */
