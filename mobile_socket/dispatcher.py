@@ -45,6 +45,7 @@ from contextlib import closing, suppress
 import psycopg2
 from psycopg2.pool import PoolError
 
+import odoo
 from odoo import SUPERUSER_ID, api, fields
 from odoo.http import FilesystemSessionStore, root
 from odoo.modules.registry import Registry
@@ -71,6 +72,10 @@ REPLAY_SECONDS = TIMEOUT
 REPLAY_MAX_ROWS = 10_000
 # Sleep after a failed batch before serving the database again.
 ERROR_DELAY = 1.0
+# With subscribers and no wake-up for this long, read the bus anyway: a
+# NOTIFY can be missed (stock's listener, cut by a PostgreSQL restart,
+# listens again only after 50 s), a row never is.
+POLL_SECONDS = 2.0
 # A failing database is logged again at most this often.
 ERROR_LOG_INTERVAL = 60.0
 # A session id of our own whose token tells when Odoo's cache was cleared.
@@ -320,7 +325,8 @@ class MobileDispatcher(threading.Thread):
 
     def run(self):
         while not self._stopping:
-            self._wakeup.wait()
+            if not self._wakeup.wait(self._poll_interval()):
+                self._poll()
             self._wakeup.clear()
             with self._lock:
                 dbs, self._dirty = self._dirty, set()
@@ -339,6 +345,18 @@ class MobileDispatcher(threading.Thread):
             finally:
                 with self._lock:
                     self._running = False
+
+    def _poll_interval(self):
+        """POLL_SECONDS; None (no polling) while Odoo runs tests: they
+        dispatch themselves, on a cursor they share with this thread."""
+        return None if odoo.modules.module.current_test else POLL_SECONDS
+
+    def _poll(self):
+        """Serve every database with subscribers, as if woken."""
+        if self._poll_interval() is None:
+            return
+        with self._lock:
+            self._dirty.update(self._feeds)
 
     def _log_failure(self, db, exc):
         """A database that fails (restarting, out of connections) is logged

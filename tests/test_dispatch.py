@@ -217,6 +217,19 @@ class TestDispatch(MobileWebsocketCase):
     def _session_path(self, sid):
         return root.session_store.get_session_filename(sid)
 
+    def test_a_missed_wake_up_is_caught_up_by_polling(self):
+        """A NOTIFY never heard (stock's listener, cut by a PostgreSQL
+        restart, listens again only after 50 s): with no wake-up for
+        POLL_SECONDS, the dispatcher reads the bus by itself."""
+        ws = self._connect("dispatch_alice")
+        self._send(self.alice.partner_id, {"n": "never announced"})
+        self.env.cr.precommit.run()  # the row is there; nobody is woken
+        with patch.object(type(mobile_dispatch), "_poll_interval", return_value=0.2):
+            mobile_dispatch._wakeup.set()  # waits again, with the interval above
+            self._assert_next_payloads(ws, [{"n": "never announced"}])
+            self.wait_mobile_dispatch()
+        self._assert_nothing_pending(ws)
+
     def test_out_of_order_commit_is_not_missed(self):
         """A transaction that got its id first but commits last."""
         ws = self._connect("dispatch_alice")
