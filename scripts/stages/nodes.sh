@@ -155,6 +155,27 @@ nodes_pytest() {
   cat "$RUN_DIR/nodes-figures-$label.txt" >&2 2>/dev/null || true
 }
 
+# Through PgBouncer's "postgres" alias, as Odoo's bus does it (LISTEN on
+# one connection, NOTIFY after a commit on another): the notification
+# arrives. In transaction pooling it never would; the nodes would still
+# deliver, late, from the dispatcher's own polling.
+nodes_check_listen() {
+  "$PY" - "$PGB_PORT" <<'PYEOF' || nodes_fail "LISTEN/NOTIFY does not pass through PgBouncer"
+import select, sys, psycopg2
+dsn = dict(host="127.0.0.1", port=sys.argv[1], user="odoo", password="odoo", dbname="postgres")
+listener, notifier = psycopg2.connect(**dsn), psycopg2.connect(**dsn)
+listener.autocommit = True
+listener.cursor().execute("LISTEN bus_mobile_probe")
+with notifier, notifier.cursor() as cr:
+    cr.execute("SELECT pg_notify('bus_mobile_probe', 'ping')")
+if select.select([listener], [], [], 10) != ([], [], []):
+    listener.poll()
+payloads = [n.payload for n in listener.notifies]
+print(f"PgBouncer: LISTEN/NOTIFY through the postgres alias: {payloads}")
+assert payloads == ["ping"], payloads
+PYEOF
+}
+
 # After the PgBouncer run: both pools served Odoo, each in its mode.
 nodes_check_pgbouncer() {
   local pools stats
@@ -193,6 +214,7 @@ else
   PGB_PID=
   trap 'nodes_stop_all; pg_stop' EXIT
   NODES_DB=bus_mobile_nodes
+  rm -f "$RUN_DIR"/nodes-figures-*.txt
   nodes_need_pgbouncer || true
   conf=$(nodes_conf node-a); create_db "$conf" "$NODES_DB"
   # The package as pip builds it, as the live stage does.
@@ -221,6 +243,7 @@ else
       "$conf_b" "ws://127.0.0.1:$(conf_port "$conf_b" gevent_port)" \
       tests/test_live_nodes.py
     nodes_check_pgbouncer
+    nodes_check_listen
   else
     nodes_fail "PgBouncer did not start: its tests did not run"
   fi
