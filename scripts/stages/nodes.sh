@@ -60,7 +60,7 @@ auth_file = $dir/userlist.txt
 admin_users = odoo
 pool_mode = transaction
 default_pool_size = 20
-max_client_conn = 1000
+max_client_conn = 500
 logfile = $dir/pgbouncer.log
 pidfile = $dir/pgbouncer.pid
 INI
