@@ -45,7 +45,6 @@ from contextlib import closing, suppress
 import psycopg2
 from psycopg2.pool import PoolError
 
-import odoo
 from odoo import SUPERUSER_ID, api, fields
 from odoo.http import FilesystemSessionStore, root
 from odoo.modules.registry import Registry
@@ -347,16 +346,18 @@ class MobileDispatcher(threading.Thread):
                     self._running = False
 
     def _poll_interval(self):
-        """POLL_SECONDS; None (no polling) while Odoo runs tests: they
-        dispatch themselves, on a cursor they share with this thread."""
-        return None if odoo.modules.module.current_test else POLL_SECONDS
+        return POLL_SECONDS
 
     def _poll(self):
         """Serve every database with subscribers, as if woken."""
-        if self._poll_interval() is None:
-            return
         with self._lock:
-            self._dirty.update(self._feeds)
+            self._dirty.update(db for db in self._feeds if self._may_poll(db))
+
+    def _may_poll(self, db):
+        """Not a database in Odoo's test mode: its tests dispatch by
+        themselves, on a cursor this thread shares with theirs."""
+        registry = Registry.registries.get(db)
+        return registry is None or not registry.in_test_mode()
 
     def _log_failure(self, db, exc):
         """A database that fails (restarting, out of connections) is logged

@@ -17,7 +17,9 @@ def test_server_restart_mid_conversation(live, server_control):
     alice = live.client(alice_user, connect=False)
     bob = live.client(bob_user, cls=CountingClient)
     carol = live.client(live.new_user("carol"))
-    channel = alice.create_channel(f"restart {uuid.uuid4().hex[:8]}", "private", [bob_user["partner_id"]])
+    channel = alice.create_channel(
+        f"restart {uuid.uuid4().hex[:8]}", "private", [bob_user["partner_id"]]
+    )
     cid = channel["id"]
     bob.wait_for(channel_event(cid))
 
