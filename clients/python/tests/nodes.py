@@ -19,7 +19,6 @@ Sessions live in the nodes' shared data_dir: a session opened on one node
 works on the other, as behind a load balancer without sticky sessions.
 """
 
-import os
 import shlex
 import socket
 import subprocess
@@ -164,7 +163,3 @@ def wait_until(predicate, timeout, interval=0.2):
             return False
         time.sleep(interval)
     return True
-
-
-def environ_has(name):
-    return bool(os.environ.get(name))

@@ -78,8 +78,9 @@ def test_a_post_through_one_node_reaches_the_other_nodes_sockets_once(nodes):
     try:
         for poster, node in ((alice_a, "A"), (alice_b, "B")):
             for seq in range(20):
+                before = time.monotonic()
                 message = poster.post(cid, f"via {node} {seq}")
-                posted_at[message["id"]] = time.monotonic()
+                posted_at[message["id"]] = before
         for name, inbox in inboxes.items():
             assert inbox.wait_for(posted_at, CROSS_NODE_TIMEOUT), f"socket {name} misses messages"
         time.sleep(SETTLE_S)
@@ -98,7 +99,7 @@ def test_a_post_through_one_node_reaches_the_other_nodes_sockets_once(nodes):
     p50, worst = latencies(inboxes["B1"], posted_at)
     report(
         f"[{nodes.label}] 40 posts (20 through node A, 20 through node B) to 3 sockets "
-        f"(2 on B, 1 on A): each message sent once to each socket; post to socket "
+        f"(2 on B, 1 on A): each message sent once to each socket; post call to socket "
         f"p50 {p50 * 1000:.0f} ms, max {worst * 1000:.0f} ms"
     )
 
