@@ -9,11 +9,19 @@ thread; stock sockets never do.
 Each runs in its own transaction inside ``service_model.retrying`` (it
 commits, then the bus notifications go out). A failure is logged and the
 socket keeps working: the sweep cron repairs the device's status.
+
+A socket whose worker is killed (SIGKILL, the OOM killer) runs no close:
+its token names its process, and the next open or close of the device on
+this host drops it, so that the device still goes offline when its last
+live socket closes.
 """
 
 import dataclasses
 import functools
+import hashlib
 import logging
+import os
+import socket
 import time
 import uuid
 from contextlib import closing
@@ -34,6 +42,62 @@ _logger = logging.getLogger(__name__)
 DEVICE_MODEL = "bus_mobile.device"
 
 
+def _host_key():
+    """Names the processes whose PIDs this one can check: same host name
+    and same PID namespace (a container beside us has its own)."""
+    try:
+        namespace = os.readlink("/proc/self/ns/pid")
+    except OSError:
+        namespace = ""
+    return hashlib.sha256(f"{socket.gethostname()}|{namespace}".encode()).hexdigest()[:12]
+
+
+HOST_KEY = _host_key()
+_HAS_PROC = os.path.exists("/proc/self/stat")
+
+
+def new_token():
+    """A socket's token: random, and naming its process (``pid`` on
+    ``HOST_KEY``), so that a socket whose worker was killed (SIGKILL, the
+    OOM killer: no close event ran) can be recognized as gone."""
+    return f"{uuid.uuid4().hex}.{os.getpid()}.{HOST_KEY}"
+
+
+def _process_alive(pid):
+    if _HAS_PROC:
+        try:
+            with open(f"/proc/{pid}/stat", "rb") as stat:
+                state = stat.read().rsplit(b")", 1)[1].split()[0]
+        except FileNotFoundError:
+            return False
+        except (OSError, IndexError):
+            return True
+        return state not in (b"Z", b"X")  # a killed worker not reaped yet
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
+def dead_tokens(tokens):
+    """The tokens among ``tokens`` whose socket is gone with its process:
+    opened by a process of this host that no longer runs. Others (another
+    host's, this process's, older formats) are left: the sweep takes care
+    of devices that go silent."""
+    dead = []
+    for token in tokens if isinstance(tokens, list) else ():
+        parts = token.split(".") if isinstance(token, str) else ()
+        if len(parts) != 3 or parts[2] != HOST_KEY or not parts[1].isdigit():
+            continue
+        pid = int(parts[1])
+        if pid != os.getpid() and not _process_alive(pid):
+            dead.append(token)
+    return dead
+
+
 @dataclasses.dataclass
 class DeviceConnection:
     """What a device socket remembers of its device."""
@@ -43,7 +107,7 @@ class DeviceConnection:
     # Refresh last_seen on a pong at most this often: half offline_after_s.
     refresh_after_s: float
     # Identifies this socket among the device's open sockets.
-    token: str = dataclasses.field(default_factory=lambda: uuid.uuid4().hex)
+    token: str = dataclasses.field(default_factory=new_token)
     # Last time this socket refreshed the device's last_seen (monotonic).
     touched_at: float = dataclasses.field(default_factory=time.monotonic)
 
@@ -66,7 +130,12 @@ def socket_opened(websocket):
         connection = DeviceConnection(
             env.uid, websocket.device_uuid, settings["offline_after_s"] / 2
         )
-        env[DEVICE_MODEL]._bus_mobile_socket_opened(connection.device_uuid, connection.token)
+        devices = env[DEVICE_MODEL]
+        devices._bus_mobile_socket_opened(
+            connection.device_uuid,
+            connection.token,
+            dead_tokens=dead_tokens(devices._bus_mobile_connection_tokens(connection.device_uuid)),
+        )
         return connection
 
     return _in_transaction(websocket, websocket._session.uid, open_device, "open")
@@ -76,18 +145,19 @@ def socket_closed(websocket):
     """The socket closed: its device is offline if it was its last socket
     (unless the server rotated the connection: the app comes right back)."""
     connection = websocket.device
-    _in_transaction(
-        websocket,
-        connection.user_id,
-        lambda env: env[DEVICE_MODEL]._bus_mobile_socket_closed(
+
+    def close_device(env):
+        if DEVICE_MODEL not in env:
+            return None
+        devices = env[DEVICE_MODEL]
+        return devices._bus_mobile_socket_closed(
             connection.device_uuid,
             connection.token,
             keep_status=websocket.closed_for_rotation,
+            dead_tokens=dead_tokens(devices._bus_mobile_connection_tokens(connection.device_uuid)),
         )
-        if DEVICE_MODEL in env
-        else None,
-        "close",
-    )
+
+    _in_transaction(websocket, connection.user_id, close_device, "close")
 
 
 def socket_alive(websocket):

@@ -71,6 +71,10 @@ REPLAY_SECONDS = TIMEOUT
 REPLAY_MAX_ROWS = 10_000
 # Sleep after a failed batch before serving the database again.
 ERROR_DELAY = 1.0
+# With subscribers and no wake-up for this long, read the bus anyway: a
+# NOTIFY can be missed (stock's listener, cut by a PostgreSQL restart,
+# listens again only after 50 s), a row never is.
+POLL_SECONDS = 2.0
 # A failing database is logged again at most this often.
 ERROR_LOG_INTERVAL = 60.0
 # A session id of our own whose token tells when Odoo's cache was cleared.
@@ -320,7 +324,8 @@ class MobileDispatcher(threading.Thread):
 
     def run(self):
         while not self._stopping:
-            self._wakeup.wait()
+            if not self._wakeup.wait(self._poll_interval()):
+                self._poll()
             self._wakeup.clear()
             with self._lock:
                 dbs, self._dirty = self._dirty, set()
@@ -339,6 +344,20 @@ class MobileDispatcher(threading.Thread):
             finally:
                 with self._lock:
                     self._running = False
+
+    def _poll_interval(self):
+        return POLL_SECONDS
+
+    def _poll(self):
+        """Serve every database with subscribers, as if woken."""
+        with self._lock:
+            self._dirty.update(db for db in self._feeds if self._may_poll(db))
+
+    def _may_poll(self, db):
+        """Not a database in Odoo's test mode: its tests dispatch by
+        themselves, on a cursor this thread shares with theirs."""
+        registry = Registry.registries.get(db)
+        return registry is None or not registry.in_test_mode()
 
     def _log_failure(self, db, exc):
         """A database that fails (restarting, out of connections) is logged

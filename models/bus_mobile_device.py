@@ -368,11 +368,26 @@ class BusMobileDevice(models.Model):
         return "online"
 
     @api.model
-    def _bus_mobile_socket_opened(self, device_uuid, token):
+    def _bus_mobile_connection_tokens(self, device_uuid):
+        """The socket tokens of the current user's device ``device_uuid``
+        (``[]`` for an unknown device), as this transaction sees them."""
+        self.flush_model()
+        self.env.cr.execute(
+            "SELECT connection_tokens FROM bus_mobile_device"
+            " WHERE user_id = %s AND device_uuid = %s",
+            [self.env.uid, device_uuid],
+        )
+        row = self.env.cr.fetchone()
+        return (row and row[0]) or []
+
+    @api.model
+    def _bus_mobile_socket_opened(self, device_uuid, token, dead_tokens=()):
         """A socket of the current user's device opened: the device is
         online. An unknown device_uuid is registered for this user
         (platform ``other``); another user's device with the same uuid is
-        another row and is never touched."""
+        another row and is never touched. ``dead_tokens``: tokens of the
+        device's sockets known to be gone without a close (their process
+        was killed), dropped."""
         return self._bus_mobile_change(
             SQL(
                 """INSERT INTO bus_mobile_device AS d
@@ -384,32 +399,39 @@ class BusMobileDevice(models.Model):
                    SET status = 'online',
                        last_seen = EXCLUDED.last_seen,
                        connection_tokens =
-                           (COALESCE(d.connection_tokens, '[]'::jsonb) - %(token)s::text)
+                           (COALESCE(d.connection_tokens, '[]'::jsonb) - %(dead)s::text[]
+                            - %(token)s::text)
                            || jsonb_build_array(%(token)s::text)
                    RETURNING d.id, d.user_id, d.status""",
                 uid=self.env.uid,
                 uuid=device_uuid,
                 token=token,
+                dead=list(dead_tokens),
                 now=DB_NOW,
             ),
             device_uuid,
         )
 
     @api.model
-    def _bus_mobile_socket_closed(self, device_uuid, token, keep_status=False):
-        """A socket of the device closed: offline when it was the last one.
+    def _bus_mobile_socket_closed(self, device_uuid, token, keep_status=False, dead_tokens=()):
+        """A socket of the device closed: offline when it was the last one
+        (``dead_tokens``, of sockets gone without a close, do not count).
         ``keep_status``: the server rotated the connection (keep-alive
         lifetime) and the app reconnects at once; if it does not, the sweep
         takes the device offline."""
+        remaining = SQL(
+            "(COALESCE(d.connection_tokens, '[]'::jsonb) - %(dead)s::text[] - %(token)s::text)",
+            dead=list(dead_tokens),
+            token=token,
+        )
         return self._bus_mobile_update(
             device_uuid,
             SQL(
-                """connection_tokens = COALESCE(d.connection_tokens, '[]'::jsonb) - %(token)s::text,
+                """connection_tokens = %(remaining)s,
                    status = CASE
-                       WHEN %(keep)s OR jsonb_array_length(
-                           COALESCE(d.connection_tokens, '[]'::jsonb) - %(token)s::text) > 0
+                       WHEN %(keep)s OR jsonb_array_length(%(remaining)s) > 0
                        THEN d.status ELSE 'offline' END""",
-                token=token,
+                remaining=remaining,
                 keep=bool(keep_status),
             ),
         )

@@ -13,7 +13,7 @@ trap pg_stop EXIT
 pg_start
 
 status=0
-STAGES=${BUS_MOBILE_STAGES:-odoo_tests lint setup live bench_smoke}
+STAGES=${BUS_MOBILE_STAGES:-odoo_tests lint setup live nodes bench_smoke}
 for stage in $STAGES; do
   log "==== stage: $stage"
   source "$ROOT/scripts/stages/$stage.sh"

@@ -251,6 +251,27 @@ class TestDispatch(MobileWebsocketCase):
     def _session_path(self, sid):
         return root.session_store.get_session_filename(sid)
 
+    def test_a_missed_wake_up_is_caught_up_by_polling(self):
+        """A NOTIFY never heard (stock's listener, cut by a PostgreSQL
+        restart, listens again only after 50 s): with no wake-up for
+        POLL_SECONDS, the dispatcher reads the bus by itself."""
+        ws = self._connect("dispatch_alice")
+        self._send(self.alice.partner_id, {"n": "never announced"})
+        self.env.cr.precommit.run()  # the row is there; nobody is woken
+        dispatcher = type(mobile_dispatch)
+        # In test mode the dispatcher never polls by itself (the tests share
+        # its cursor): here it may, and sooner.
+        self.assertFalse(mobile_dispatch._may_poll(self.env.cr.dbname))
+        with (
+            patch.object(dispatcher, "_poll_interval", return_value=0.2),
+            patch.object(dispatcher, "_may_poll", return_value=True),
+        ):
+            mobile_dispatch._wakeup.set()  # waits again, with the interval above
+            self._assert_next_payloads(ws, [{"n": "never announced"}])
+        time.sleep(0.3)  # a poll decided under the patches has started...
+        self.wait_mobile_dispatch()  # ...and is over: the cursor is ours again
+        self._assert_nothing_pending(ws)
+
     def test_out_of_order_commit_is_not_missed(self):
         """A transaction that got its id first but commits last."""
         ws = self._connect("dispatch_alice")

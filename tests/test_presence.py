@@ -1,6 +1,12 @@
 import contextlib
 import json
+import os
+import subprocess
+import sys
+import time
+import uuid
 from datetime import timedelta
+from pathlib import Path
 from unittest.mock import patch
 
 from psycopg2 import errors as pg_errors
@@ -10,6 +16,7 @@ from odoo.tests import TransactionCase, new_test_user, tagged
 
 from odoo.addons.bus.models.bus import channel_with_db, json_dump
 
+from ..mobile_socket import device_presence
 from ..tools.presence import best_status
 
 PRESENCE_TYPES = ("bus_mobile/presence", "bus.bus/im_status_updated")
@@ -132,6 +139,52 @@ class TestPresence(PresenceAssertions, TransactionCase):
         self.as_alice()._bus_mobile_socket_closed("phone", "not-this-socket")
         self.assertEqual(self.device_row(self.alice, "phone")[:2], ("online", ["s1"]))
         self.assertEqual(self.presence_notifications(self.alice.partner_id, mark), [])
+
+    def test_tokens_of_killed_processes_are_dropped(self):
+        """Sockets of a killed worker ran no close: given as dead, their
+        tokens are dropped on the device's next open or close."""
+        device = self.as_alice()
+        device._bus_mobile_socket_opened("phone", "killed")
+        device._bus_mobile_socket_opened("phone", "live", dead_tokens=["killed"])
+        self.assertEqual(self.device_row(self.alice, "phone")[:2], ("online", ["live"]))
+        device._bus_mobile_socket_opened("phone", "killed too")
+        mark = self.last_bus_id()
+        # Without knowing, the dead socket keeps the device online...
+        device._bus_mobile_socket_closed("phone", "live")
+        self.assertEqual(self.device_row(self.alice, "phone")[:2], ("online", ["killed too"]))
+        # ...knowing, the last live socket's close takes it offline.
+        device._bus_mobile_socket_opened("phone", "live")
+        device._bus_mobile_socket_closed("phone", "live", dead_tokens=["killed too", "unknown"])
+        self.assertEqual(self.device_row(self.alice, "phone")[:2], ("offline", []))
+        self.assertEqual(self.presence_statuses(self.alice.partner_id, mark), ["offline"])
+        self.assertEqual(device._bus_mobile_connection_tokens("phone"), [])
+        self.assertEqual(device._bus_mobile_connection_tokens("no such device"), [])
+
+    def test_dead_tokens_are_those_of_gone_processes_of_this_host(self):
+        exited = subprocess.Popen([sys.executable, "-c", ""])
+        exited.wait()
+        # Exited but not reaped yet (a worker the master did not wait for).
+        zombie = subprocess.Popen([sys.executable, "-c", ""])
+        deadline = time.monotonic() + 10
+        stat = Path(f"/proc/{zombie.pid}/stat")
+        while stat.read_text().rsplit(")", 1)[1].split()[0] != "Z":
+            self.assertLess(time.monotonic(), deadline, "the child never exited")
+            time.sleep(0.01)
+        host = device_presence.HOST_KEY
+        gone = f"{uuid.uuid4().hex}.{exited.pid}.{host}"
+        unreaped = f"{uuid.uuid4().hex}.{zombie.pid}.{host}"
+        mine = device_presence.new_token()
+        parent = f"{uuid.uuid4().hex}.{os.getppid()}.{host}"
+        elsewhere = f"{uuid.uuid4().hex}.{exited.pid}.0123456789ab"
+        older_format = uuid.uuid4().hex
+        tokens = [gone, mine, unreaped, parent, elsewhere, older_format, "1.2", "a.b.c", 7, None]
+        try:
+            self.assertEqual(device_presence.dead_tokens(tokens), [gone, unreaped])
+        finally:
+            zombie.wait()
+        self.assertTrue(mine.endswith(f".{os.getpid()}.{host}"))
+        for not_a_list in (None, "a.1.b", {"a": 1}, 42):
+            self.assertEqual(device_presence.dead_tokens(not_a_list), [])
 
     def test_rotation_close_keeps_status(self):
         self.as_alice()._bus_mobile_socket_opened("phone", "s1")

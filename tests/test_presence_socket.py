@@ -1,8 +1,11 @@
 import json
 import logging
 import socket
+import subprocess
+import sys
 import threading
 import time
+import uuid
 from unittest.mock import patch
 
 import websocket as ws_client
@@ -13,6 +16,7 @@ from odoo.tests.common import HOST
 
 from odoo.addons.bus.websocket import CloseCode, TimeoutManager
 
+from ..mobile_socket import device_presence
 from .common import MobileWebsocketCase
 from .test_presence import PresenceAssertions
 
@@ -195,6 +199,28 @@ class TestPresenceSocket(PresenceAssertions, MobileWebsocketCase):
         second.close(CloseCode.CLEAN)
         self.wait_for(lambda: self.status(self.alice) == "offline", "offline")
         self.assertEqual(self.presence_statuses(self.alice.partner_id, mark), ["online", "offline"])
+
+    def test_a_socket_of_a_killed_worker_does_not_keep_its_device_online(self):
+        """A worker killed with SIGKILL (the prefork server stops its gevent
+        worker that way) never closes its sockets: their tokens stay. The
+        device's next socket drops them on open, so that closing it takes the
+        device offline at once, not after the sweep."""
+        killed = subprocess.Popen([sys.executable, "-c", ""])
+        killed.wait()
+        left = f"{uuid.uuid4().hex}.{killed.pid}.{device_presence.HOST_KEY}"
+        with self.db():
+            self.env["bus_mobile.device"].with_user(self.alice)._bus_mobile_socket_opened(
+                "phone", left
+            )
+        mark = self.last_bus_id()
+        device = self.connect_device()
+        self.wait_for(
+            lambda: left not in self.device_row(self.alice, "phone")[1], "dead token dropped"
+        )
+        self.assertEqual(self.tokens(self.alice, "phone"), 1)
+        device.close(CloseCode.CLEAN)
+        self.wait_for(lambda: self.status(self.alice) == "offline", "offline on close")
+        self.assertEqual(self.presence_statuses(self.alice.partner_id, mark), ["offline"])
 
     def test_abrupt_drop_goes_offline(self):
         watcher = self.watch()

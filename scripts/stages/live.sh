@@ -40,6 +40,9 @@ else
   "$VENV/bin/pip" install -q --no-deps --no-build-isolation --target "$client_dir" \
     "$ROOT/clients/python" || die "pip install clients/python failed"
   client_report=$RUN_DIR/client-report.txt
+  rm -f "$RUN_DIR/live-figures.txt"
+  # Their servers are the nodes stage's (scripts/stages/nodes.sh).
+  NODE_TESTS_ELSEWHERE="--ignore=tests/test_live_nodes.py --ignore=tests/test_live_faults.py"
   (cd "$ROOT/clients/python" && \
     PATH=$client_dir/bin:$PATH PYTHONPATH=$client_dir \
     BUS_MOBILE_URL=http://127.0.0.1:$LIVE_PORT BUS_MOBILE_DB=$LIVE_DB \
@@ -50,9 +53,11 @@ else
     BUS_MOBILE_PREFORK_WS=ws://127.0.0.1:$PREFORK_GEVENT \
     BUS_MOBILE_BARE_URL=http://127.0.0.1:$BARE_PORT BUS_MOBILE_BARE_DB=$BARE_DB \
     BUS_MOBILE_LIVE_LOG=$RUN_DIR/live-live.log BUS_MOBILE_PREFORK_LOG=$RUN_DIR/live-prefork.log \
-    "$VENV/bin/pytest" -q -rfEs ${BUS_MOBILE_CLIENT_TESTS:-tests}) 2>&1 \
+    BUS_MOBILE_FAULTS_REPORT=$RUN_DIR/live-figures.txt \
+    "$VENV/bin/pytest" -q -rfEs ${BUS_MOBILE_CLIENT_TESTS:-tests $NODE_TESTS_ELSEWHERE}) 2>&1 \
     | tee "$client_report" || status=1
   summary=$(tail -1 "$client_report")
+  cat "$RUN_DIR/live-figures.txt" >&2 2>/dev/null || true
   if ! echo "$summary" | grep -q " passed"; then
     log "no client test passed: $summary"; status=1
   fi

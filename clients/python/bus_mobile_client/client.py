@@ -50,6 +50,8 @@ _logger = logging.getLogger(__name__)
 DEFAULT_USER_AGENT = f"bus-mobile-client/{__version__} (websocket-client)"
 MOBILE_SOCKET_PATH = "/bus_mobile/websocket"
 SESSION_EXPIRED_NAME = "odoo.http.SessionExpiredException"
+# JSON-RPC errors of the server's database driver (a database restarting).
+DATABASE_ERROR_PREFIX = "psycopg2."
 # A handshake answered with one of these will not get better by retrying.
 FATAL_HANDSHAKE_STATUSES = {400, 401, 403, 404}
 # A socket that stayed open this long proved that its session works.
@@ -350,6 +352,11 @@ class MobileBusClient:
             raise ServerUnavailable(f"{route}: HTTP {response.status_code}")
         if response.status_code == 401:
             raise self._token_refused(route, response)
+        if response.status_code == 404 and self.server_config is not None:
+            # The server answered /bus_mobile/config before: Odoo answers 404
+            # to every route of a database it cannot reach (PostgreSQL
+            # restarting), and logs the session out; both pass.
+            raise ServerUnavailable(f"{route}: HTTP 404, the server's database is unreachable")
         if response.status_code != 200:
             raise HttpError(response.status_code, url, response.text)
         try:
@@ -363,6 +370,9 @@ class MobileBusClient:
             message = data.get("message") or error.get("message", "")
             if name == SESSION_EXPIRED_NAME:
                 raise SessionExpiredError(f"{route}: the session expired ({message})")
+            if name.startswith(DATABASE_ERROR_PREFIX):
+                # The server's database failed (restarting): worth retrying.
+                raise ServerUnavailable(f"{route}: {name}: {message[:200]}")
             raise RpcError(route, name, message)
         return body.get("result")
 

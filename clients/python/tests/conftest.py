@@ -102,12 +102,12 @@ class LiveServer:
             self._pool[name] = user
         return self._pool[name]
 
-    def client(self, user, connect=True, **kw):
-        """A logged-in :class:`MobileBusClient` of ``user`` (with its pooled
-        session if it has one), closed after the test."""
+    def client(self, user, connect=True, cls=MobileBusClient, **kw):
+        """A logged-in :class:`MobileBusClient` (or ``cls``) of ``user`` (with
+        its pooled session if it has one), closed after the test."""
         kw.setdefault("backoff", TEST_BACKOFF)
         kw.setdefault("session_id", user.get("session_id"))
-        client = MobileBusClient(self.url, self.db, user["login"], user["password"], **kw)
+        client = cls(self.url, self.db, user["login"], user["password"], **kw)
         self._clients.append(client)
         if not client.session_id:
             client.authenticate()

@@ -1,77 +1,46 @@
-"""A server restart mid-conversation: every message arrives exactly once."""
+"""A server restart mid-conversation: every message arrives exactly once,
+the server sends none twice, and presence converges (see faults.py)."""
 
-import threading
 import time
 import uuid
-from collections import Counter
 
-from bus_mobile_client.notifications import MESSAGE
-
-COUNT = 40
+from faults import CountingClient, report, run_fault
+from helpers import channel_event
 
 
-def test_server_restart_mid_conversation(pair, server_control):
-    alice, bob, channel = pair
-    cid = channel["id"]
+def test_server_restart_mid_conversation(live, server_control):
     stop_server, start_server = server_control
-    run = uuid.uuid4().hex[:8]
-    posted, received, errors = {}, [], []
-    all_received, server_down = threading.Event(), threading.Event()
-    # Alice only posts (HTTP); Bob's socket receives. A socket nobody reads
-    # would not answer Odoo's closing handshake and delay its shutdown.
-    alice.close()
+    alice_user, bob_user = live.new_user("alice"), live.new_user("bob")
+    # Alice only posts (HTTP); Bob's app receives; Carol watches Bob. A
+    # socket nobody reads would not answer Odoo's closing handshake and
+    # delay its shutdown: every socket here is read.
+    alice = live.client(alice_user, connect=False)
+    bob = live.client(bob_user, cls=CountingClient)
+    carol = live.client(live.new_user("carol"))
+    channel = alice.create_channel(
+        f"restart {uuid.uuid4().hex[:8]}", "private", [bob_user["partner_id"]]
+    )
+    cid = channel["id"]
+    bob.wait_for(channel_event(cid))
 
-    def send():
-        try:
-            for seq in range(1, COUNT + 1):
-                if seq == COUNT // 2 + 1:
-                    # The second half is posted into the outage and after it.
-                    server_down.wait(60)
-                # The same client_uuid on every retry: never a duplicate.
-                message, _attempts = alice.post_reliably(
-                    cid, f"{run} seq {seq}", client_uuid=f"{run}-{seq}", give_up_after=120
-                )
-                posted[seq] = message["id"]
-                time.sleep(0.05)
-        except Exception as exc:
-            errors.append(exc)
+    def restart():
+        stop_server()  # Odoo closes the sockets with 1001 and goes away
+        time.sleep(1.0)  # the poster keeps retrying meanwhile
+        start_server()
 
-    def receive():
-        try:
-            for notification in bob.notifications():
-                if notification.type == MESSAGE and notification.channel_id == cid:
-                    received.append(notification)
-                    if len({n.message_id for n in received}) >= COUNT:
-                        all_received.set()
-        except Exception as exc:
-            errors.append(exc)
-
-    sender = threading.Thread(target=send, daemon=True)
-    receiver = threading.Thread(target=receive, daemon=True)
-    receiver.start()
-    sender.start()
-    while len(posted) < COUNT // 2 and sender.is_alive():
-        time.sleep(0.05)
-    stop_server()  # Odoo closes the sockets with 1001 and goes away
-    server_down.set()
-    time.sleep(1.0)  # the sender keeps retrying meanwhile
-    start_server()
-    sender.join(180)
-    all_received.wait(60)
-    bob.close()
-    receiver.join(10)
-
-    assert not errors, errors
-    assert sorted(posted) == list(range(1, COUNT + 1))
-    seqs = [int(n.body.rsplit(" ", 1)[1]) for n in received]
-    duplicates = [seq for seq, count in Counter(seqs).items() if count > 1]
-    assert not duplicates, f"delivered more than once: {duplicates}"
-    assert sorted(seqs) == list(
-        range(1, COUNT + 1)
-    ), f"missing: {set(range(1, COUNT + 1)) - set(seqs)}"
+    figures = run_fault(
+        "full restart of the threaded server",
+        restart,
+        poster=alice,
+        app=bob,
+        watcher=carol,
+        channel_id=cid,
+    )
+    report(figures.line())
+    figures.check()
     # The server stored each message once, whatever the retries.
-    stored = [m for m in alice.messages(cid, limit=100) if m["body"].startswith(run)]
-    assert sorted(int(m["body"].rsplit(" ", 1)[1]) for m in stored) == list(range(1, COUNT + 1))
+    stored = [m for m in alice.messages(cid, limit=100) if "seq" in m["body"]]
+    assert len(stored) == figures.posted == len({m["client_uuid"] for m in stored})
     # Bob's client really lost its connection and came back by itself.
     assert bob.stats["reconnects"] >= 1
     assert {code for code, _reason in bob.stats["closes"]} & {1001, 1006, None}
