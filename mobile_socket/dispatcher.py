@@ -99,12 +99,19 @@ class Subscriber:
         "session_path",
         "session_stamp",
         "session_token",
+        "sid",
         "token_epoch",
+        "uid",
         "websocket",
     )
 
     def __init__(self, websocket):
         self.websocket = websocket
+        # A socket's session id and user never change (a new login is a new
+        # session): read once, not through Session.__getattr__ per batch.
+        session = websocket._session
+        self.sid = session.sid
+        self.uid = session.uid
         # False once the socket left: a batch in flight must not add it back.
         self.active = True
         # bus.bus ``channel`` values served to this socket.
@@ -541,13 +548,12 @@ class MobileDispatcher(threading.Thread):
         each dispatch. Here: a ``stat`` of the file (gone when logged out,
         rotated, revoked or expired), a read when it changed, and the token
         again only when it may have changed (see ``_token_epoch``)."""
-        session = subscriber.websocket._session
         stamp = self._session_stamp(subscriber, store)
         if stamp is False:
             return False
         if stamp is None or stamp != subscriber.session_stamp:
-            stored = store.get(session.sid)
-            if not stored or stored.uid is None or stored.uid != session.uid:
+            stored = store.get(subscriber.sid)
+            if not stored or stored.uid is None or stored.uid != subscriber.uid:
                 return False
             token = stored.session_token or ""
             if token != subscriber.session_token:
@@ -555,7 +561,7 @@ class MobileDispatcher(threading.Thread):
                 subscriber.token_epoch = None
             subscriber.session_stamp = stamp
         if subscriber.token_epoch != epoch:
-            expected = users.browse(session.uid)._compute_session_token(session.sid)
+            expected = users.browse(subscriber.uid)._compute_session_token(subscriber.sid)
             if not (expected and consteq(expected, subscriber.session_token)):
                 return False
             subscriber.token_epoch = epoch
@@ -569,7 +575,7 @@ class MobileDispatcher(threading.Thread):
             return None
         if subscriber.session_path is None:
             try:
-                path = store.get_session_filename(subscriber.websocket._session.sid)
+                path = store.get_session_filename(subscriber.sid)
             except ValueError:
                 return False
             subscriber.session_path = path
@@ -591,18 +597,17 @@ class MobileDispatcher(threading.Thread):
         """
         if CHANNEL_MODEL not in env:
             return deliveries
-        kinds = {}  # bus.bus channel value -> (kind, id) or None
+        kinds, checked = _rechecked(deliveries)
+        if not checked:
+            return deliveries
         wanted = {}  # (uid, kind) -> {ids}
         for subscriber, rows in deliveries.items():
-            uid = subscriber.websocket._session.uid
+            if id(rows) not in checked:
+                continue
             for _notif_id, channel, _message in rows:
-                kind = kinds.get(channel, False)
-                if kind is False:
-                    kind = kinds[channel] = _classify(channel)
+                kind = kinds[channel]
                 if kind is not None:
-                    wanted.setdefault((uid, kind[0]), set()).add(kind[1])
-        if not wanted:
-            return deliveries
+                    wanted.setdefault((subscriber.uid, kind[0]), set()).add(kind[1])
         users = env["res.users"]
         readable = {}
         for (uid, kind), ids in wanted.items():
@@ -614,7 +619,10 @@ class MobileDispatcher(threading.Thread):
             readable[uid, kind] = allowed
         filtered = {}
         for subscriber, rows in deliveries.items():
-            uid = subscriber.websocket._session.uid
+            if id(rows) not in checked:
+                filtered[subscriber] = rows
+                continue
+            uid = subscriber.uid
             kept = tuple(
                 row
                 for row in rows
@@ -651,6 +659,23 @@ class MobileDispatcher(threading.Thread):
                 )
                 with suppress(Exception):
                     subscriber.websocket.request_close(CloseCode.SERVER_ERROR)
+
+
+def _rechecked(deliveries):
+    """``(kinds, checked)``: each channel of the batch classified (see
+    ``_classify``), and the ``id()`` of the rows tuples holding a row to
+    recheck. Sockets share their rows tuples: each distinct one is read
+    once, so a broadcast to thousands of sockets costs one pass."""
+    kinds = {}
+    checked = set()
+    for rows in {id(rows): rows for rows in deliveries.values()}.values():
+        for _notif_id, channel, _message in rows:
+            kind = kinds.get(channel, False)
+            if kind is False:
+                kind = kinds[channel] = _classify(channel)
+            if kind is not None:
+                checked.add(id(rows))
+    return kinds, checked
 
 
 def _classify(channel):
