@@ -13,7 +13,7 @@
 #   BENCH_NS="100 500 1000 2000 5000 10000"  socket counts, one node
 #   BENCH_TICKS=60                 broadcasts per phase, one a second
 #   BENCH_KINDS="stock mobile"     which sockets
-#   BENCH_TWO_NODE_NS="2000 10000" mobile sockets split over two nodes ("" skips)
+#   BENCH_TWO_NODE_NS="1000 10000" mobile sockets split over two nodes ("" skips)
 #   BENCH_ATTACK_N=1000            bystanders of the attack phases ("" skips)
 #   BENCH_ATTACKS="reconnect stall" (each beside a calm run, same N and ticks)
 #   BENCH_ATTACK_TICKS=60
@@ -43,7 +43,7 @@ done
 NS=${BENCH_NS-100 500 1000 2000 5000 10000}
 TICKS=${BENCH_TICKS:-60}
 KINDS=${BENCH_KINDS:-stock mobile}
-TWO_NODE_NS=${BENCH_TWO_NODE_NS-2000 10000}
+TWO_NODE_NS=${BENCH_TWO_NODE_NS-1000 10000}
 ATTACK_N=${BENCH_ATTACK_N-1000}
 ATTACKS=${BENCH_ATTACKS-reconnect stall}
 ATTACK_TICKS=${BENCH_ATTACK_TICKS:-$TICKS}

@@ -59,11 +59,12 @@ HANDSHAKE_TIMEOUT = 30.0
 DRAIN_TIMEOUT = 15.0
 # A client process that has seen this many connections fail stops opening
 # new ones (stock past its descriptor limit: each would wait for a timeout).
-MAX_FAILED_CONNECTS = 200
+MAX_FAILED_CONNECTS = 50
 # Rows an attacker can have replayed (the dispatcher reads at most 10,000).
 ATTACK_ROWS = 10_000
 ATTACK_ROW_BYTES = 200
 STALL_SECONDS = 20.0
+FILL_SETTLE_SECONDS = 12.0
 # Sockets per client process when --procs is not given.
 SOCKETS_PER_PROC = 2_500
 LAG_PERIOD = 0.05
@@ -595,8 +596,10 @@ class Phase:
         notify_cnx = self._connect_db("postgres")
         notify_cnx.autocommit = True
         postgres = postmaster_pid(cnx)
+        filled_at = None
         if args.attack:
             self._fill(cnx)
+            filled_at = time.monotonic()
         # 1. warm-up, then baseline
         welcome_id = self._post(cnx, notify_cnx, "bench/welcome", {})
         self._open_all(min(5 * len(self.servers), args.n), welcome_id - 1)
@@ -620,6 +623,9 @@ class Phase:
             file=sys.stderr,
             flush=True,
         )
+        if filled_at is not None:
+            # The filler leaves the dispatchers' 10 s history before the ticks.
+            time.sleep(max(0.0, filled_at + FILL_SETTLE_SECONDS - time.monotonic()))
         if args.attack and args.attack != "calm":
             self._start_attacker()
             time.sleep(1)
@@ -630,7 +636,7 @@ class Phase:
         stats_after = pg_stats(cnx, args.db)
         attack = self._stop_attacker()
         # 5. last ticks
-        drained = self._ask_all("drain", (args.ticks, DRAIN_TIMEOUT))
+        drained = self._ask_all("drain", *[(args.ticks, DRAIN_TIMEOUT)] * len(self.procs))
         after = self._usage(postgres)
         cnx.close()
         notify_cnx.close()

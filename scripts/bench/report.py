@@ -238,20 +238,26 @@ def nodes_table(results):
     return _table(NODE_COLUMNS, rows) if rows else None
 
 
+def attack_deltas(results, result):
+    """{"p50 +ms", "p99 +ms"}: a bystander latency minus the calm run's at
+    the same N (None without one)."""
+    calm = [r for r in results if r.get("attack") == "calm" and r["n"] == result["n"]]
+    base = figures(calm[0]) if calm else {}
+    values = figures(result)
+    deltas = {}
+    for name in ("p50", "p99"):
+        ours, before = values[f"{name} ms"], base.get(f"{name} ms")
+        deltas[f"{name} +ms"] = round(ours - before, 1) if None not in (ours, before) else None
+    return deltas
+
+
 def attack_table(results):
     """Bystanders' latency during each attack, and its increase over the
     calm run of the same N."""
     attacks = [r for r in results if r.get("attack")]
-    calm = {r["n"]: figures(r) for r in attacks if r["attack"] == "calm"}
     rows = []
     for result in sorted(attacks, key=lambda r: (r["n"], r["attack"] != "calm", r["attack"])):
-        values = figures(result)
-        base = calm.get(result["n"])
-        for name in ("p50", "p99"):
-            ours = values[f"{name} ms"]
-            before = base[f"{name} ms"] if base else None
-            values[f"{name} +ms"] = round(ours - before, 1) if None not in (ours, before) else None
-        rows.append(values)
+        rows.append(figures(result) | attack_deltas(results, result))
     return _table(ATTACK_COLUMNS, rows) if rows else None
 
 
@@ -262,9 +268,38 @@ def stamp(results):
     return f"Measured on {', '.join(dates)} at commit {', '.join(commits)} by `{COMMAND}`."
 
 
+def summary(results):
+    """One sentence on the largest one-node N: what one gevent worker held."""
+    one = {
+        (r["kind"], r["n"]): figures(r)
+        for r in results
+        if r.get("nodes", 1) == 1 and not r.get("attack")
+    }
+    sizes = [n for kind, n in one if kind == "mobile"]
+    if not sizes:
+        return None
+    n = max(sizes)
+    ours = one["mobile", n]
+    text = (
+        f"At N = {n:,}, one gevent worker held {ours['held']:,} of {n:,} mobile sockets"
+        f" ({ours['missing']:,} notifications missing, {ours['dropped']:,} dropped), p99"
+        f" {cell(ours['p99 ms'])} ms from commit to client, {cell(ours['MB/1k'])} MB per"
+        f" 1,000 sockets"
+    )
+    stock = one.get(("stock", n))
+    if stock:
+        text += (
+            f"; stock `/websocket` held {stock['held']:,} of {n:,}"
+            f" ({stock['missing']:,} notifications missing, closes: {stock['closes']})"
+        )
+    return text + "."
+
+
 def readme_block(results):
     """The README's generated block (between the markers, excluded)."""
     parts = [stamp(results)]
+    if summary(results):
+        parts.append(summary(results))
     for title, table in (
         ("One node, stock `/websocket` against `/bus_mobile/websocket`:", main_table(results)),
         (
@@ -315,8 +350,7 @@ def check(results):
         values = figures(result)
         if result.get("attack"):
             required = REQUIRED["attack"]
-            if result["attack"] == "calm":
-                required = [r for r in required if r != "cycles"]
+            values |= attack_deltas(results, result)
         elif result.get("nodes", 1) > 1:
             required = REQUIRED["nodes"]
             values["added PG ms/b"] = added_pg(results, result)
