@@ -66,9 +66,14 @@ HISTORY_SECONDS = Websocket.MAX_NOTIFICATION_HISTORY_SEC
 # ``last == 0`` replays this many seconds, as ``bus.bus._poll`` does.
 REPLAY_SECONDS = TIMEOUT
 # A replay reads at most the newest REPLAY_MAX_ROWS bus rows, whatever
-# ``last`` a client sends: one client's reconnect loop with ``last=1`` costs
-# the others nothing more. Older messages come from ``/bus_mobile/sync``.
+# ``last`` a client sends. Older messages come from ``/bus_mobile/sync``.
 REPLAY_MAX_ROWS = 10_000
+# And a session that asked for REPLAY_MAX_ROWS ids within REPLAY_WINDOW
+# seconds gets only the newest REPLAY_THROTTLED_ROWS until the window ends:
+# a client reconnecting in a loop with ``last=1`` would otherwise keep the
+# dispatcher, shared by every socket of the worker, busy with its replays.
+REPLAY_WINDOW = 60.0
+REPLAY_THROTTLED_ROWS = 100
 # Sleep after a failed batch before serving the database again.
 ERROR_DELAY = 1.0
 # A failing database is logged again at most this often.
@@ -178,6 +183,13 @@ class _Feed:
     def newest_id(self):
         return self.history[-1][0] if self.history else self.last_id or 0
 
+    def replay_floor(self, budget, key, now):
+        """Ids a replay for session ``key`` may start after: the newest
+        REPLAY_MAX_ROWS, or REPLAY_THROTTLED_ROWS once it used its
+        ``budget`` (:class:`ReplayBudget`)."""
+        rows = REPLAY_THROTTLED_ROWS if budget.is_spent(key, now) else REPLAY_MAX_ROWS
+        return max(self.newest_id() - rows, 0)
+
     def route(self, rows):
         """{subscriber: (row, ...)} for the subscribed, still open sockets.
 
@@ -236,6 +248,29 @@ class _Feed:
         return not (self.subscribers or self.pending or self.busy)
 
 
+class ReplayBudget:
+    """The ids each session had replayed in its current REPLAY_WINDOW (kept
+    by the dispatcher, not the feed: a feed ends when its last socket
+    closes, which a reconnect loop does)."""
+
+    def __init__(self):
+        self._spent = {}  # (db, sid) -> (start of its window, ids replayed)
+
+    def is_spent(self, key, now):
+        started, ids = self._spent.get(key, (now, 0))
+        return now - started < REPLAY_WINDOW and ids >= REPLAY_MAX_ROWS
+
+    def charge(self, key, ids, now):
+        """Count ``ids`` replayed for ``key``; forget the ended windows."""
+        for ended in [k for k, (t, _ids) in self._spent.items() if now - t >= REPLAY_WINDOW]:
+            del self._spent[ended]
+        started, spent = self._spent.get(key, (now, 0))
+        self._spent[key] = (started, spent + ids)
+
+    def __len__(self):
+        return len(self._spent)
+
+
 class MobileDispatcher(threading.Thread):
     """Serves the mobile sockets of this worker; see the module docstring.
 
@@ -254,6 +289,8 @@ class MobileDispatcher(threading.Thread):
         self._feeds = {}
         # db -> time of the last logged failure
         self._failures = {}
+        # Dispatcher thread only.
+        self._replay_budget = ReplayBudget()
 
     # ------------------------------------------------------------------
     # Called by the sockets (their own thread)
@@ -463,7 +500,9 @@ class MobileDispatcher(threading.Thread):
         """{subscriber: (row, ...)}: for each pending subscription, the rows
         of the channels it did not listen to yet, after its ``last`` (or of
         the last REPLAY_SECONDS when ``last`` is 0), like ``bus.bus._poll``,
-        within the newest REPLAY_MAX_ROWS ids. One query for all."""
+        within the newest REPLAY_MAX_ROWS ids (fewer for a session that
+        used its replay rows, see ``_Feed.replay_floor``). One query for
+        all."""
         wanted = {
             subscriber: channels - subscriber.channels
             for subscriber, (channels, _last) in pending.items()
@@ -472,8 +511,10 @@ class MobileDispatcher(threading.Thread):
         all_channels = set().union(*wanted.values())
         if not all_channels:
             return {}
-        floor = max(feed.newest_id() - REPLAY_MAX_ROWS, 0)
-        lasts = {subscriber: max(pending[subscriber][1], floor) for subscriber in wanted}
+        now = time.monotonic()
+        db = cr.dbname
+        budget = self._replay_budget
+        lasts = {s: max(pending[s][1], feed.replay_floor(budget, (db, s.sid), now)) for s in wanted}
         zero = [s for s in wanted if not pending[s][1]]
         cutoff = fields.Datetime.now() - datetime.timedelta(seconds=REPLAY_SECONDS)
         conditions = [SQL("id > %s", min(lasts.values()))]
@@ -501,6 +542,9 @@ class MobileDispatcher(threading.Thread):
             )
             if replay:
                 replays[subscriber] = replay
+            # Charged what it asked the database for (the ids after its
+            # ``last``), whoever the rows were for.
+            budget.charge((db, subscriber.sid), max(feed.newest_id() - last, 0), now)
         return replays
 
     # ------------------------------------------------------------------
