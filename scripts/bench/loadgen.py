@@ -357,15 +357,15 @@ class ClientProcess:
 class Attacker:
     """One hostile client beside the bystanders, in a process of its own."""
 
-    def __init__(self, conn, mode, port, path, cookie):
+    def __init__(self, conn, mode, port, path, cookie, counters):
         self.conn = conn
         self.mode = mode
         self.port = port
         self.path = path
         self.cookie = cookie
-        self.cycles = 0
-        self.replayed = 0
-        self.bytes = 0
+        # Shared with the coordinator (cycles, replays, bytes): read even
+        # if this process is too busy to answer.
+        self.counters = counters
         self.codes = {}
 
     def main(self):
@@ -377,20 +377,13 @@ class Attacker:
         await loop.run_in_executor(None, self.conn.recv)  # "stop"
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
-        self.conn.send(
-            {
-                "mode": self.mode,
-                "cycles": self.cycles,
-                "replays": self.replayed,
-                "bytes": self.bytes,
-                "codes": self.codes,
-            }
-        )
+        self.conn.send(self.codes)
 
     def _count(self, client):
         code = str(client.closed_with)
         self.codes[code] = self.codes.get(code, 0) + 1
-        self.bytes += client.bytes_received
+        self.counters[0] += 1
+        self.counters[2] += client.bytes_received
 
     async def reconnect(self, loop):
         """Connect, subscribe with last=1, wait for the replay, close, again."""
@@ -398,10 +391,9 @@ class Attacker:
             client = Client(loop, self.port, self.path, self.cookie, 1)
             try:
                 if await open_client(loop, client):
-                    self.replayed += 1
+                    self.counters[1] += 1
             finally:
                 client.close()
-                self.cycles += 1
                 client.closed_with = client.closed_with or "client"
                 self._count(client)
             await asyncio.sleep(0)
@@ -429,7 +421,6 @@ class Attacker:
                             break
                         await asyncio.sleep(0.1)
             finally:
-                self.cycles += 1
                 client.closed_with = client.closed_with or "open"
                 self._count(client)
                 client.close()
@@ -545,25 +536,41 @@ class Phase:
         ctx = multiprocessing.get_context("fork")
         parent, child = ctx.Pipe()
         cookie = self.sessions[-1]
+        counters = ctx.Array("q", 3)
         process = ctx.Process(
             target=_run_child,
-            args=(Attacker, child, self.args.attack, self.servers[0]["port"], self.path, cookie),
+            args=(
+                Attacker,
+                child,
+                self.args.attack,
+                self.servers[0]["port"],
+                self.path,
+                cookie,
+                counters,
+            ),
             daemon=True,
         )
         process.start()
-        self.attacker = (process, parent)
+        self.attacker = (process, parent, counters)
 
     def _stop_attacker(self):
         if not self.attacker:
             return None
-        process, conn = self.attacker
+        process, conn, counters = self.attacker
         conn.send("stop")
-        result = conn.recv() if conn.poll(30) else None
+        codes = conn.recv() if conn.poll(10) else {"unknown": 1}
         process.join(5)
         if process.is_alive():
             process.kill()
         self.attacker = None
-        return result
+        cycles, replays, received = counters[:]
+        return {
+            "mode": self.args.attack,
+            "cycles": cycles,
+            "replays": replays,
+            "bytes": received,
+            "codes": codes,
+        }
 
     # phase
 
