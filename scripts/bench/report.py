@@ -1,6 +1,6 @@
 """Turn ``make bench`` results (JSON lines from loadgen.py) into the README
-tables (pandoc Markdown simple tables, which readme/USAGE.md holds between
-the ``bench:begin``/``bench:end`` markers).
+tables (fixed-width text, which readme/USAGE.md holds between the
+``bench:begin``/``bench:end`` markers).
 
     report.py RESULTS                 print the tables
     report.py RESULTS --check         also fail unless every figure was
@@ -167,7 +167,7 @@ def ratio(ours, stock):
 
 
 def _table(columns, rows):
-    """A pandoc simple table; ``rows`` are {header: value}."""
+    """A fixed-width table; ``rows`` are {header: value}."""
     rule = " ".join("-" * width for _name, width in columns)
     lines = [" ".join(name.ljust(width) for name, width in columns).rstrip(), rule]
     for values in rows:
@@ -175,7 +175,9 @@ def _table(columns, rows):
         lines.append(
             " ".join(v.ljust(w) for v, (_n, w) in zip(cells, columns, strict=True)).rstrip()
         )
-    return "\n".join("  " + line for line in lines)
+    # Indented: a literal block, in README.rst too (a pandoc table this wide
+    # would be wrapped into a grid table).
+    return "\n".join("    " + line for line in lines)
 
 
 def main_table(results):
