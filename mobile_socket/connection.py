@@ -45,6 +45,8 @@ _logger = logging.getLogger(__name__)
 OUTBOX_MAX_BYTES = 4 * 1024 * 1024
 # No write to a client waits longer: a client that reads nothing is closed.
 SEND_TIMEOUT = 15.0
+# The keepalive's shortest wait (a step due now runs on the next wake-up).
+KEEPALIVE_MIN_WAIT = 0.05
 # Guards every mobile socket's outbox; held for a few instructions, never
 # across I/O (one lock for all keeps sockets small).
 _outbox_lock = threading.Lock()
@@ -58,10 +60,10 @@ class MobileWebsocket(Websocket):
     # Keepalive. Stock pings after 45 s of silence and notices the missing
     # pong at its next 45 s wake-up: a drop without FIN takes ~90 s. A
     # mobile socket pings once its client has been silent for 30 % of
-    # offline_after_s, gives up 20 % later, and wakes up every 10 %: a
-    # silent drop is noticed within ~70 % of offline_after_s.
+    # offline_after_s and gives up 20 % later, waking up exactly when one
+    # of these is due (see INACTIVITY_TIMEOUT): a silent drop is noticed
+    # within ~50 % of offline_after_s.
     # ``setup_keepalive`` sets them for a device socket (others keep 65 s).
-    INACTIVITY_TIMEOUT = 65 * 0.1
 
     # The ``device_uuid`` of the handshake, and the device connection once
     # the device is online (see device_presence).
@@ -91,7 +93,6 @@ class MobileWebsocket(Websocket):
         self.bearer = bearer
         self._client_sock = sock
         self._send_lock = threading.Lock()
-        self._outbox = collections.deque()
         sock.settimeout(SEND_TIMEOUT)
         super().__init__(sock, session, cookies)
         self._drop_wakeup_pair()
@@ -196,6 +197,8 @@ class MobileWebsocket(Websocket):
 
     def _queue(self, data):
         with _outbox_lock:
+            if self._outbox is None:  # made on first use: most sockets never queue
+                self._outbox = collections.deque()
             self._outbox.append(data)
             self._outbox_bytes += len(data)
             overflow = self._outbox_bytes > OUTBOX_MAX_BYTES
@@ -274,8 +277,26 @@ class MobileWebsocket(Websocket):
     # Keepalive
     # ------------------------------------------------------------------
 
+    @property
+    def INACTIVITY_TIMEOUT(self):  # stock's name, read by its loop
+        """How long the stock loop waits for a frame: until the next
+        keepalive step is due (the ping after ``_ping_after`` of silence, or
+        the deadline of the awaited pong or close frame), not a fixed
+        period: thousands of idle sockets wake once per ping, not every few
+        seconds each."""
+        now = time.monotonic()
+        if not self._last_frame_at:
+            # Timers never set up (a socket without a device): count from now.
+            self._last_frame_at = now
+        manager = self._timeout_manager
+        if manager._awaited_opcode is not None and manager._waiting_start_time:
+            # Stock's timer is on the wall clock.
+            wait = manager._waiting_start_time + manager.TIMEOUT - time.time()
+        else:
+            wait = self._last_frame_at + self._ping_after - now
+        return min(max(wait, KEEPALIVE_MIN_WAIT), self._ping_after)
+
     def setup_keepalive(self, offline_after_s):
-        self.INACTIVITY_TIMEOUT = max(offline_after_s * 0.1, 0.1)
         self._ping_after = offline_after_s * 0.3
         self._timeout_manager.TIMEOUT = max(offline_after_s * 0.2, 0.5)
         self._last_frame_at = time.monotonic()

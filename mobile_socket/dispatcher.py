@@ -66,9 +66,14 @@ HISTORY_SECONDS = Websocket.MAX_NOTIFICATION_HISTORY_SEC
 # ``last == 0`` replays this many seconds, as ``bus.bus._poll`` does.
 REPLAY_SECONDS = TIMEOUT
 # A replay reads at most the newest REPLAY_MAX_ROWS bus rows, whatever
-# ``last`` a client sends: one client's reconnect loop with ``last=1`` costs
-# the others nothing more. Older messages come from ``/bus_mobile/sync``.
+# ``last`` a client sends. Older messages come from ``/bus_mobile/sync``.
 REPLAY_MAX_ROWS = 10_000
+# And a session that asked for REPLAY_MAX_ROWS ids within REPLAY_WINDOW
+# seconds gets only the newest REPLAY_THROTTLED_ROWS until the window ends:
+# a client reconnecting in a loop with ``last=1`` would otherwise keep the
+# dispatcher, shared by every socket of the worker, busy with its replays.
+REPLAY_WINDOW = 60.0
+REPLAY_THROTTLED_ROWS = 100
 # Sleep after a failed batch before serving the database again.
 ERROR_DELAY = 1.0
 # With subscribers and no wake-up for this long, read the bus anyway: a
@@ -103,12 +108,19 @@ class Subscriber:
         "session_path",
         "session_stamp",
         "session_token",
+        "sid",
         "token_epoch",
+        "uid",
         "websocket",
     )
 
     def __init__(self, websocket):
         self.websocket = websocket
+        # A socket's session id and user never change (a new login is a new
+        # session): read once, not through Session.__getattr__ per batch.
+        session = websocket._session
+        self.sid = session.sid
+        self.uid = session.uid
         # False once the socket left: a batch in flight must not add it back.
         self.active = True
         # bus.bus ``channel`` values served to this socket.
@@ -175,6 +187,13 @@ class _Feed:
     def newest_id(self):
         return self.history[-1][0] if self.history else self.last_id or 0
 
+    def replay_floor(self, budget, key, now):
+        """Ids a replay for session ``key`` may start after: the newest
+        REPLAY_MAX_ROWS, or REPLAY_THROTTLED_ROWS once it used its
+        ``budget`` (:class:`ReplayBudget`)."""
+        rows = REPLAY_THROTTLED_ROWS if budget.is_spent(key, now) else REPLAY_MAX_ROWS
+        return max(self.newest_id() - rows, 0)
+
     def route(self, rows):
         """{subscriber: (row, ...)} for the subscribed, still open sockets.
 
@@ -233,6 +252,29 @@ class _Feed:
         return not (self.subscribers or self.pending or self.busy)
 
 
+class ReplayBudget:
+    """The ids each session had replayed in its current REPLAY_WINDOW (kept
+    by the dispatcher, not the feed: a feed ends when its last socket
+    closes, which a reconnect loop does)."""
+
+    def __init__(self):
+        self._spent = {}  # (db, sid) -> (start of its window, ids replayed)
+
+    def is_spent(self, key, now):
+        started, ids = self._spent.get(key, (now, 0))
+        return now - started < REPLAY_WINDOW and ids >= REPLAY_MAX_ROWS
+
+    def charge(self, key, ids, now):
+        """Count ``ids`` replayed for ``key``; forget the ended windows."""
+        for ended in [k for k, (t, _ids) in self._spent.items() if now - t >= REPLAY_WINDOW]:
+            del self._spent[ended]
+        started, spent = self._spent.get(key, (now, 0))
+        self._spent[key] = (started, spent + ids)
+
+    def __len__(self):
+        return len(self._spent)
+
+
 class MobileDispatcher(threading.Thread):
     """Serves the mobile sockets of this worker; see the module docstring.
 
@@ -251,6 +293,8 @@ class MobileDispatcher(threading.Thread):
         self._feeds = {}
         # db -> time of the last logged failure
         self._failures = {}
+        # Dispatcher thread only.
+        self._replay_budget = ReplayBudget()
 
     # ------------------------------------------------------------------
     # Called by the sockets (their own thread)
@@ -415,8 +459,18 @@ class MobileDispatcher(threading.Thread):
         self._write(deliveries)
         # Only now: a failure above reads the same rows again.
         feed.remember([row[0] for row in rows], now)
-        if _logger.isEnabledFor(logging.DEBUG):
-            _logger.debug("%s: %d rows to %d sockets", env.cr.dbname, len(rows), len(deliveries))
+        if rows and _logger.isEnabledFor(logging.DEBUG):
+            # Read by ``make bench`` (scripts/bench/loadgen.py) for the
+            # server's own fan-out time: commit -> last frame handed over.
+            _logger.debug(
+                "fan-out %s: %d rows, ids %d-%d, to %d sockets, done at %.6f",
+                env.cr.dbname,
+                len(rows),
+                rows[0][0],
+                rows[-1][0],
+                len(deliveries),
+                time.monotonic(),
+            )
 
     def _serve_subscriptions(self, env, feed, pending):
         """Replay what the new subscriptions missed, from the snapshot of the
@@ -465,7 +519,9 @@ class MobileDispatcher(threading.Thread):
         """{subscriber: (row, ...)}: for each pending subscription, the rows
         of the channels it did not listen to yet, after its ``last`` (or of
         the last REPLAY_SECONDS when ``last`` is 0), like ``bus.bus._poll``,
-        within the newest REPLAY_MAX_ROWS ids. One query for all."""
+        within the newest REPLAY_MAX_ROWS ids (fewer for a session that
+        used its replay rows, see ``_Feed.replay_floor``). One query for
+        all."""
         wanted = {
             subscriber: channels - subscriber.channels
             for subscriber, (channels, _last) in pending.items()
@@ -474,8 +530,10 @@ class MobileDispatcher(threading.Thread):
         all_channels = set().union(*wanted.values())
         if not all_channels:
             return {}
-        floor = max(feed.newest_id() - REPLAY_MAX_ROWS, 0)
-        lasts = {subscriber: max(pending[subscriber][1], floor) for subscriber in wanted}
+        now = time.monotonic()
+        db = cr.dbname
+        budget = self._replay_budget
+        lasts = {s: max(pending[s][1], feed.replay_floor(budget, (db, s.sid), now)) for s in wanted}
         zero = [s for s in wanted if not pending[s][1]]
         cutoff = fields.Datetime.now() - datetime.timedelta(seconds=REPLAY_SECONDS)
         conditions = [SQL("id > %s", min(lasts.values()))]
@@ -503,6 +561,9 @@ class MobileDispatcher(threading.Thread):
             )
             if replay:
                 replays[subscriber] = replay
+            # Charged what it asked the database for (the ids after its
+            # ``last``), whoever the rows were for.
+            budget.charge((db, subscriber.sid), max(feed.newest_id() - last, 0), now)
         return replays
 
     # ------------------------------------------------------------------
@@ -566,13 +627,12 @@ class MobileDispatcher(threading.Thread):
         each dispatch. Here: a ``stat`` of the file (gone when logged out,
         rotated, revoked or expired), a read when it changed, and the token
         again only when it may have changed (see ``_token_epoch``)."""
-        session = subscriber.websocket._session
         stamp = self._session_stamp(subscriber, store)
         if stamp is False:
             return False
         if stamp is None or stamp != subscriber.session_stamp:
-            stored = store.get(session.sid)
-            if not stored or stored.uid is None or stored.uid != session.uid:
+            stored = store.get(subscriber.sid)
+            if not stored or stored.uid is None or stored.uid != subscriber.uid:
                 return False
             token = stored.session_token or ""
             if token != subscriber.session_token:
@@ -580,7 +640,7 @@ class MobileDispatcher(threading.Thread):
                 subscriber.token_epoch = None
             subscriber.session_stamp = stamp
         if subscriber.token_epoch != epoch:
-            expected = users.browse(session.uid)._compute_session_token(session.sid)
+            expected = users.browse(subscriber.uid)._compute_session_token(subscriber.sid)
             if not (expected and consteq(expected, subscriber.session_token)):
                 return False
             subscriber.token_epoch = epoch
@@ -594,7 +654,7 @@ class MobileDispatcher(threading.Thread):
             return None
         if subscriber.session_path is None:
             try:
-                path = store.get_session_filename(subscriber.websocket._session.sid)
+                path = store.get_session_filename(subscriber.sid)
             except ValueError:
                 return False
             subscriber.session_path = path
@@ -616,18 +676,17 @@ class MobileDispatcher(threading.Thread):
         """
         if CHANNEL_MODEL not in env:
             return deliveries
-        kinds = {}  # bus.bus channel value -> (kind, id) or None
+        kinds, checked = _rechecked(deliveries)
+        if not checked:
+            return deliveries
         wanted = {}  # (uid, kind) -> {ids}
         for subscriber, rows in deliveries.items():
-            uid = subscriber.websocket._session.uid
+            if id(rows) not in checked:
+                continue
             for _notif_id, channel, _message in rows:
-                kind = kinds.get(channel, False)
-                if kind is False:
-                    kind = kinds[channel] = _classify(channel)
+                kind = kinds[channel]
                 if kind is not None:
-                    wanted.setdefault((uid, kind[0]), set()).add(kind[1])
-        if not wanted:
-            return deliveries
+                    wanted.setdefault((subscriber.uid, kind[0]), set()).add(kind[1])
         users = env["res.users"]
         readable = {}
         for (uid, kind), ids in wanted.items():
@@ -639,7 +698,10 @@ class MobileDispatcher(threading.Thread):
             readable[uid, kind] = allowed
         filtered = {}
         for subscriber, rows in deliveries.items():
-            uid = subscriber.websocket._session.uid
+            if id(rows) not in checked:
+                filtered[subscriber] = rows
+                continue
+            uid = subscriber.uid
             kept = tuple(
                 row
                 for row in rows
@@ -676,6 +738,23 @@ class MobileDispatcher(threading.Thread):
                 )
                 with suppress(Exception):
                     subscriber.websocket.request_close(CloseCode.SERVER_ERROR)
+
+
+def _rechecked(deliveries):
+    """``(kinds, checked)``: each channel of the batch classified (see
+    ``_classify``), and the ``id()`` of the rows tuples holding a row to
+    recheck. Sockets share their rows tuples: each distinct one is read
+    once, so a broadcast to thousands of sockets costs one pass."""
+    kinds = {}
+    checked = set()
+    for rows in {id(rows): rows for rows in deliveries.values()}.values():
+        for _notif_id, channel, _message in rows:
+            kind = kinds.get(channel, False)
+            if kind is False:
+                kind = kinds[channel] = _classify(channel)
+            if kind is not None:
+                checked.add(id(rows))
+    return kinds, checked
 
 
 def _classify(channel):

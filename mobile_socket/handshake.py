@@ -140,18 +140,28 @@ class MobileWebsocketConnectionHandler(WebsocketConnectionHandler):
             # its revocation reaches this socket on every worker and node.
             dispatch.subscribe([websocket.bearer.channel(db)], 0, db, websocket)
         for message in websocket.get_messages():
-            with MobileWebsocketRequest(db, httprequest, websocket) as req:
-                try:
-                    req.serve_websocket_message(message)
-                except InvalidFrame as exc:
-                    websocket.refuse_frame(str(exc))
-                except SessionExpiredException as exc:
-                    # A bearer socket's reason (TOKEN_REVOKED...) or stock's.
-                    websocket.disconnect(CloseCode.SESSION_EXPIRED, str(exc) or "SESSION_EXPIRED")
-                except PoolError:
-                    websocket.disconnect(CloseCode.TRY_LATER)
-                except Exception:
-                    _logger.exception("Exception occurred during websocket request handling")
+            cls._serve_message(websocket, db, httprequest, message)
+            # Nothing of a frame stays alive while the socket waits for the
+            # next one, often for hours (see _serve_message).
+            del message
+
+    @classmethod
+    def _serve_message(cls, websocket, db, httprequest, message):
+        """One client frame. Its request (environment, closed cursor, the
+        session read from its file) dies on return: kept in the loop, as
+        stock does, it costs an idle socket ~10 KB."""
+        with MobileWebsocketRequest(db, httprequest, websocket) as req:
+            try:
+                req.serve_websocket_message(message)
+            except InvalidFrame as exc:
+                websocket.refuse_frame(str(exc))
+            except SessionExpiredException as exc:
+                # A bearer socket's reason (TOKEN_REVOKED...) or stock's.
+                websocket.disconnect(CloseCode.SESSION_EXPIRED, str(exc) or "SESSION_EXPIRED")
+            except PoolError:
+                websocket.disconnect(CloseCode.TRY_LATER)
+            except Exception:
+                _logger.exception("Exception occurred during websocket request handling")
 
     @classmethod
     def _is_origin_allowed(cls, request):

@@ -1,22 +1,32 @@
 #!/usr/bin/env bash
 # `make bench`: stock /websocket against /bus_mobile/websocket, in the same
 # run, alternating, with the same N, the same server settings and the same
-# notifications (see README.rst, "Scale and benchmark").
+# notifications (see README.rst, "Scale and benchmark"); then the mobile
+# socket split over two Odoo nodes on one database; then bystanders while
+# one client attacks (a reconnect loop with last=1, a stalled reader).
 #
-# For each N and each socket kind: start Odoo in prefork mode (--workers=2,
-# websockets on the gevent port), run one phase of scripts/bench/loadgen.py,
-# stop Odoo (a fresh process per phase: RSS deltas are not skewed by the
-# previous phase's heap). Then print the table (scripts/bench/report.py).
+# Each phase starts Odoo in prefork mode (--workers=2, websockets on the
+# gevent port), runs scripts/bench/loadgen.py once, and stops Odoo: a fresh
+# process per phase, so that RSS deltas are not skewed by the previous
+# phase's heap. Then the tables (scripts/bench/report.py).
 #
-#   BENCH_NS="100 500 1000 2000 5000"   socket counts
-#   BENCH_TICKS=60                       broadcasts per phase, one a second
-#   BENCH_KINDS="stock mobile"           which sockets
-#   BENCH_USERS=min(max N, 5000)         users; each socket has its own
-#                                        session (beyond, users have several)
-#   BENCH_ODOO_ARGS="--log-handler=..."  more odoo-bin arguments
-#   BENCH_SMOKE=1                        make test's tiny run: fail unless
-#                                        every figure is there and nothing
-#                                        is missing (never on times)
+#   BENCH_NS="100 500 1000 2000 5000 10000"  socket counts, one node
+#   BENCH_TICKS=60                 broadcasts per phase, one a second
+#   BENCH_KINDS="stock mobile"     which sockets
+#   BENCH_TWO_NODE_NS="1000 10000" mobile sockets split over two nodes ("" skips)
+#   BENCH_ATTACK_N=1000            bystanders of the attack phases ("" skips)
+#   BENCH_ATTACKS="reconnect stall" (each beside a calm run, same N and ticks)
+#   BENCH_ATTACK_TICKS=60
+#   BENCH_USERS=min(max N, 5000)   users; each socket has its own session
+#                                  (beyond, users have several)
+#   BENCH_ODOO_ARGS="..."          more odoo-bin arguments
+#   BENCH_LOADGEN_ARGS="..."       more loadgen.py arguments (--procs K...)
+#   BENCH_SMOKE=1                  make test's tiny run: fail unless every
+#                                  figure is there and nothing is missing
+#                                  (never on times)
+# Only a full run (none of the variables above set) writes its tables into
+# readme/USAGE.md, keeps its results in scripts/bench/readme_results.jsonl
+# and regenerates README.rst: every figure there comes from `make bench`.
 # With BENCH_PG_PORT and BENCH_DB it reuses that cluster and database (make
 # test's); otherwise it starts its own cluster in the run dir.
 source "$(dirname "$0")/common.sh"
@@ -25,66 +35,90 @@ find_odoo
 setup_venv
 setup_addons_path
 
-NS=${BENCH_NS:-100 500 1000 2000 5000}
+FULL_RUN=1
+for var in BENCH_NS BENCH_TICKS BENCH_KINDS BENCH_TWO_NODE_NS BENCH_ATTACK_N BENCH_ATTACKS \
+  BENCH_ATTACK_TICKS BENCH_USERS BENCH_ODOO_ARGS BENCH_LOADGEN_ARGS BENCH_SMOKE BENCH_DB; do
+  [ -n "${!var+x}" ] && FULL_RUN=0
+done
+NS=${BENCH_NS-100 500 1000 2000 5000 10000}
 TICKS=${BENCH_TICKS:-60}
 KINDS=${BENCH_KINDS:-stock mobile}
+TWO_NODE_NS=${BENCH_TWO_NODE_NS-1000 10000}
+ATTACK_N=${BENCH_ATTACK_N-1000}
+ATTACKS=${BENCH_ATTACKS-reconnect stall}
+ATTACK_TICKS=${BENCH_ATTACK_TICKS:-$TICKS}
 max_n=0
-for n in $NS; do [ "$n" -gt "$max_n" ] && max_n=$n; done
+for n in $NS $TWO_NODE_NS $ATTACK_N; do [ "$n" -gt "$max_n" ] && max_n=$n; done
 USERS=${BENCH_USERS:-$((max_n < 5000 ? max_n : 5000))}
 BENCH_DIR=$RUN_DIR/bench
 RESULTS=$BENCH_DIR/results.jsonl
 SESSIONS=$BENCH_DIR/sessions.txt
-SERVER_PID=
-SERVER_CHILDREN=
 mkdir -p "$BENCH_DIR"
+rm -f "$BENCH_DIR"/odoo-*.log
 : > "$RESULTS"
 
-# Sockets need descriptors: stock holds 3 per socket.
+# Sockets need descriptors: stock holds 3 per socket. Each client process of
+# the load generator has its own limit.
 ulimit -n "$(ulimit -Hn)"
 
-bench_stop_server() {
-  [ -n "$SERVER_PID" ] || return 0
-  if kill -TERM "$SERVER_PID" 2>/dev/null; then
-    for _ in $(seq 1 60); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.5; done
-    kill -KILL "$SERVER_PID" 2>/dev/null || true
-  fi
-  # Workers the master could not stop (it was killed): by their PIDs.
-  for pid in $SERVER_CHILDREN; do
-    if grep -qa -- "$CONF" "/proc/$pid/cmdline" 2>/dev/null; then kill -KILL "$pid" 2>/dev/null || true; fi
+SERVER_PIDS=() SERVER_CHILDREN=() GEVENT_PIDS=() LOGS=()
+
+bench_stop_servers() {
+  local i pid
+  for i in "${!SERVER_PIDS[@]}"; do
+    pid=${SERVER_PIDS[i]}
+    if kill -TERM "$pid" 2>/dev/null; then
+      for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+    # Workers the master could not stop (it was killed): by their PIDs.
+    for child in ${SERVER_CHILDREN[i]}; do
+      if grep -qa -- "$BENCH_DIR/node" "/proc/$child/cmdline" 2>/dev/null; then
+        kill -KILL "$child" 2>/dev/null || true
+      fi
+    done
+    log "bench: Odoo (pid $pid) stopped"
   done
-  log "bench: Odoo (pid $SERVER_PID) stopped"
-  SERVER_PID= SERVER_CHILDREN=
+  SERVER_PIDS=() SERVER_CHILDREN=() GEVENT_PIDS=() LOGS=()
 }
 
 bench_cleanup() {
-  bench_stop_server
+  bench_stop_servers
   pg_stop
 }
 trap bench_cleanup EXIT
 
-# Start Odoo prefork; sets SERVER_PID (the master) and GEVENT_PID.
+# Start node $1 (prefork) logging to $2; appends to SERVER_PIDS,
+# GEVENT_PIDS and LOGS.
 bench_start_server() {
-  local big=$((8 * 1024 * 1024 * 1024))
+  local node=$1 logfile=$2 big=$((8 * 1024 * 1024 * 1024)) pid gevent= port child
+  local conf=$BENCH_DIR/node$node.conf
+  port=$(sed -n 's/^gevent_port = //p' "$conf")
   # Not through odoo_bin: a backgrounded function is a subshell, and $!
-  # would not be Odoo's PID.
-  "$PY" "$ODOO_HOME/odoo-bin" -c "$CONF" -d "$DB" --log-level=warn --workers=2 \
+  # would not be Odoo's PID. The dispatcher's debug line gives the fan-out.
+  "$PY" "$ODOO_HOME/odoo-bin" -c "$conf" -d "$DB" --log-level=warn --workers=2 \
+    --log-handler=odoo.addons.bus_mobile.mobile_socket.dispatcher:DEBUG \
     --max-cron-threads=0 --limit-memory-soft=$big --limit-memory-hard=$big \
     --limit-memory-soft-gevent=$big --limit-memory-hard-gevent=$big ${BENCH_ODOO_ARGS:-} \
-    >> "$BENCH_DIR/odoo.log" 2>&1 &
-  SERVER_PID=$!
-  GEVENT_PID=
+    > "$logfile" 2>&1 &
+  pid=$!
   for _ in $(seq 1 120); do
-    kill -0 "$SERVER_PID" 2>/dev/null || { tail -30 "$BENCH_DIR/odoo.log" >&2; die "bench: Odoo exited at start"; }
-    if curl -sf -o /dev/null "http://127.0.0.1:$GEVENT_PORT/web/health"; then
-      SERVER_CHILDREN=$(pgrep -P "$SERVER_PID" | tr '\n' ' ')
-      for pid in $SERVER_CHILDREN; do
-        if tr '\0' ' ' < "/proc/$pid/cmdline" | grep -q "odoo-bin gevent"; then GEVENT_PID=$pid; fi
+    kill -0 "$pid" 2>/dev/null || { tail -30 "$logfile" >&2; die "bench: Odoo exited at start"; }
+    if curl -sf -o /dev/null "http://127.0.0.1:$port/web/health"; then
+      for child in $(pgrep -P "$pid"); do
+        if tr '\0' ' ' < "/proc/$child/cmdline" | grep -q "odoo-bin gevent"; then gevent=$child; fi
       done
-      [ -n "$GEVENT_PID" ] && { log "bench: Odoo (pid $SERVER_PID, gevent worker $GEVENT_PID)"; return 0; }
+      if [ -n "$gevent" ]; then
+        SERVER_PIDS+=("$pid") GEVENT_PIDS+=("$gevent") LOGS+=("$logfile")
+        SERVER_CHILDREN+=("$(pgrep -P "$pid" | tr '\n' ' ')")
+        log "bench: Odoo node $node (pid $pid, gevent worker $gevent, port $port)"
+        return 0
+      fi
     fi
     sleep 0.5
   done
-  die "bench: Odoo's gevent port $GEVENT_PORT did not answer within 60 s"
+  kill -KILL "$pid" 2>/dev/null || true
+  die "bench: Odoo's gevent port $port did not answer within 60 s"
 }
 
 if [ -n "${BENCH_PG_PORT:-}" ] && [ -n "${BENCH_DB:-}" ]; then
@@ -94,21 +128,41 @@ else
   pg_start
   DB=bus_mobile_bench
 fi
-CONF=$BENCH_DIR/bench.conf
-HTTP_PORT= GEVENT_PORT=
-write_odoo_conf "$DB" "$CONF"
+# Two nodes: two configurations, same database, different ports.
+for node in 1 2; do
+  unset HTTP_PORT GEVENT_PORT
+  write_odoo_conf "$DB" "$BENCH_DIR/node$node.conf"
+done
 if [ -z "${BENCH_DB:-}" ]; then
-  create_db "$CONF" "$DB"
+  create_db "$BENCH_DIR/node1.conf" "$DB"
 fi
 
 log "bench: $USERS users, $max_n sessions"
 BENCH_USERS=$USERS BENCH_SESSIONS=$max_n BENCH_SESSIONS_FILE=$SESSIONS \
-  "$PY" "$ODOO_HOME/odoo-bin" shell -c "$CONF" -d "$DB" --log-level=warn \
+  "$PY" "$ODOO_HOME/odoo-bin" shell -c "$BENCH_DIR/node1.conf" -d "$DB" --log-level=warn \
   < "$ROOT/scripts/bench/setup_users.py" > "$BENCH_DIR/setup.log" 2>&1 \
   || { tail -20 "$BENCH_DIR/setup.log" >&2; die "bench: creating the users failed"; }
 grep "^bench:" "$BENCH_DIR/setup.log" >&2 || true
 
 status=0
+# phase KIND N NODES TICKS [ATTACK]: one loadgen run on fresh servers.
+phase() {
+  local kind=$1 n=$2 nodes=$3 ticks=$4 attack=${5:-} name servers=() i
+  name=$kind-$n-x$nodes${attack:+-$attack}
+  log "bench: $name"
+  for i in $(seq 1 "$nodes"); do bench_start_server "$i" "$BENCH_DIR/odoo-$name-node$i.log"; done
+  for i in "${!GEVENT_PIDS[@]}"; do
+    servers+=(--server "$(sed -n 's/^gevent_port = //p' "$BENCH_DIR/node$((i + 1)).conf"):${GEVENT_PIDS[i]}:${LOGS[i]}")
+  done
+  # shellcheck disable=SC2086
+  timeout 3600 "$PY" "$ROOT/scripts/bench/loadgen.py" --kind "$kind" --n "$n" --ticks "$ticks" \
+    "${servers[@]}" --pg-port "$PG_PORT" --db "$DB" --sessions "$SESSIONS" \
+    ${attack:+--attack "$attack"} ${BENCH_LOADGEN_ARGS:-} --out "$RESULTS" \
+    > "$BENCH_DIR/phase-$name.json" \
+    || { log "bench: $name failed (logs: $BENCH_DIR/odoo-$name-node*.log)"; status=1; }
+  bench_stop_servers
+}
+
 round=0
 for n in $NS; do
   kinds=($KINDS)
@@ -117,21 +171,29 @@ for n in $NS; do
     for ((i = ${#kinds[@]} - 1; i >= 0; i--)); do reversed+=("${kinds[i]}"); done
     kinds=("${reversed[@]}")
   fi
-  for kind in "${kinds[@]}"; do
-    log "bench: N=$n $kind"
-    bench_start_server
-    timeout 1800 "$PY" "$ROOT/scripts/bench/loadgen.py" --kind "$kind" --n "$n" --ticks "$TICKS" \
-      --port "$GEVENT_PORT" --server-pid "$GEVENT_PID" --pg-port "$PG_PORT" --db "$DB" \
-      --sessions "$SESSIONS" --out "$RESULTS" > "$BENCH_DIR/phase-$n-$kind.json" \
-      || { log "bench: N=$n $kind failed (log: $BENCH_DIR/odoo.log)"; status=1; }
-    bench_stop_server
-  done
+  for kind in "${kinds[@]}"; do phase "$kind" "$n" 1 "$TICKS"; done
   round=$((round + 1))
 done
+for n in $TWO_NODE_NS; do phase mobile "$n" 2 "$TICKS"; done
+if [ -n "$ATTACK_N" ] && [ -n "$ATTACKS" ]; then
+  phase mobile "$ATTACK_N" 1 "$ATTACK_TICKS" calm
+  for attack in $ATTACKS; do phase mobile "$ATTACK_N" 1 "$ATTACK_TICKS" "$attack"; done
+fi
 
-"$PY" "$ROOT/scripts/bench/report.py" "$RESULTS" ${BENCH_SMOKE:+--check} | tee "$BENCH_DIR/report.rst" \
-  || status=1
-log "bench: results in $RESULTS, table in $BENCH_DIR/report.rst"
+report=("$PY" "$ROOT/scripts/bench/report.py" "$RESULTS")
+[ -n "${BENCH_SMOKE:-}" ] && report+=(--check)
+"${report[@]}" | tee "$BENCH_DIR/report.md" || status=1
+log "bench: results in $RESULTS, tables in $BENCH_DIR/report.md"
+if [ "$FULL_RUN" = 1 ] && [ "$status" = 0 ]; then
+  cp "$RESULTS" "$ROOT/scripts/bench/readme_results.jsonl"
+  "$PY" "$ROOT/scripts/bench/report.py" "$RESULTS" --readme "$ROOT/readme/USAGE.md" > /dev/null
+  "$PY" "$ROOT/scripts/gen_readme.py"
+  log "bench: README.rst regenerated with these figures (readme/USAGE.md, scripts/bench/readme_results.jsonl)"
+elif [ "$FULL_RUN" = 1 ]; then
+  log "bench: a phase failed: README.rst left as it was"
+else
+  log "bench: a narrowed run (BENCH_* set): README.rst left as it was"
+fi
 
 # ---- push notifications: scripts/bench_push.sh (`make bench-push`) -------
 BENCH_PG_PORT=$PG_PORT BENCH_DB=$DB BUS_MOBILE_RUN_DIR=$RUN_DIR \

@@ -12,6 +12,7 @@ file); the title and the credits come from __manifest__.py.
 import argparse
 import ast
 import difflib
+import re
 import sys
 from pathlib import Path
 
@@ -44,8 +45,11 @@ def section(title, body, underline="="):
 
 
 def fragment(name):
+    """A fragment, without its HTML comments (markers of generated blocks,
+    such as make bench's tables)."""
     path = ROOT / "readme" / f"{name}.md"
-    return path.read_text(encoding="utf-8") if path.exists() else ""
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    return re.sub(r"^<!--.*-->\n", "", text, flags=re.MULTILINE)
 
 
 def generate():
