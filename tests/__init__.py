@@ -8,3 +8,4 @@ from . import test_channel
 from . import test_message
 from . import test_sync
 from . import test_subscription
+from . import test_discuss

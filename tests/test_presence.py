@@ -11,6 +11,7 @@ from odoo.tests import TransactionCase, new_test_user, tagged
 from odoo.addons.bus.models.bus import channel_with_db, json_dump
 
 from ..tools.presence import best_status
+from .common import websocket_request
 
 PRESENCE_TYPES = ("bus_mobile/presence", "bus.bus/im_status_updated")
 
@@ -237,24 +238,31 @@ class TestPresence(PresenceAssertions, TransactionCase):
                 ],
             }
         )
+        names = [
+            "odoo-presence-res.partner_abc",
+            "odoo-presence-res.partner",
+            "odoo-presence-res.partner_",
+            "odoo-presence-res.partner_1_2",
+            "odoo-presence-res.partner_-3",
+            f"odoo-presence-res.partner_{2**31}",
+            "odoo-presence-",
+        ]
         for watcher, target in ((self.bob, self.alice), (self.alice, self.bob)):
-            with self.subTest(watcher=watcher.login):
-                # As stock ``_prepare_subscribe_data`` parses the strings.
-                presences = [
-                    tuple(name.replace("odoo-presence-", "").split("_"))
-                    for name in (
-                        "odoo-presence-res.partner_abc",
-                        "odoo-presence-res.partner",
-                        "odoo-presence-res.partner_",
-                        f"odoo-presence-res.partner_{target.partner_id.id}",
-                    )
-                ]
-                channels = (
+            with self.subTest(watcher=watcher.login), websocket_request(self.env, watcher):
+                # What a subscribe frame's channels go through, whatever
+                # overrides ``_build_presence_channel_list`` (mail's too).
+                data = (
                     self.env["ir.websocket"]
                     .with_user(watcher)
-                    ._build_presence_channel_list(presences)
+                    ._prepare_subscribe_data(
+                        [*names, f"odoo-presence-res.partner_{target.partner_id.id}"], 0
+                    )
                 )
-                self.assertEqual(channels, [(target.partner_id, "presence")])
+                presences = [
+                    c for c in data["channels"] if isinstance(c, tuple) and c[1] == "presence"
+                ]
+                self.assertEqual(presences, [(target.partner_id, "presence")])
+                self.assertIn(watcher.partner_id, data["channels"])
 
     def test_sweep_takes_silent_devices_offline(self):
         self.as_alice()._bus_mobile_socket_opened("phone", "s1")

@@ -21,7 +21,7 @@ from bus_mobile_client.notifications import (
     TYPING,
     MessageNotification,
 )
-from helpers import is_type
+from helpers import is_type, poll_until_raises
 
 
 def test_full_app_flow(fresh_pair):
@@ -146,7 +146,7 @@ def test_clean_close_is_not_reconnected(live):
     )
     client.connect()
     with pytest.raises(ClosedError) as caught:
-        client.poll(5.0)
+        poll_until_raises(client)
     assert (caught.value.code, caught.value.reason) == (1000, "OUTDATED_VERSION")
     assert "/bus_mobile/websocket" in str(caught.value)
     assert client.poll(1.5) == []
@@ -190,7 +190,7 @@ def test_session_expired_without_password_fails_clearly(live):
     _logout(live, client)
     client.set_app_state("foreground")
     with pytest.raises(SessionExpiredError) as caught:
-        client.poll(5.0)
+        poll_until_raises(client)
     assert "4001" in str(caught.value)
     assert "log in again" in str(caught.value)
 
@@ -203,7 +203,7 @@ def test_password_changed_while_connected_fails_clearly(live):
     # the re-login with the old password is refused.
     client.set_app_state("foreground")
     with pytest.raises(AuthenticationFailed) as caught:
-        client.poll(5.0)
+        poll_until_raises(client)
     assert "wrong login or password" in str(caught.value)
 
 
