@@ -73,6 +73,16 @@ def repeated(values):
     return sorted({value for value in values if values.count(value) > 1})
 
 
+def assert_sent_once(sent, message_ids):
+    """Of ``sent`` (see :func:`record_socket_messages`), the notifications
+    of ``message_ids`` came once each: no notification id and no message id
+    twice."""
+    wanted = set(message_ids)
+    ours = [(nid, mid) for nid, mid in sent if mid in wanted]
+    assert repeated([nid for nid, _mid in ours]) == [], f"a notification sent twice: {ours}"
+    assert repeated([mid for _nid, mid in ours]) == [], f"a message sent twice: {ours}"
+
+
 def poll_until_raises(client, timeout=20.0):
     """Poll ``client`` until it raises (call it under ``pytest.raises``).
     Notifications met meanwhile are dropped: on a database with mail, a new
