@@ -174,6 +174,23 @@ def fresh_pair(live):
 
 
 @pytest.fixture
+def server_settings(live):
+    """``set(key, value)``: change a ``bus_mobile.<key>`` system parameter of
+    the live server for this test; the old values come back after it."""
+    saved = {}
+
+    def set_setting(key, value):
+        param = f"bus_mobile.{key}"
+        if param not in saved:
+            saved[param] = live.call_kw("ir.config_parameter", "get_param", param)
+        live.call_kw("ir.config_parameter", "set_param", param, str(value))
+
+    yield set_setting
+    for param, value in saved.items():
+        live.call_kw("ir.config_parameter", "set_param", param, value)
+
+
+@pytest.fixture
 def server_control():
     """``(stop, start)``: callables that stop and start the live server."""
     stop_cmd, start_cmd = require_env("BUS_MOBILE_STOP_CMD", "BUS_MOBILE_START_CMD")
