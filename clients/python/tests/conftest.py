@@ -111,12 +111,13 @@ class LiveServer:
             self._pool[name] = user
         return self._pool[name]
 
-    def client(self, user, connect=True, **kw):
+    def client(self, user, connect=True, url=None, **kw):
         """A logged-in :class:`MobileBusClient` of ``user`` (with its pooled
-        session if it has one), closed after the test."""
+        session if it has one), closed after the test; ``url``: another
+        server on the same database (the --workers one)."""
         kw.setdefault("backoff", TEST_BACKOFF)
         kw.setdefault("session_id", user.get("session_id"))
-        client = MobileBusClient(self.url, self.db, user["login"], user["password"], **kw)
+        client = MobileBusClient(url or self.url, self.db, user["login"], user["password"], **kw)
         self._clients.append(client)
         if not client.session_id:
             client.authenticate()
