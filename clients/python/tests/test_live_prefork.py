@@ -238,6 +238,27 @@ def test_device_goes_offline_when_its_socket_closes(live, pf):
         assert alice.presence([bob_user["partner_id"]])[0]["im_status"] == "offline"
 
 
+def test_two_sockets_of_one_device_dropped_at_once(live, pf):
+    """Both sockets of a device lose their connection at the same instant:
+    the gevent worker handles the two closes concurrently, each in its own
+    transaction. The device ends offline, and watchers hear it once."""
+    alice_user, bob_user = live.user("alice"), live.new_user("bob")
+    alice = pf.client(alice_user)
+    alice.watch_presence([bob_user["partner_id"]])
+    device_uuid = str(uuid.uuid4())
+    phones = [pf.client(bob_user, device_uuid=device_uuid) for _ in range(2)]
+    alice.wait_for(is_type(PRESENCE, partner_id=bob_user["partner_id"], im_status="online"))
+    for phone in phones:  # FIN, no close frame, back to back
+        phone.websocket.sock.shutdown(socket.SHUT_RDWR)
+    told = alice.wait_for(is_type(PRESENCE, partner_id=bob_user["partner_id"], im_status="offline"))
+    later = alice.poll(2.0)  # anything told after it comes meanwhile
+    statuses = [n.im_status for n in told + later if n.type == PRESENCE]
+    assert statuses.count("offline") == 1, statuses
+    assert alice.presence([bob_user["partner_id"]])[0]["im_status"] == "offline"
+    for phone in phones:
+        phone.close()
+
+
 def test_reconnect_with_last_replays_exactly_what_was_missed(live, pf):
     alice_user, bob_user = live.user("alice"), live.user("bob")
     alice = pf.client(alice_user, connect=False)
