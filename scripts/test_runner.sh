@@ -9,7 +9,9 @@
 #      elsewhere) runs scripts/test.sh with the same rules: in a narrowed
 #      run (the Odoo tests of one file, on the bus-only database) where a
 #      planted test makes the server log an error, the run fails, names the
-#      error, and says it was not a full run, while the real test passed.
+#      error, and says it was not a full run, while the real test passed;
+#   4. a narrowed run in which everything passed exits 3, naming what it
+#      left out.
 # Prints "N passed, N failed"; exits non-zero if any failed.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -92,6 +94,19 @@ check "the server's error fails its test" \
 check "the run fails" '[ "$code" = 1 ] && grep -q "FAILED" "$work/docker.out"'
 check "the run says it was not a full run" \
   'grep -q "NOT A FULL RUN" "$work/docker.out" && grep -q "stage live" "$work/docker.out"'
+
+# 4. A narrowed run where everything that ran passed still fails (exit 3)
+# and says so: here one stage of nothing, through the Docker path again.
+echo 'log "a stage that checks nothing"' > "$image/mnt/bus_mobile/scripts/stages/nothing.sh"
+BUS_MOBILE_DOCKER_SOURCE=$image/mnt/bus_mobile BUS_MOBILE_DOCKER_WORK=$work/docker \
+  BUS_MOBILE_DOCKER_PYTHON=$image/python3 BUS_MOBILE_VENV=$VENV BUS_MOBILE_STAGES=nothing \
+  bash "$root/scripts/docker-test.sh" > "$work/narrowed.out" 2>&1
+code=$?
+tail -12 "$work/narrowed.out"
+check "a narrowed run that passed exits 3" '[ "$code" = 3 ]'
+check "it names every stage it left out" \
+  '[ "$(grep -c -E "^\[bus_mobile\]   - stage (odoo_tests|lint|setup|live|bench_smoke) " "$work/narrowed.out")" = 5 ]'
+check "it never says all checks passed" '! grep -q "all checks passed" "$work/narrowed.out"'
 
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]
