@@ -247,6 +247,7 @@ class MobileDispatcher(threading.Thread):
         self._feeds = {}
         # db -> time of the last logged failure
         self._failures = {}
+        self._start_lock = threading.Lock()
 
     # ------------------------------------------------------------------
     # Called by the sockets (their own thread)
@@ -270,7 +271,10 @@ class MobileDispatcher(threading.Thread):
                 subscriber = feed.subscribers[websocket] = Subscriber(websocket)
             feed.pending[subscriber] = (encoded, last)
         self.wake(db)
-        with suppress(RuntimeError):  # already started
+        # Under gevent, start() yields before the thread runs: a second
+        # socket subscribing meanwhile would see it not alive and start it
+        # again (its second run fails with a traceback). One at a time.
+        with self._start_lock, suppress(RuntimeError):  # already started
             if not self.is_alive():
                 self.start()
 

@@ -32,6 +32,9 @@ RECORD = re.compile(
 )
 BAD_LEVELS = {"ERROR", "CRITICAL"}
 TRACEBACK = "Traceback (most recent call last)"
+# gevent's report of a greenlet that died: it ends the traceback gevent
+# printed to stderr, which is a record of its own.
+GREENLET_FAILED = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ <Greenlet at .*> failed with ")
 # A problem is shown with at most this many characters.
 EXCERPT = 3000
 
@@ -45,6 +48,10 @@ class Record:
 
     def __init__(self, level, logger, line):
         self.level, self.logger, self.lines = level, logger, [line]
+
+    def _extend(self, lines):
+        self.lines.extend(lines)
+        return self
 
     @property
     def text(self):
@@ -62,6 +69,17 @@ def records(text):
             if current is not None:
                 yield current
             current = Record(match["level"], match["logger"], line)
+        elif GREENLET_FAILED.match(line) and current is not None:
+            # The traceback before this line is gevent's, not the record's
+            # it follows: split it off, so that it is judged on its own.
+            starts = [i for i, text in enumerate(current.lines) if text.startswith(TRACEBACK)]
+            if starts and starts[-1] > 0:
+                head, current.lines = current.lines[: starts[-1]], current.lines[starts[-1] :]
+                yield Record(current.level, current.logger, head[0])._extend(head[1:])
+                current.level, current.logger = None, "gevent"
+            current.lines.append(line)
+            yield current
+            current = None
         elif current is None:
             current = Record(None, None, line)
         else:

@@ -15,7 +15,12 @@ else
   "$PY" "$ROOT/scripts/server_logs.py" mark "$RUN_DIR/bench-log-marks.json" "$bench_log"
   BENCH_PG_PORT=$PG_PORT BENCH_DB=$DB BENCH_NS=20 BENCH_TICKS=3 BENCH_SMOKE=1 \
     BUS_MOBILE_RUN_DIR=$RUN_DIR bash "$ROOT/scripts/bench.sh" || status=1
-  # The benchmark's servers must not log any error either.
-  "$PY" "$ROOT/scripts/server_logs.py" check --since "$RUN_DIR/bench-log-marks.json" "$bench_log" \
+  # The benchmark's servers must not log any error either, but one of stock
+  # Odoo: its bus thread (ImDispatch) is started by the first subscribe, and
+  # under gevent Thread.start() yields before the thread runs, so the
+  # bench's sockets, subscribing at once on a fresh worker, start it several
+  # times; each extra start dies with this KeyError (the thread runs once).
+  "$PY" "$ROOT/scripts/server_logs.py" check --since "$RUN_DIR/bench-log-marks.json" \
+    --allow 'KeyError: <ImDispatch\(odoo\.addons\.bus\.models\.bus\.Bus, ' "$bench_log" \
     || { log "bench smoke: the benchmark's server logged errors (above)"; status=1; }
 fi
