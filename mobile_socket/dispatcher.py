@@ -295,6 +295,7 @@ class MobileDispatcher(threading.Thread):
         self._failures = {}
         # Dispatcher thread only.
         self._replay_budget = ReplayBudget()
+        self._start_lock = threading.Lock()
 
     # ------------------------------------------------------------------
     # Called by the sockets (their own thread)
@@ -318,7 +319,10 @@ class MobileDispatcher(threading.Thread):
                 subscriber = feed.subscribers[websocket] = Subscriber(websocket)
             feed.pending[subscriber] = (encoded, last)
         self.wake(db)
-        with suppress(RuntimeError):  # already started
+        # Under gevent, start() yields before the thread runs: a second
+        # socket subscribing meanwhile would see it not alive and start it
+        # again (its second run fails with a traceback). One at a time.
+        with self._start_lock, suppress(RuntimeError):  # already started
             if not self.is_alive():
                 self.start()
 

@@ -16,6 +16,7 @@ _logger = logging.getLogger(__name__)
 # String channels of this addon; clients may only subscribe to the ones
 # ``bus_mobile.channel`` grants.
 BUS_MOBILE_PREFIX = "bus_mobile."
+PRESENCE_PREFIX = "odoo-presence-"
 
 
 class IrWebsocket(models.AbstractModel):
@@ -65,6 +66,23 @@ class IrWebsocket(models.AbstractModel):
     # Presence (devices, heartbeats, watchers)
     # ------------------------------------------------------------------
 
+    def _prepare_subscribe_data(self, channels, last):
+        """Drop the malformed ``odoo-presence-<model>_<id>`` strings first:
+        stock turns them into ``(model, id)`` and every override of
+        ``_build_presence_channel_list`` (mail's too) calls ``int()`` on the
+        id, so one of them would fail the whole subscription."""
+        channels = [
+            channel
+            for channel in channels
+            if not isinstance(channel, str)
+            or not channel.startswith(PRESENCE_PREFIX)
+            or self._bus_mobile_presence_partner_id(
+                tuple(channel[len(PRESENCE_PREFIX) :].split("_"))
+            )
+            is not None
+        ]
+        return super()._prepare_subscribe_data(channels, last)
+
     def _build_presence_channel_list(self, presences):
         """Stock: internal users watch any partner. Also: co-members of a
         mobile channel (portal users included) watch each other. A malformed
@@ -88,12 +106,15 @@ class IrWebsocket(models.AbstractModel):
         return channels
 
     def _bus_mobile_presence_partner_id(self, presence):
-        """The partner id of a ``("res.partner", id)`` presence, or ``None``
-        when it is missing or not an integer."""
-        try:
-            return int(presence[1])
-        except (IndexError, TypeError, ValueError):
+        """The id of a ``(model, id)`` presence, or ``None`` when it is not
+        exactly that with a database id (a positive 32-bit integer)."""
+        if len(presence) != 2 or not isinstance(presence[1], str | int):
             return None
+        try:
+            record_id = int(presence[1])
+        except ValueError:
+            return None
+        return record_id if 0 < record_id < 2**31 else None
 
     def _update_bus_presence(self, inactivity_period, im_status_ids_by_model):
         """``update_presence``: on a device socket (``?device_uuid=``), the

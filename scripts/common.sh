@@ -180,10 +180,11 @@ CONF
 
 odoo_bin() { "$PY" "$ODOO_HOME/odoo-bin" "$@"; }
 
-# Create database $2 with the addon (and demo data if $3 = demo).
+# Create database $2 with the addon (and demo data if $3 = demo, and the
+# modules $4 too, e.g. "mail").
 create_db() {
-  local conf=$1 db=$2 demo=${3:-}
-  local args=(-c "$conf" -d "$db" -i bus_mobile --stop-after-init --log-level=warn)
+  local conf=$1 db=$2 demo=${3:-} extra=${4:-}
+  local args=(-c "$conf" -d "$db" -i "bus_mobile${extra:+,$extra}" --stop-after-init --log-level=warn)
   [ "$demo" = demo ] || args+=(--without-demo=all)
   "$PY" - "$PG_PORT" "$db" <<'PYEOF'
 import sys, psycopg2
@@ -191,7 +192,7 @@ cnx = psycopg2.connect(host="127.0.0.1", port=sys.argv[1], user="odoo", password
 cnx.autocommit = True
 cnx.cursor().execute('DROP DATABASE IF EXISTS "%s" WITH (FORCE)' % sys.argv[2])
 PYEOF
-  log "installing bus_mobile in a new database $db"
+  log "installing bus_mobile${extra:+ and $extra} in a new database $db"
   odoo_bin "${args[@]}" > "$RUN_DIR/install-$db.log" 2>&1 \
     || { tail -40 "$RUN_DIR/install-$db.log" >&2; die "installing bus_mobile failed"; }
   if grep -E "(WARNING|ERROR|CRITICAL) .*(bus_mobile)" "$RUN_DIR/install-$db.log" >&2; then

@@ -1,10 +1,48 @@
 #!/usr/bin/env bash
-# `make test`: every stage below, on a real Odoo 18 and PostgreSQL. Exits
-# non-zero on any failure, skip, or empty run. Each stage is a file of
-# scripts/stages/ sourced here (they share the cluster and `status`).
-# BUS_MOBILE_TESTS="path ..." (relative to .run/) narrows the Odoo tests
-# while developing; BUS_MOBILE_RUN_DIR gives a run its own cluster.
+# `make test`: every stage below, on a real Odoo 18 and PostgreSQL. This is
+# the one test command: `.ci/run` calls it, and so does the Docker path
+# (scripts/docker-test.sh, after preparing the image).
+#
+# Exits 1 on any failure: a failed, skipped, deselected or missing test, or
+# an ERROR or traceback a server logged that no test named. Each stage is a
+# file of scripts/stages/ sourced here (they share the cluster, `status`
+# and `narrowed`).
+#
+# Narrowing a run while developing (each is reported at the end, and a
+# narrowed run exits 3 even when everything that ran passed: it never
+# looks green):
+#   BUS_MOBILE_STAGES="odoo_tests lint"     only these stages
+#   BUS_MOBILE_TESTS="addons/bus_mobile/tests/test_x.py -k name"
+#                                           the Odoo tests (paths relative
+#                                           to .run/); the live and bench
+#                                           stages are then left out unless
+#                                           BUS_MOBILE_LIVE=1 /
+#                                           BUS_MOBILE_BENCH_SMOKE=1
+#   BUS_MOBILE_ODOO_DBS="mail"              the Odoo tests' databases
+#                                           (default "bus mail")
+#   BUS_MOBILE_LIVE=0, BUS_MOBILE_BENCH_SMOKE=0, BUS_MOBILE_CLIENT_TESTS=...
+#                                           see their stage files
+# BUS_MOBILE_RUN_DIR gives a run its own directory and cluster.
 source "$(dirname "$0")/common.sh"
+
+ALL_STAGES="odoo_tests lint setup live nodes bench_smoke"
+STAGES=${BUS_MOBILE_STAGES:-$ALL_STAGES}
+for stage in $STAGES; do
+  [ -f "$ROOT/scripts/stages/$stage.sh" ] || die "unknown stage '$stage' in BUS_MOBILE_STAGES (stages: $ALL_STAGES)"
+done
+
+# What this run leaves out; a stage that skips something says it here.
+NARROWED=()
+narrowed() {
+  NARROWED+=("$*")
+  log "NOT RUN: $*"
+}
+for stage in $ALL_STAGES; do
+  case " $STAGES " in
+    *" $stage "*) ;;
+    *) narrowed "stage $stage (BUS_MOBILE_STAGES=\"$STAGES\")" ;;
+  esac
+done
 
 find_odoo
 setup_venv
@@ -13,11 +51,23 @@ trap pg_stop EXIT
 pg_start
 
 status=0
-STAGES=${BUS_MOBILE_STAGES:-odoo_tests lint setup live nodes bench_smoke}
 for stage in $STAGES; do
   log "==== stage: $stage"
   source "$ROOT/scripts/stages/$stage.sh"
 done
 
-[ $status = 0 ] && log "all checks passed" || log "FAILED"
+if [ $status != 0 ]; then
+  log "FAILED"
+elif [ ${#NARROWED[@]} != 0 ]; then
+  status=3
+fi
+if [ ${#NARROWED[@]} != 0 ]; then
+  log "************************************************************************"
+  log "NOT A FULL RUN: this run left out"
+  for what in "${NARROWED[@]}"; do log "  - $what"; done
+  log "A narrowed run never passes (exit $status). \`make test\` without the"
+  log "BUS_MOBILE_* variables above runs everything (as .ci/run does)."
+  log "************************************************************************"
+fi
+[ $status = 0 ] && log "all checks passed"
 exit $status

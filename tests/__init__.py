@@ -10,3 +10,4 @@ from . import test_sync
 from . import test_subscription
 from . import test_auth
 from . import test_auth_socket
+from . import test_discuss

@@ -1,17 +1,48 @@
 import json
+import re
 import struct
 import time
+from contextlib import contextmanager
 from threading import Event
+from types import SimpleNamespace
 from unittest.mock import patch
 
 import websocket as ws_client
 
+from odoo.http import Session
 from odoo.tests.common import HOST, new_test_user
 
 from odoo.addons.bus.tests.common import WebsocketCase
-from odoo.addons.bus.websocket import Websocket
+from odoo.addons.bus.websocket import Websocket, WebsocketRequest
 
 from ..mobile_socket import MobileWebsocket, MobileWebsocketConnectionHandler, mobile_dispatch
+
+
+def expect_server_log(pattern):
+    """Name an error the decorated test (or test class) makes the server
+    log on purpose: ``pattern`` is a regex searched in ``"<logger>:
+    <message and traceback>"``. The Odoo test stage fails on any other
+    ERROR or traceback the server logs (scripts/pytest/server_log_check.py);
+    Odoo's own test runner ignores this."""
+
+    def name_it(target):
+        expected = list(getattr(target, "_bus_mobile_expected_logs", ()))
+        target._bus_mobile_expected_logs = [*expected, re.compile(pattern)]
+        return target
+
+    return name_it
+
+
+@contextmanager
+def websocket_request(env, user):
+    """Run ``ir.websocket`` methods as during a frame of ``user``'s socket:
+    stock reads the request's session, mail its guest cookie."""
+    with WebsocketRequest(env.cr.dbname, SimpleNamespace(cookies={}), None) as req:
+        req.session = Session({"uid": user.id}, "websocket-request-test-sid")
+        req.registry = env.registry
+        req.env = env(user=user)
+        yield req
+
 
 BROWSER_UA = (
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
@@ -96,20 +127,34 @@ class MobileWebsocketCase(WebsocketCase):
         self._websockets.add(ws)
         return ws
 
-    def subscribe(self, websocket, channels=None, last=None, wait_for_dispatch=True):
-        """Stock helper, which waits for the socket's own bus read; a mobile
-        socket's subscription is served by the worker's dispatcher instead,
-        so wait for whichever comes first."""
+    def subscribe(self, websocket, channels=None, last=None, wait_for_dispatch=True, timeout=10):
+        """Stock helper, which waits (silently giving up after 5 s) for any
+        socket's own bus read. Here: wait until the server served *this*
+        socket's subscription (a mobile socket's by the worker's dispatcher:
+        replay sent, channels live; a stock socket's first read), and fail
+        the test if it did not within ``timeout`` seconds."""
         served = Event()
+        client_address = websocket.sock.getsockname()
         originals = {
             Websocket: Websocket._dispatch_bus_notifications,
             MobileWebsocket: MobileWebsocket.on_subscribed,
         }
 
+        def is_this_socket(server_ws):
+            if isinstance(server_ws, MobileWebsocket):
+                sock = server_ws._client_sock
+            else:
+                sock = server_ws._Websocket__socket
+            try:
+                return sock.getpeername() == client_address
+            except OSError:
+                return False
+
         def wrap(original):
             def wrapper(ws_self, *args):
                 original(ws_self, *args)
-                served.set()
+                if is_this_socket(ws_self):
+                    served.set()
 
             return wrapper
 
@@ -119,7 +164,8 @@ class MobileWebsocketCase(WebsocketCase):
         ):
             result = super().subscribe(websocket, channels, last, wait_for_dispatch=False)
             if wait_for_dispatch:
-                served.wait(timeout=5)
+                if not served.wait(timeout=timeout):
+                    self.fail(f"the server did not serve the subscription within {timeout} s")
                 self.wait_mobile_dispatch()
         return result
 
@@ -130,9 +176,11 @@ class MobileWebsocketCase(WebsocketCase):
         self.wait_mobile_dispatch()
         return result
 
-    def wait_mobile_dispatch(self, timeout=5):
+    def wait_mobile_dispatch(self, timeout=10):
         deadline = time.monotonic() + timeout
-        while not mobile_dispatch.is_idle() and time.monotonic() < deadline:
+        while not mobile_dispatch.is_idle():
+            if time.monotonic() > deadline:
+                self.fail(f"the mobile dispatcher was still busy after {timeout} s")
             time.sleep(0.002)
 
     def close_code_and_reason(self, ws):

@@ -426,9 +426,11 @@ class TestChannel(ChannelCase):
                 )
 
     def test_every_route_answers_bad_types_with_an_odoo_error(self):
-        """Each parameter of each route, given each wrong type in turn (the
-        others valid): success, or an Odoo error object; never a 500 or a
-        raw Python exception."""
+        """Each parameter of each route, given each value below in turn (the
+        others valid): a value of the wrong type or out of range is refused
+        with a ValidationError naming the parameter, as README.rst promises;
+        never a 500, a raw Python exception, or a success. Only the values
+        listed as valid for that parameter succeed."""
         message = self.private.with_user(self.alice)._bus_mobile_post("hi", "fuzz")
         valid = {
             "/bus_mobile/channel/create": {
@@ -458,25 +460,57 @@ class TestChannel(ChannelCase):
             "/bus_mobile/typing": {"channel_id": self.private.id, "is_typing": True},
         }
         bad_values = ["", "abc", "7", "a\ud800", 1.5, True, None, [], [1], {"a": 1}, -1, 2**64]
+        # The values above that are right for a parameter (texts for a
+        # text; None where the parameter is optional; an empty list of
+        # partners); any other must be refused.
+        accepted = {
+            "name": ["abc", "7"],
+            "body": ["abc", "7"],
+            "client_uuid": ["abc", "7"],
+            ("/bus_mobile/channel/create", "partner_ids"): [[], None],
+            ("/bus_mobile/channel/add_members", "partner_ids"): [[]],
+            ("/bus_mobile/messages", "before_id"): [None],
+            ("/bus_mobile/messages", "after_id"): [None],
+            "limit": [None],
+            "is_typing": [True],
+        }
+        wrong = []
+        self.authenticate(self.alice.login, self.alice.login)
         for route, params in valid.items():
             for name in params:
+                ok = accepted.get((route, name), accepted.get(name, []))
                 for bad in bad_values:
-                    with self.subTest(route=route, param=name, value=bad):
-                        self.authenticate(self.alice.login, self.alice.login)
-                        payload = {"jsonrpc": "2.0", "method": "call", "params": params}
-                        payload["params"] = dict(params, **{name: bad})
-                        response = self.url_open(
-                            route,
-                            json.dumps(payload).encode(),
-                            headers={"Content-Type": "application/json"},
-                        )
-                        self.assertEqual(response.status_code, 200, response.text[:300])
-                        error = response.json().get("error")
+                    payload = {"jsonrpc": "2.0", "method": "call", "params": params}
+                    payload["params"] = dict(params, **{name: bad})
+                    response = self.url_open(
+                        route,
+                        json.dumps(payload).encode(),
+                        headers={"Content-Type": "application/json"},
+                    )
+                    case = f"{route} {name}={bad!r}"
+                    if response.status_code != 200:
+                        wrong.append(f"{case}: HTTP {response.status_code}")
+                        continue
+                    error = response.json().get("error")
+                    if any(bad == value and type(bad) is type(value) for value in ok):
                         if error:
-                            self.assertTrue(
-                                error["data"]["name"].startswith("odoo.exceptions."),
-                                error["data"]["message"],
-                            )
+                            wrong.append(f"{case}: refused ({error['data']['message'][:100]})")
+                    elif not error:
+                        wrong.append(f"{case}: accepted")
+                    elif error["data"]["name"] != "odoo.exceptions.ValidationError":
+                        wrong.append(f"{case}: {error['data']['name']}")
+                    elif not self._names(error["data"]["message"], name, bad):
+                        wrong.append(
+                            f"{case}: the message names neither: {error['data']['message']}"
+                        )
+        self.assertEqual(wrong, [])
+
+    @staticmethod
+    def _names(message, name, value):
+        """The error ``message`` names the parameter, or the value (each id
+        of a list) that is wrong."""
+        values = value if isinstance(value, list) else [value]
+        return name in message or all(str(v) in message for v in values)
 
     def test_my_channels(self):
         direct = self.make_channel("Direct", "direct", self.alice | self.bob)
@@ -584,9 +618,21 @@ class TestChannel(ChannelCase):
         )
 
     def test_backend_views_and_menus(self):
-        for model in ("bus_mobile.channel", "bus_mobile.channel.member", "bus_mobile.message"):
-            views = self.env[model].get_views([(False, "list"), (False, "form"), (False, "search")])
-            self.assertEqual(set(views["views"]), {"list", "form", "search"})
+        """Each menu's action opens the addon's own views (for a model
+        without any, Odoo would generate default ones, without an id)."""
+        addon_views = {
+            "bus_mobile_channel_action": ("channel", ["list", "form", "search"]),
+            "bus_mobile_channel_member_action": ("channel_member", ["list", "search"]),
+            "bus_mobile_message_action": ("message", ["list", "form", "search"]),
+        }
+        for action_xmlid, (name, view_types) in addon_views.items():
+            action = self.env.ref(f"bus_mobile.{action_xmlid}")
+            self.assertEqual(action.view_mode.split(","), view_types[:-1])
+            views = self.env[action.res_model].get_views([(False, t) for t in view_types])
+            for view_type in view_types:
+                with self.subTest(model=action.res_model, view_type=view_type):
+                    view = self.env.ref(f"bus_mobile.bus_mobile_{name}_view_{view_type}")
+                    self.assertEqual(views["views"][view_type]["id"], view.id)
         root = self.env.ref("bus_mobile.menu_bus_mobile_root")
         self.assertEqual(root.groups_id, self.env.ref("base.group_system"))
         self.assertLessEqual(

@@ -259,6 +259,13 @@ class TestDevice(PresenceAssertions, HttpCase):
             .with_user(self.admin)
             .get_view(self.env.ref("base.view_users_form").id)["arch"],
         )
+        # The addon's own views (Odoo generates default ones, without an
+        # id, for a model that has none).
+        self.assertEqual(action.view_mode, "list,form")
+        views = self.env["bus_mobile.device"].get_views(
+            [(False, "list"), (False, "form"), (False, "search")]
+        )
         for view_type in ("list", "form", "search"):
             with self.subTest(view_type=view_type):
-                self.assertTrue(self.env["bus_mobile.device"].get_view(view_type=view_type)["arch"])
+                view = self.env.ref(f"bus_mobile.bus_mobile_device_view_{view_type}")
+                self.assertEqual(views["views"][view_type]["id"], view.id)

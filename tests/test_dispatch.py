@@ -205,12 +205,26 @@ class TestDispatch(MobileWebsocketCase):
             self._assert_next_payloads(ws, [{"n": 1}])
 
     def test_only_authorized_channels(self):
-        alice_ws = self._connect("dispatch_alice", channels=["bus_mobile.channel_999999"])
+        """Alice asks for Bob's private channel by name: its rows, read in
+        the same batch as hers, never reach her socket; Bob gets them."""
+        bobs = (
+            self.env["bus_mobile.channel"]
+            .sudo()
+            .create(
+                {
+                    "name": "bob's",
+                    "channel_type": "private",
+                    "member_ids": [Command.create({"partner_id": self.bob.partner_id.id})],
+                }
+            )
+        )
+        alice_ws = self._connect("dispatch_alice", channels=[f"bus_mobile.channel_{bobs.id}"])
         bob_ws = self._connect("dispatch_bob")
+        self._send(bobs, {"to": "bob's channel"})
         self._send(self.bob.partner_id, {"to": "bob"})
         self._send(self.alice.partner_id, {"to": "alice"})
-        self._dispatch(self.bob.partner_id, self.alice.partner_id)
-        self._assert_next_payloads(bob_ws, [{"to": "bob"}])
+        self._dispatch(bobs, self.bob.partner_id, self.alice.partner_id)
+        self._assert_next_payloads(bob_ws, [{"to": "bob's channel"}, {"to": "bob"}])
         self._assert_next_payloads(alice_ws, [{"to": "alice"}])
         self._assert_nothing_pending(alice_ws, bob_ws)
 
@@ -470,7 +484,8 @@ class TestDispatch(MobileWebsocketCase):
             self.assertEqual(payload[2:].decode(), "SLOW_READER")
             self.wait_remaining_websocket_connections()
         self.assertEqual(server_ws.state, ConnectionState.CLOSED)
-        self.assertFalse(mobile_dispatch.subscriber_count(self.env.cr.dbname) > 2)
+        # Alice's socket left the dispatcher; Bob's is still served.
+        self.assertEqual(mobile_dispatch.subscriber_count(self.env.cr.dbname), 1)
 
     def test_stalled_client_is_closed_after_the_send_timeout(self):
         """A client that reads nothing at all: the writes to it wait at most
@@ -497,11 +512,27 @@ class TestDispatch(MobileWebsocketCase):
         self.assertFalse(server_ws._outbox)
 
     def test_closed_sockets_leave_the_dispatcher(self):
+        db = self.env.cr.dbname
         ws = self._connect("dispatch_alice")
+        server_ws = self._server_socket(self.alice.id)
+        feed = mobile_dispatch._feeds[db]
+        subscriber = feed.subscribers[server_ws]
+        self.assertTrue(subscriber.channels)
+        for channel in subscriber.channels:
+            self.assertIn(subscriber, feed.subscribers_by_channel[channel])
+        self.assertEqual(mobile_dispatch.subscriber_count(db), 1)
         ws.close(CloseCode.CLEAN)
         self.wait_remaining_websocket_connections()
-        feed = mobile_dispatch._feeds.get(self.env.cr.dbname)
-        self.assertFalse(feed and feed.subscribers_by_channel)
+        self.assertIs(server_ws.state, ConnectionState.CLOSED)
+        self.assertFalse(subscriber.active)
+        self.assertEqual(mobile_dispatch.subscriber_count(db), 0)
+        # Out of every index of its feed (gone itself once nobody is left).
+        feed = mobile_dispatch._feeds.get(db) or feed
+        self.assertNotIn(server_ws, feed.subscribers)
+        self.assertNotIn(subscriber, feed.pending)
+        self.assertFalse(
+            [c for c, subs in feed.subscribers_by_channel.items() if subscriber in subs]
+        )
 
     def test_frames_are_json_lists_of_notifications(self):
         ws = self._connect("dispatch_alice")

@@ -3,21 +3,23 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 import uuid
+from contextlib import closing
 from datetime import timedelta
 from pathlib import Path
-from unittest.mock import patch
 
-from psycopg2 import errors as pg_errors
-
-from odoo import Command, fields
+from odoo import SUPERUSER_ID, Command, api, fields, sql_db
+from odoo.service.model import retrying
 from odoo.tests import TransactionCase, new_test_user, tagged
+from odoo.tools import mute_logger
 
 from odoo.addons.bus.models.bus import channel_with_db, json_dump
 
 from ..mobile_socket import device_presence
 from ..tools.presence import best_status
+from .common import websocket_request
 
 PRESENCE_TYPES = ("bus_mobile/presence", "bus.bus/im_status_updated")
 
@@ -290,24 +292,31 @@ class TestPresence(PresenceAssertions, TransactionCase):
                 ],
             }
         )
+        names = [
+            "odoo-presence-res.partner_abc",
+            "odoo-presence-res.partner",
+            "odoo-presence-res.partner_",
+            "odoo-presence-res.partner_1_2",
+            "odoo-presence-res.partner_-3",
+            f"odoo-presence-res.partner_{2**31}",
+            "odoo-presence-",
+        ]
         for watcher, target in ((self.bob, self.alice), (self.alice, self.bob)):
-            with self.subTest(watcher=watcher.login):
-                # As stock ``_prepare_subscribe_data`` parses the strings.
-                presences = [
-                    tuple(name.replace("odoo-presence-", "").split("_"))
-                    for name in (
-                        "odoo-presence-res.partner_abc",
-                        "odoo-presence-res.partner",
-                        "odoo-presence-res.partner_",
-                        f"odoo-presence-res.partner_{target.partner_id.id}",
-                    )
-                ]
-                channels = (
+            with self.subTest(watcher=watcher.login), websocket_request(self.env, watcher):
+                # What a subscribe frame's channels go through, whatever
+                # overrides ``_build_presence_channel_list`` (mail's too).
+                data = (
                     self.env["ir.websocket"]
                     .with_user(watcher)
-                    ._build_presence_channel_list(presences)
+                    ._prepare_subscribe_data(
+                        [*names, f"odoo-presence-res.partner_{target.partner_id.id}"], 0
+                    )
                 )
-                self.assertEqual(channels, [(target.partner_id, "presence")])
+                presences = [
+                    c for c in data["channels"] if isinstance(c, tuple) and c[1] == "presence"
+                ]
+                self.assertEqual(presences, [(target.partner_id, "presence")])
+                self.assertIn(watcher.partner_id, data["channels"])
 
     def test_sweep_takes_silent_devices_offline(self):
         self.as_alice()._bus_mobile_socket_opened("phone", "s1")
@@ -346,22 +355,6 @@ class TestPresence(PresenceAssertions, TransactionCase):
         self.assertEqual(self.Device._cron_sweep_offline(batch_size=2), 1)
         self.assertEqual(self.alice.im_status, "offline")
 
-    def test_sweep_stops_on_a_concurrent_update(self):
-        """A row changed by another transaction since this one began (a
-        heartbeat) aborts the batch, rolled back, for the next run."""
-        self.as_alice()._bus_mobile_socket_opened("phone", "s1")
-        self.env.cr.execute(
-            "UPDATE bus_mobile_device SET last_seen = %s",
-            [fields.Datetime.now() - timedelta(seconds=120)],
-        )
-        conflict = pg_errors.SerializationFailure("could not serialize access")
-        with patch.object(
-            type(self.env["res.partner"]), "_bus_mobile_sync_presence", side_effect=conflict
-        ):
-            self.assertEqual(self.Device._cron_sweep_offline(), 0)
-        self.assertEqual(self.device_row(self.alice, "phone")[:2], ("online", ["s1"]))
-        self.assertEqual(self.Device._cron_sweep_offline(), 1)
-
     def test_sweep_cron_record_runs(self):
         cron = self.env.ref("bus_mobile.ir_cron_bus_mobile_presence_sweep")
         self.as_alice()._bus_mobile_socket_opened("phone", "s1")
@@ -381,3 +374,173 @@ class TestPresence(PresenceAssertions, TransactionCase):
         # Its sockets' later events touch nothing.
         self.assertIsNone(self.as_alice()._bus_mobile_socket_closed("phone", "s1"))
         self.assertIsNone(self.as_alice()._bus_mobile_socket_alive("phone", "s1"))
+
+
+@tagged("post_install", "-at_install")
+class TestConcurrentPresence(TransactionCase):
+    """Real concurrent transactions (own connections, committed data), as
+    two Odoo workers serving two sockets, or the sweep cron and a socket.
+    The test transaction writes nothing: it holds no lock they could wait
+    for."""
+
+    def setUp(self):
+        super().setUp()
+        self.dbname = self.env.cr.dbname
+        with closing(self.real_cursor()) as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            user = new_test_user(env, login="concurrent_presence", groups="base.group_user")
+            self.uid, self.partner_id = user.id, user.partner_id.id
+            cr.commit()  # pylint: disable=invalid-commit
+        self.addCleanup(self.delete_user)
+
+    def real_cursor(self):
+        cr = sql_db.db_connect(self.dbname).cursor()
+        cr.execute("SET lock_timeout = '10s'")  # never hang the test run
+        return cr
+
+    def delete_user(self):
+        with closing(self.real_cursor()) as cr:
+            api.Environment(cr, SUPERUSER_ID, {})["res.users"].browse(self.uid).unlink()
+            api.Environment(cr, SUPERUSER_ID, {})["res.partner"].browse(self.partner_id).unlink()
+            cr.commit()  # pylint: disable=invalid-commit
+
+    def devices(self, cr):
+        """The user's devices, as an Odoo worker of that cursor sees them."""
+        return api.Environment(cr, self.uid, {})["bus_mobile.device"]
+
+    def committed(self, func):
+        """``func(devices)`` in a transaction of its own, committed."""
+        with closing(self.real_cursor()) as cr:
+            result = func(self.devices(cr))
+            cr.commit()  # pylint: disable=invalid-commit
+        return result
+
+    def rows(self):
+        """{device_uuid: (status, connection tokens)}, committed data."""
+        with closing(self.real_cursor()) as cr:
+            cr.execute(
+                "SELECT device_uuid, status, connection_tokens FROM bus_mobile_device"
+                " WHERE user_id = %s",
+                [self.uid],
+            )
+            return {uuid: (status, tokens) for uuid, status, tokens in cr.fetchall()}
+
+    def last_bus_id(self):
+        with closing(self.real_cursor()) as cr:
+            cr.execute("SELECT COALESCE(MAX(id), 0) FROM bus_bus")
+            return cr.fetchone()[0]
+
+    def statuses_told(self, after_id):
+        """The ``bus_mobile/presence`` statuses sent to the user's watchers."""
+        channel = json_dump([self.dbname, "res.partner", self.partner_id, "presence"])
+        with closing(self.real_cursor()) as cr:
+            cr.execute(
+                "SELECT message FROM bus_bus WHERE id > %s AND channel = %s ORDER BY id",
+                [after_id, channel],
+            )
+            messages = [json.loads(message) for (message,) in cr.fetchall()]
+        return [m["payload"]["im_status"] for m in messages if m["type"] == "bus_mobile/presence"]
+
+    def wait_for_lock_wait(self, cr):
+        """Until the backend of ``cr`` waits for a lock held by another."""
+        pid = cr._cnx.get_backend_pid()
+        deadline = time.monotonic() + 10
+        with closing(self.real_cursor()) as observer:
+            while True:
+                observer.execute(
+                    "SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", [pid]
+                )
+                if observer.fetchone()[0] == "Lock":
+                    return
+                self.assertLess(time.monotonic(), deadline, "the second transaction never waited")
+                time.sleep(0.01)
+
+    def test_concurrent_closes_of_one_device(self):
+        """The last two sockets of a device close at the same instant in two
+        workers: each transaction's snapshot still has the other's socket.
+        The second to write waits for the first, then fails to serialize,
+        and Odoo's retry replays it on the first's changes: the device ends
+        offline with no socket left, and watchers hear "offline" once."""
+        self.committed(lambda d: d._bus_mobile_socket_opened("phone", "s1"))
+        self.committed(lambda d: d._bus_mobile_socket_opened("phone", "s2"))
+        mark = self.last_bus_id()
+        with closing(self.real_cursor()) as cr1, closing(self.real_cursor()) as cr2:
+            first, second = self.devices(cr1), self.devices(cr2)
+            for cr in (cr1, cr2):  # both transactions take their snapshot
+                cr.execute("SELECT 1")
+            first._bus_mobile_socket_closed("phone", "s1")  # not committed yet
+            attempts, errors = [], []
+
+            def close_second():
+                def attempt():
+                    attempts.append(1)
+                    return second._bus_mobile_socket_closed("phone", "s2")
+
+                try:
+                    with mute_logger("odoo.service.model"):
+                        retrying(attempt, second.env)
+                except Exception as exc:  # reported below
+                    errors.append(exc)
+
+            thread = threading.Thread(target=close_second)
+            thread.start()
+            self.wait_for_lock_wait(cr2)
+            cr1.commit()  # pylint: disable=invalid-commit
+            thread.join(30)
+            self.assertFalse(thread.is_alive())
+            self.assertEqual(errors, [])
+            self.assertEqual(len(attempts), 2, "the second close was retried once")
+        self.assertEqual(self.rows(), {"phone": ("offline", [])})
+        self.assertEqual(self.statuses_told(mark), ["offline"])
+
+    def make_stale(self, *device_uuids):
+        def age(devices):
+            devices.env.cr.execute(
+                "UPDATE bus_mobile_device SET last_seen = %s WHERE user_id = %s"
+                " AND device_uuid = ANY(%s)",
+                [fields.Datetime.now() - timedelta(seconds=120), self.uid, list(device_uuids)],
+            )
+
+        self.committed(age)
+
+    def test_sweep_stops_on_a_heartbeat_committed_after_it_began(self):
+        """The sweep's snapshot says the phone is stale, but a heartbeat
+        committed since: taking it offline would undo the heartbeat. The
+        batch stops, rolled back; the next run sweeps only what is still
+        stale."""
+        for name in ("phone", "tablet"):
+            self.committed(lambda d, name=name: d._bus_mobile_socket_opened(name, name))
+        self.make_stale("phone", "tablet")
+        mark = self.last_bus_id()
+        with closing(self.real_cursor()) as sweep_cr:
+            sweeper = api.Environment(sweep_cr, SUPERUSER_ID, {})["bus_mobile.device"]
+            sweep_cr.execute("SELECT 1")  # the cron's transaction began
+            self.committed(lambda d: d._bus_mobile_heartbeat("phone", 0, None, token="phone"))
+            self.assertEqual(sweeper._cron_sweep_offline(), 0)
+            sweep_cr.commit()  # pylint: disable=invalid-commit
+        self.assertEqual(
+            self.rows(), {"phone": ("online", ["phone"]), "tablet": ("online", ["tablet"])}
+        )
+        self.assertEqual(self.statuses_told(mark), [])
+        # The next run, in a new transaction: the tablet only.
+        with closing(self.real_cursor()) as sweep_cr:
+            sweeper = api.Environment(sweep_cr, SUPERUSER_ID, {})["bus_mobile.device"]
+            self.assertEqual(sweeper._cron_sweep_offline(), 1)
+            sweep_cr.commit()  # pylint: disable=invalid-commit
+        self.assertEqual(self.rows(), {"phone": ("online", ["phone"]), "tablet": ("offline", [])})
+        self.assertEqual(self.statuses_told(mark), [])  # the phone keeps the user online
+
+    def test_sweep_skips_a_device_another_transaction_holds(self):
+        """A heartbeat in progress holds the phone's row: the sweep neither
+        waits for it nor takes it offline; the other stale device goes."""
+        for name in ("phone", "tablet"):
+            self.committed(lambda d, name=name: d._bus_mobile_socket_opened(name, name))
+        self.make_stale("phone", "tablet")
+        with closing(self.real_cursor()) as beat_cr, closing(self.real_cursor()) as sweep_cr:
+            self.devices(beat_cr)._bus_mobile_heartbeat("phone", 0, None, token="phone")
+            sweep_cr.execute("SET lock_timeout = '1s'")  # waiting would fail the test
+            sweeper = api.Environment(sweep_cr, SUPERUSER_ID, {})["bus_mobile.device"]
+            self.assertEqual(sweeper._cron_sweep_offline(), 1)
+            sweep_cr.commit()  # pylint: disable=invalid-commit
+            beat_cr.commit()  # pylint: disable=invalid-commit
+        self.assertEqual(self.rows(), {"phone": ("online", ["phone"]), "tablet": ("offline", [])})

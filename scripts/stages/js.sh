@@ -1,14 +1,17 @@
 # Stage: the JavaScript client (static/client, npm package odoo-bus-mobile)
 # and its tests (tests/js). SOURCED by scripts/stages/live.sh while its
 # servers run: it uses that stage's LIVE_PORT, PREFORK_PORT, PREFORK_GEVENT,
-# LIVE_DB and $live, and sets status=1 on any failure, skip or empty run.
+# LIVE_DB, LIVE_NAME and LIVE_CONF (the threaded server's live_server.sh
+# name and configuration), JS_FLAVOR (bus or mail: which database) and
+# $live, and sets status=1 on any failure, skip or empty run. Sourced once
+# per flavor: npm ci and tsc run the first time only.
 #   - node/npm (Debian's nodejs, npm) and Debian's chromium if missing;
 #   - npm ci (committed package-lock.json), tsc --noEmit (checkJs over the
 #     package, and an app's TypeScript against the shipped .d.ts);
 #   - node --test against the threaded server (all tests, with the server
 #     restart and the playground in headless Chromium), then against the
 #     --workers=2 server (sockets on its gevent port).
-# Reports: $RUN_DIR/js-*.tap, js-latency-*.txt, playground.png.
+# Reports: $RUN_DIR/js-<server>-<flavor>.tap, js-latency-*.txt, playground.png.
 
 js_fail() {
   log "JS client: $*"
@@ -61,22 +64,26 @@ js_stage() {
   if [ -z "${LIVE_PORT:-}" ] || [ -z "${PREFORK_PORT:-}" ] || [ -z "${PREFORK_GEVENT:-}" ] || [ -z "${LIVE_DB:-}" ] || [ -z "${live:-}" ]; then
     js_fail "sourced without the live servers' variables (LIVE_PORT, PREFORK_PORT, PREFORK_GEVENT, LIVE_DB, live)"; return
   fi
-  js_need node nodejs || return
-  js_need npm npm || return
-  [ -x /usr/bin/chromium ] || js_need chromium chromium || return
-  log "JS client: node $(node --version), npm $(npm --version), $(/usr/bin/chromium --version 2>/dev/null | head -1)"
-  (cd "$dir" && npm ci --no-audit --no-fund) > "$RUN_DIR/js-npm-ci.log" 2>&1 \
-    || { tail -30 "$RUN_DIR/js-npm-ci.log" >&2; js_fail "npm ci failed (log: $RUN_DIR/js-npm-ci.log)"; return; }
-  log "JS client: tsc --noEmit (checkJs over static/client; consumer.ts against the shipped .d.ts)"
-  (cd "$dir" && node_modules/.bin/tsc -p tsconfig.json && node_modules/.bin/tsc -p tsconfig.consumer.json) \
-    || js_fail "tsc --noEmit found type errors"
+  if [ -z "${JS_PREPARED:-}" ]; then
+    js_need node nodejs || return
+    js_need npm npm || return
+    [ -x /usr/bin/chromium ] || js_need chromium chromium || return
+    log "JS client: node $(node --version), npm $(npm --version), $(/usr/bin/chromium --version 2>/dev/null | head -1)"
+    (cd "$dir" && npm ci --no-audit --no-fund) > "$RUN_DIR/js-npm-ci.log" 2>&1 \
+      || { tail -30 "$RUN_DIR/js-npm-ci.log" >&2; js_fail "npm ci failed (log: $RUN_DIR/js-npm-ci.log)"; return; }
+    log "JS client: tsc --noEmit (checkJs over static/client; consumer.ts against the shipped .d.ts)"
+    (cd "$dir" && node_modules/.bin/tsc -p tsconfig.json && node_modules/.bin/tsc -p tsconfig.consumer.json) \
+      || js_fail "tsc --noEmit found type errors"
+    JS_PREPARED=1
+  fi
+  local flavor=${JS_FLAVOR:-bus} live_name=${LIVE_NAME:-live} live_conf=${LIVE_CONF:-$RUN_DIR/live.conf}
 
   BUS_MOBILE_URL=http://127.0.0.1:$LIVE_PORT BUS_MOBILE_DB=$LIVE_DB \
     BUS_MOBILE_ADMIN_LOGIN=admin BUS_MOBILE_ADMIN_PASSWORD=admin \
-    BUS_MOBILE_STOP_CMD="$(printf '%q ' bash "$live" stop live)" \
-    BUS_MOBILE_START_CMD="$(printf '%q ' bash "$live" start live "$RUN_DIR/live.conf" "$LIVE_DB")" \
+    BUS_MOBILE_STOP_CMD="$(printf '%q ' bash "$live" stop "$live_name")" \
+    BUS_MOBILE_START_CMD="$(printf '%q ' bash "$live" start "$live_name" "$live_conf" "$LIVE_DB")" \
     BUS_MOBILE_RUN_DIR=$RUN_DIR \
-    js_run threaded $(cd "$dir" && echo test/*.test.js)
+    js_run "threaded-$flavor" $(cd "$dir" && echo test/*.test.js)
 
   # The --workers=2 server: HTTP on its port, sockets on the gevent port.
   # No restart (its commands drive the threaded server), no playground (a
@@ -85,7 +92,7 @@ js_stage() {
   BUS_MOBILE_URL=http://127.0.0.1:$PREFORK_PORT BUS_MOBILE_WS=ws://127.0.0.1:$PREFORK_GEVENT \
     BUS_MOBILE_DB=$LIVE_DB BUS_MOBILE_ADMIN_LOGIN=admin BUS_MOBILE_ADMIN_PASSWORD=admin \
     BUS_MOBILE_STOP_CMD= BUS_MOBILE_START_CMD= BUS_MOBILE_RUN_DIR=$RUN_DIR \
-    js_run prefork test/login.test.js test/roundtrip.test.js test/resume.test.js test/outbox.test.js \
+    js_run "prefork-$flavor" test/login.test.js test/roundtrip.test.js test/resume.test.js test/outbox.test.js \
       test/session.test.js test/presence.test.js test/hooks.test.js test/auth.test.js
   cat "$RUN_DIR"/js-latency-*.txt >&2 2>/dev/null || true
 }

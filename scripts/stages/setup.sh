@@ -1,5 +1,8 @@
 # Stage: what a newcomer or a packager meets first.
 #   - a fresh machine: find_odoo without any Odoo 18 (scripts/test_fresh_machine.sh);
+#   - the test command itself: .ci/run clears narrowing variables, and the
+#     Docker path (scripts/docker-test.sh) runs scripts/test.sh with the same
+#     rules on a stand-in for the odoo:18 image (scripts/test_runner.sh);
 #   - the addon's wheel: `pip wheel .` (whool) in a directory named
 #     bus_mobile holding the checkout's tracked files;
 #   - i18n/bus_mobile.pot is what Odoo exports today (`make pot` rewrites it).
@@ -7,6 +10,11 @@ log "fresh machine: find_odoo without Odoo 18"
 bash "$ROOT/scripts/test_fresh_machine.sh" > "$RUN_DIR/fresh-machine.txt" 2>&1 \
   || { cat "$RUN_DIR/fresh-machine.txt" >&2; status=1; }
 tail -1 "$RUN_DIR/fresh-machine.txt"
+
+log "the test command: .ci/run, stage names, the Docker path"
+VENV=$VENV ODOO_HOME=$ODOO_HOME bash "$ROOT/scripts/test_runner.sh" > "$RUN_DIR/test-runner.txt" 2>&1 \
+  || { cat "$RUN_DIR/test-runner.txt" >&2; status=1; }
+tail -1 "$RUN_DIR/test-runner.txt"
 
 log "addon wheel: pip wheel . (whool)"
 pkg=$(mktemp -d)

@@ -23,4 +23,5 @@ from .client import (
 )
 from .dedup import ResumeState
 from .diagnose import Diagnosis, diagnose
+from .liveness import Liveness
 from .notifications import Notification, parse_notification

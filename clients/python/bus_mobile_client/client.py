@@ -13,6 +13,12 @@ keeps itself connected:
 - a clean close (1000): no reconnect, :class:`ClosedError`;
 - 4001 (session expired): log in again once, then :class:`SessionExpiredError`;
 - 1013 (try later): a longer backoff;
+- silence (no frame, no ping, no pong: a network that drops the connection
+  without closing it): a ping of its own, and a reconnect when the server
+  does not answer in time (:mod:`.liveness`, bounds derived from the
+  server's keepalive);
+- a send that fails: the close frame the server sent before (4001 after a
+  logout, say) is read first, so the close is handled for what it is;
 - after every reconnect: subscribe with the last notification id, then
   ``/bus_mobile/sync`` from the last message id, de-duplicated by message
   id (:mod:`.dedup`), so no message is lost and none is delivered twice.
@@ -38,6 +44,7 @@ from . import backoff as bo
 from ._version import __version__
 from .dedup import ResumeState
 from .explain import close_cause, handshake_cause
+from .liveness import Liveness
 from .notifications import (
     CHANNEL,
     MESSAGE,
@@ -56,6 +63,10 @@ DATABASE_ERROR_PREFIX = "psycopg2."
 FATAL_HANDSHAKE_STATUSES = {400, 401, 403, 404}
 # A socket that stayed open this long proved that its session works.
 SESSION_PROOF_S = 5.0
+# After a failed send, how long (and how many frames) to read what the
+# server sent before the connection broke, looking for its close frame.
+PENDING_READ_S = 1.0
+PENDING_READ_FRAMES = 100
 
 
 class BusMobileError(Exception):
@@ -132,6 +143,18 @@ class ClosedError(BusMobileError):
         super().__init__(f"{self.cause}. Fix: {self.fix}")
 
 
+class _ClientSocket(websocket.WebSocket):
+    """websocket-client's socket, except that its automatic answer to the
+    server's close frame never fails the read of that frame: the server may
+    be gone already (a reset), and the frame says why it closed."""
+
+    def send_close(self, *args, **kwargs):
+        try:
+            super().send_close(*args, **kwargs)
+        except (OSError, websocket.WebSocketException) as exc:
+            _logger.debug("close frame not answered: %s", exc)
+
+
 class _NoCookies(http.cookiejar.DefaultCookiePolicy):
     def set_ok(self, cookie, request):
         return False
@@ -166,6 +189,8 @@ class MobileBusClient:
     :param backoff: a :class:`.backoff.Backoff`
     :param resume: a :class:`.dedup.ResumeState` to resume from saved cursors
     :param channels: extra bus channels to subscribe to (strings)
+    :param liveness: a :class:`.liveness.Liveness`; default: derived from the
+        server's ``offline_after_s`` (``/bus_mobile/config``)
     """
 
     def __init__(
@@ -187,6 +212,7 @@ class MobileBusClient:
         channels=(),
         heartbeat_s=None,
         rand=random.random,
+        liveness=None,
     ):
         self.url = url.rstrip("/")
         self.db, self.login, self.password = db, login, password
@@ -198,6 +224,7 @@ class MobileBusClient:
         self.channels = list(channels)
         self.heartbeat_s = heartbeat_s
         self.rand = rand
+        self.liveness = liveness
         self.http = requests.Session()
         self.http.headers["User-Agent"] = user_agent
         # The session cookie is kept by hand (``session_id``), not by a
@@ -226,6 +253,9 @@ class MobileBusClient:
         self._next_attempt_at = 0.0
         self._next_heartbeat_at = 0.0
         self._opened_at = 0.0
+        # Last time anything came from the server; the pending ping's time.
+        self._heard_at = 0.0
+        self._ping_sent_at = None
         self._reauthed = False
         self._rpc_id = 0
 
@@ -567,6 +597,7 @@ class MobileBusClient:
                 origin=self.origin,
                 suppress_origin=self.origin is None,
                 enable_multithread=True,
+                class_=_ClientSocket,
             )
         except websocket.WebSocketBadStatusException as exc:
             error = HandshakeError(
@@ -578,7 +609,8 @@ class MobileBusClient:
         except (OSError, websocket.WebSocketException) as exc:
             raise ServerUnavailable(f"{url}: {exc.__class__.__name__}: {exc}") from exc
         self._ws = ws
-        self._opened_at = time.monotonic()
+        self._opened_at = self._heard_at = time.monotonic()
+        self._ping_sent_at = None
         self._subscribe()
         self._heartbeat()
 
@@ -604,6 +636,13 @@ class MobileBusClient:
             },
         )
         self._next_heartbeat_at = time.monotonic() + self._heartbeat_interval()
+
+    def _ping(self):
+        self._ws.ping()
+        self._ping_sent_at = time.monotonic()
+
+    def _liveness(self):
+        return self.liveness or Liveness.from_config(self.server_config)
 
     def _heartbeat_interval(self):
         if self.heartbeat_s:
@@ -664,51 +703,84 @@ class MobileBusClient:
                     return []
                 continue
             now = time.monotonic()
+            liveness = self._liveness()
+            if liveness.is_lost(self._heard_at, self._ping_sent_at, now):
+                silent = now - self._heard_at
+                self._on_close(None, f"silence: nothing from the server for {silent:.1f}s")
+                continue
+            if liveness.ping_due(self._heard_at, self._ping_sent_at, now) and not self._safe(
+                self._ping
+            ):
+                continue
             if now >= self._next_heartbeat_at and not self._safe(self._heartbeat):
                 continue
             if self._reauthed and now - self._opened_at >= SESSION_PROOF_S:
                 self._reauthed = False
-            wait = min(deadline, self._next_heartbeat_at) - now
+            next_check = liveness.next_check(self._heard_at, self._ping_sent_at)
+            wait = min(deadline, self._next_heartbeat_at, next_check) - now
             if wait <= 0 and now >= deadline:
                 return []
             self._receive(max(wait, 0.01))
         return []
 
     def _safe(self, send):
-        """Run a socket send; a failure counts as a dropped connection."""
+        """Run a socket send; a failure counts as a lost connection, once
+        the server's pending close frame, if any, was read."""
         try:
             send()
         except (OSError, websocket.WebSocketException) as exc:
-            self._on_close(None, f"{exc.__class__.__name__}: {exc}")
+            self._on_close(*self._pending_close(f"{exc.__class__.__name__}: {exc}"))
             return False
         return True
+
+    def _pending_close(self, error):
+        """``(code, reason)`` of the close frame the server sent before a
+        send failed (it closed the connection first: its kernel then resets
+        the connection when our frame arrives, which fails the next send,
+        while its close frame still waits to be read); ``(None, error)``
+        when there is none. The notifications read on the way are kept."""
+        ws = self._ws
+        try:
+            ws.settimeout(PENDING_READ_S)
+            for _frame in range(PENDING_READ_FRAMES):
+                opcode, data = ws.recv_data(control_frame=True)
+                if opcode == websocket.ABNF.OPCODE_CLOSE:
+                    return parse_close_frame(data)
+                if opcode == websocket.ABNF.OPCODE_TEXT:
+                    self._accept_frame(json.loads(data), resubscribe=False)
+        except (OSError, websocket.WebSocketException, AttributeError, ValueError):
+            pass
+        return None, error
 
     def _receive(self, wait):
         ws = self._ws
         try:
             ws.settimeout(wait)
-            opcode, data = ws.recv_data()
+            # Control frames too: a ping or a pong proves the server alive.
+            opcode, data = ws.recv_data(control_frame=True)
         except websocket.WebSocketTimeoutException:
             return
         except (OSError, websocket.WebSocketException, AttributeError) as exc:
             self._on_close(None, f"{exc.__class__.__name__}: {exc}")
             return
+        self._heard_at = time.monotonic()
+        self._ping_sent_at = None
         if opcode == websocket.ABNF.OPCODE_CLOSE:
             self._on_close(*parse_close_frame(data))
         elif opcode == websocket.ABNF.OPCODE_TEXT:
             self._accept_frame(json.loads(data))
 
-    def _accept_frame(self, raw_notifications):
+    def _accept_frame(self, raw_notifications, resubscribe=True):
         batch = [parse_notification(raw) for raw in raw_notifications]
         self.resume.note_notifications([n.id for n in batch])
-        resubscribe = False
+        channel_event = False
         for notification in batch:
             if notification.type == MESSAGE and not self._accept_message(notification.payload):
                 continue
-            resubscribe = resubscribe or notification.type == CHANNEL
+            channel_event = channel_event or notification.type == CHANNEL
             self._pending.append(notification)
         self._reauthed = False
-        if resubscribe:
+        if resubscribe and channel_event:
             # A channel was created or I was added to one: subscribe again,
             # the server adds the channels I am now a member of.
             self._safe(self._subscribe)
@@ -775,7 +847,9 @@ class MobileBusClient:
             self._schedule_retry(bo.RECONNECT)
             return time.monotonic() < deadline
         except (OSError, websocket.WebSocketException) as exc:
-            self._on_close(None, f"{exc.__class__.__name__}: {exc}")
+            # The subscribe or the first heartbeat failed: the server may
+            # have closed the new socket at once (4001), say why first.
+            self._on_close(*self._pending_close(f"{exc.__class__.__name__}: {exc}"))
             return time.monotonic() < deadline
         if self._stop.is_set():  # closed from another thread meanwhile
             self._drop_quietly()

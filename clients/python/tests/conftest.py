@@ -18,11 +18,23 @@
 
 A test whose server is not given is skipped with the variable to set
 (``make test`` sets them all and fails on any skip).
+
+When the servers' log files are readable (``make test``)::
+
+    BUS_MOBILE_SERVER_LOGS     their paths, separated by ":"
+    BUS_MOBILE_LOG_CHECKER     scripts/server_logs.py of the checkout
+
+every test fails when a server logs an ERROR or a traceback during it that
+the test does not name with ``@pytest.mark.server_log(regex, ...)``. What
+a server logs after a test ended is judged on that test's names and
+reported on the next test; after the last test, on the session.
 """
 
+import importlib.util
 import os
 import shlex
 import subprocess
+import time
 import uuid
 
 import pytest
@@ -102,12 +114,13 @@ class LiveServer:
             self._pool[name] = user
         return self._pool[name]
 
-    def client(self, user, connect=True, cls=MobileBusClient, **kw):
+    def client(self, user, connect=True, url=None, cls=MobileBusClient, **kw):
         """A logged-in :class:`MobileBusClient` (or ``cls``) of ``user`` (with
-        its pooled session if it has one), closed after the test."""
+        its pooled session if it has one), closed after the test; ``url``:
+        another server on the same database (the --workers one)."""
         kw.setdefault("backoff", TEST_BACKOFF)
         kw.setdefault("session_id", user.get("session_id"))
-        client = cls(self.url, self.db, user["login"], user["password"], **kw)
+        client = cls(url or self.url, self.db, user["login"], user["password"], **kw)
         self._clients.append(client)
         if not client.session_id:
             client.authenticate()
@@ -165,6 +178,23 @@ def fresh_pair(live):
 
 
 @pytest.fixture
+def server_settings(live):
+    """``set(key, value)``: change a ``bus_mobile.<key>`` system parameter of
+    the live server for this test; the old values come back after it."""
+    saved = {}
+
+    def set_setting(key, value):
+        param = f"bus_mobile.{key}"
+        if param not in saved:
+            saved[param] = live.call_kw("ir.config_parameter", "get_param", param)
+        live.call_kw("ir.config_parameter", "set_param", param, str(value))
+
+    yield set_setting
+    for param, value in saved.items():
+        live.call_kw("ir.config_parameter", "set_param", param, value)
+
+
+@pytest.fixture
 def server_control():
     """``(stop, start)``: callables that stop and start the live server."""
     stop_cmd, start_cmd = require_env("BUS_MOBILE_STOP_CMD", "BUS_MOBILE_START_CMD")
@@ -173,3 +203,69 @@ def server_control():
         subprocess.run(shlex.split(command), check=True, timeout=120)
 
     return (lambda: run(stop_cmd)), (lambda: run(start_cmd))
+
+
+# ----------------------------------------------------------------------
+# Errors in the servers' logs
+# ----------------------------------------------------------------------
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers",
+        "server_log(*patterns): errors (regexes) this test makes a live server log on purpose",
+    )
+
+
+class _ServerLogs:
+    """The live servers' logs, read test after test."""
+
+    def __init__(self, checker, paths):
+        self.checker = checker
+        self.watch = checker.LogWatch(paths)
+        # Names of the previous test and the patterns it named.
+        self.previous, self.allowed = "the session's start", []
+
+    def fail_on(self, allowed, when):
+        found = self.watch.problems(allowed)
+        if found:
+            pytest.fail(
+                "\n".join(self.checker.describe(records, path) for path, records in found)
+                + f"\n(logged {when}; a test that causes an error on purpose names it with"
+                " @pytest.mark.server_log(regex))",
+                pytrace=False,
+            )
+
+
+def _load_checker(path):
+    spec = importlib.util.spec_from_file_location("bus_mobile_server_logs", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="session")
+def _server_logs():
+    paths = [path for path in (env("BUS_MOBILE_SERVER_LOGS") or "").split(os.pathsep) if path]
+    if not paths:
+        yield None
+        return
+    checker_path = env("BUS_MOBILE_LOG_CHECKER")
+    assert checker_path, "BUS_MOBILE_SERVER_LOGS needs BUS_MOBILE_LOG_CHECKER"
+    logs = _ServerLogs(_load_checker(checker_path), paths)
+    yield logs
+    time.sleep(1.0)  # what the last test's servers still had to say
+    logs.fail_on(logs.allowed, f"after the last test, {logs.previous}")
+
+
+@pytest.fixture(autouse=True)
+def _server_log_check(request, _server_logs):
+    logs = _server_logs
+    if logs is None:
+        yield
+        return
+    logs.fail_on(logs.allowed, f"after {logs.previous} ended, before {request.node.name}")
+    yield
+    allowed = [p for marker in request.node.iter_markers("server_log") for p in marker.args]
+    logs.previous, logs.allowed = request.node.name, allowed
+    logs.fail_on(allowed, f"during {request.node.name}")

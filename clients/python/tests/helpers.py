@@ -52,6 +52,51 @@ def collect_messages(client, channel_id, expected_ids, timeout=20.0):
     return got
 
 
+def record_socket_messages(client):
+    """Every message notification the server sends ``client``'s sockets,
+    as ``(notification id, message id)``, in order, before the client
+    drops what it already has: a spy on the frames it accepts."""
+    sent = []
+    accept = client._accept_frame
+
+    def spy(raw_notifications):
+        sent.extend(
+            (raw["id"], raw["message"]["payload"]["id"])
+            for raw in raw_notifications
+            if raw["message"]["type"] == MESSAGE
+        )
+        return accept(raw_notifications)
+
+    client._accept_frame = spy
+    return sent
+
+
+def repeated(values):
+    """The values that occur more than once."""
+    return sorted({value for value in values if values.count(value) > 1})
+
+
+def assert_sent_once(sent, message_ids):
+    """Of ``sent`` (see :func:`record_socket_messages`), the notifications
+    of ``message_ids`` came once each: no notification id and no message id
+    twice."""
+    wanted = set(message_ids)
+    ours = [(nid, mid) for nid, mid in sent if mid in wanted]
+    assert repeated([nid for nid, _mid in ours]) == [], f"a notification sent twice: {ours}"
+    assert repeated([mid for _nid, mid in ours]) == [], f"a message sent twice: {ours}"
+
+
+def poll_until_raises(client, timeout=20.0):
+    """Poll ``client`` until it raises (call it under ``pytest.raises``).
+    Notifications met meanwhile are dropped: on a database with mail, a new
+    user's socket gets mail's own notifications first. Fails after
+    ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        client.poll(1.0)
+    raise AssertionError(f"the client raised nothing within {timeout} s: {client.stats}")
+
+
 def run_cli(*args, timeout=120):
     """``bus-mobile ARGS``; returns the completed process (``stdout``,
     ``stderr`` as text)."""

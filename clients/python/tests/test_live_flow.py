@@ -1,6 +1,8 @@
 """The app flow against a live server: two users, post, receive, read
 receipt, typing, presence; and how the client handles closes."""
 
+import socket
+import time
 import uuid
 
 import pytest
@@ -21,7 +23,7 @@ from bus_mobile_client.notifications import (
     TYPING,
     MessageNotification,
 )
-from helpers import is_type
+from helpers import is_type, poll_until_raises
 
 
 def test_full_app_flow(fresh_pair):
@@ -146,7 +148,7 @@ def test_clean_close_is_not_reconnected(live):
     )
     client.connect()
     with pytest.raises(ClosedError) as caught:
-        client.poll(5.0)
+        poll_until_raises(client)
     assert (caught.value.code, caught.value.reason) == (1000, "OUTDATED_VERSION")
     assert "/bus_mobile/websocket" in str(caught.value)
     assert client.poll(1.5) == []
@@ -169,15 +171,43 @@ def test_session_expired_reauthenticates_once_and_resumes(fresh_pair, live):
     _logout(live, bob)
     bob.set_app_state("foreground")  # the next frame meets the dead session: 4001
     posted = alice.post(channel["id"], "after your new login")
-    bob.wait_for(is_type(MESSAGE, id=posted["id"]), timeout=15)
-    # Usually the close is 4001. When the server closes while Bob's frame is
-    # on its way, its kernel answers with a reset that drops the unread close
-    # frame: Bob sees a lost connection, and his reconnect finds the session
-    # expired instead. Either way he logs in once and resumes.
-    closes = bob.stats["closes"]
-    assert closes[0][0] in (4001, None), closes
+    bob.wait_for(is_type(MESSAGE, id=posted["id"]), timeout=30)
+    assert bob.stats["closes"][0] == (4001, "SESSION_EXPIRED"), bob.stats["closes"]
     assert bob.stats["reauths"] == 1
     assert bob.session_id != old_session
+
+
+TCP_CLOSE_WAIT = 8  # Linux's tcp_info state: the peer closed its end
+
+
+def _tcp_state(sock):
+    return sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 1)[0]
+
+
+def _wait_until(check, what, timeout=30.0):
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.01)
+
+
+def test_session_expired_is_read_even_when_a_send_fails_first(fresh_pair, live):
+    """The server closes the socket of a logged-out session with 4001 and
+    goes away. When the client's next send fails (the server's kernel
+    answered an earlier frame with a reset; here the client's own end is
+    shut, which fails the send the same way, at a chosen moment), the
+    server's close frame still waits in the client's buffer: it is read,
+    and handled as a 4001, not as a lost connection."""
+    alice, bob, channel = fresh_pair
+    _logout(live, bob)
+    posted = alice.post(channel["id"], "the dispatcher finds the session gone")
+    sock = bob.websocket.sock
+    _wait_until(lambda: _tcp_state(sock) == TCP_CLOSE_WAIT, "the server's close (FIN)")
+    sock.shutdown(socket.SHUT_WR)
+    bob.set_app_state("foreground")  # the client's next send fails: broken pipe
+    bob.wait_for(is_type(MESSAGE, id=posted["id"]), timeout=30)
+    assert bob.stats["closes"][0] == (4001, "SESSION_EXPIRED"), bob.stats["closes"]
+    assert bob.stats["reauths"] == 1
 
 
 def test_session_expired_without_password_fails_clearly(live):
@@ -190,7 +220,7 @@ def test_session_expired_without_password_fails_clearly(live):
     _logout(live, client)
     client.set_app_state("foreground")
     with pytest.raises(SessionExpiredError) as caught:
-        client.poll(5.0)
+        poll_until_raises(client)
     assert "4001" in str(caught.value)
     assert "log in again" in str(caught.value)
 
@@ -203,7 +233,7 @@ def test_password_changed_while_connected_fails_clearly(live):
     # the re-login with the old password is refused.
     client.set_app_state("foreground")
     with pytest.raises(AuthenticationFailed) as caught:
-        client.poll(5.0)
+        poll_until_raises(client)
     assert "wrong login or password" in str(caught.value)
 
 

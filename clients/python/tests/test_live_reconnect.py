@@ -7,12 +7,13 @@ from collections import Counter
 from bus_mobile_client.client import MobileBusClient
 from bus_mobile_client.dedup import ResumeState
 from bus_mobile_client.notifications import MESSAGE
-from helpers import collect_messages, is_type
+from helpers import collect_messages, is_type, record_socket_messages, repeated
 
 
 def test_reconnect_and_resume_after_the_tcp_connection_is_killed(pair):
     alice, bob, channel = pair
     cid = channel["id"]
+    sent = record_socket_messages(bob)  # before the client's de-duplication
     first = alice.post(cid, "before the cut")
     bob.wait_for(is_type(MESSAGE, id=first["id"]))
 
@@ -31,6 +32,10 @@ def test_reconnect_and_resume_after_the_tcp_connection_is_killed(pair):
     assert bob.stats["duplicates"] == 5
     more = alice.post(cid, "after the reconnect")
     assert [n.message_id for n in collect_messages(bob, cid, [more["id"]])] == [more["id"]]
+    # The sockets got each message once: the bus replay after `last` holds
+    # only what the first socket missed.
+    assert [mid for _nid, mid in sent] == [first["id"], *missed, more["id"]]
+    assert repeated([nid for nid, _mid in sent]) == []
 
 
 def test_an_app_restart_resumes_from_saved_cursors(pair, live):

@@ -1,0 +1,184 @@
+"""What a server logged that no test expected: ERROR and CRITICAL records
+and tracebacks, in Odoo log files.
+
+Every stage of ``make test`` that starts a server fails when that server
+logs one of them, unless the test that causes it names it. Used:
+
+- by the stages (the CLI below) for what happens outside any test: a
+  server's start and stop, the JavaScript tests, the benchmark's run;
+- by the Python client's live tests (``clients/python/tests/conftest.py``
+  loads this file by path), per test, with the patterns a test names
+  (``@pytest.mark.server_log``).
+
+The Odoo tests' server runs inside pytest: ``scripts/pytest/server_log_check.py``
+checks its log records directly.
+
+    python scripts/server_logs.py mark OFFSETS.json FILE...
+        record the current size of each FILE
+    python scripts/server_logs.py check [--since OFFSETS.json] [--allow REGEX]... FILE...
+        print what each FILE logged since the marks (whole files without
+        --since) that no REGEX matches; exit 1 if anything
+"""
+
+import argparse
+import json
+import os
+import re
+import sys
+
+# An Odoo log line: "2024-05-01 12:00:00,123 4242 ERROR db odoo.http: ..."
+RECORD = re.compile(
+    r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} \d+ (?P<level>[A-Z]+) (?P<db>\S+) (?P<logger>[^\s:]+): "
+)
+BAD_LEVELS = {"ERROR", "CRITICAL"}
+TRACEBACK = "Traceback (most recent call last)"
+# gevent's report of a greenlet that died: it ends the traceback gevent
+# printed to stderr, which is a record of its own.
+GREENLET_FAILED = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ <Greenlet at .*> failed with ")
+# A problem is shown with at most this many characters.
+EXCERPT = 3000
+
+
+class Record:
+    """One log record: its header line and the lines after it (a
+    traceback). Lines before the first header form a record of their own
+    (level None): a Python crash printed to stderr, for instance."""
+
+    __slots__ = ("level", "lines", "logger")
+
+    def __init__(self, level, logger, line):
+        self.level, self.logger, self.lines = level, logger, [line]
+
+    def _extend(self, lines):
+        self.lines.extend(lines)
+        return self
+
+    @property
+    def text(self):
+        return "\n".join(self.lines)
+
+    def is_problem(self):
+        return self.level in BAD_LEVELS or any(TRACEBACK in line for line in self.lines)
+
+
+def records(text):
+    current = None
+    for line in text.splitlines():
+        match = RECORD.match(line)
+        if match:
+            if current is not None:
+                yield current
+            current = Record(match["level"], match["logger"], line)
+        elif GREENLET_FAILED.match(line) and current is not None:
+            # The traceback before this line is gevent's, not the record's
+            # it follows: split it off, so that it is judged on its own.
+            starts = [i for i, text in enumerate(current.lines) if text.startswith(TRACEBACK)]
+            if starts and starts[-1] > 0:
+                head, current.lines = current.lines[: starts[-1]], current.lines[starts[-1] :]
+                yield Record(current.level, current.logger, head[0])._extend(head[1:])
+                current.level, current.logger = None, "gevent"
+            current.lines.append(line)
+            yield current
+            current = None
+        elif current is None:
+            current = Record(None, None, line)
+        else:
+            current.lines.append(line)
+    if current is not None:
+        yield current
+
+
+def problems(text, allowed=()):
+    """The records of ``text`` that are errors or tracebacks and that no
+    pattern of ``allowed`` (compiled regexes or strings) matches."""
+    patterns = [re.compile(p) if isinstance(p, str) else p for p in allowed]
+    return [
+        record
+        for record in records(text)
+        if record.is_problem() and not any(p.search(record.text) for p in patterns)
+    ]
+
+
+def describe(found, where):
+    """A report of ``found`` (records of file ``where``) for a person."""
+    parts = [f"{where}: {len(found)} unexpected error(s) or traceback(s) in the server log:"]
+    for record in found:
+        text = record.text
+        if len(text) > EXCERPT:
+            text = text[:EXCERPT] + "\n[...]"
+        parts.append(text)
+    return "\n".join(parts)
+
+
+def _size(path):
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return 0
+
+
+class LogWatch:
+    """The new text of several log files since the last read."""
+
+    def __init__(self, paths, offsets=None):
+        self.paths = list(paths)
+        self.offsets = {path: _size(path) for path in self.paths}
+        if offsets:
+            self.offsets.update(offsets)
+
+    def read_new(self):
+        """``{path: text}`` written since the last read (a file that was
+        truncated or replaced is read from its start)."""
+        new = {}
+        for path in self.paths:
+            start = self.offsets.get(path, 0)
+            size = _size(path)
+            if size < start:
+                start = 0
+            if size == start:
+                continue
+            with open(path, "rb") as log_file:
+                log_file.seek(start)
+                data = log_file.read(size - start)
+            self.offsets[path] = start + len(data)
+            new[path] = data.decode("utf-8", "replace")
+        return new
+
+    def problems(self, allowed=()):
+        """``[(path, [Record])]`` of the new text, read now."""
+        found = []
+        for path, text in self.read_new().items():
+            bad = problems(text, allowed)
+            if bad:
+                found.append((path, bad))
+        return found
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    mark = commands.add_parser("mark")
+    mark.add_argument("offsets")
+    mark.add_argument("files", nargs="+")
+    check = commands.add_parser("check")
+    check.add_argument("--since")
+    check.add_argument("--allow", action="append", default=[])
+    check.add_argument("files", nargs="+")
+    args = parser.parse_args(argv)
+    if args.command == "mark":
+        with open(args.offsets, "w", encoding="utf-8") as out:
+            json.dump({path: _size(path) for path in args.files}, out)
+        return 0
+    offsets = {}
+    if args.since:
+        with open(args.since, encoding="utf-8") as marks:
+            offsets = json.load(marks)
+    watch = LogWatch(args.files, {path: offsets.get(path, 0) for path in args.files})
+    found = watch.problems(args.allow)
+    for path, bad in found:
+        print(describe(bad, path), file=sys.stderr)
+    return 1 if found else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# Checks of the test command itself (the setup stage runs it; needs the
+# venv and Odoo 18 of the calling run, given by VENV and ODOO_HOME):
+#   1. .ci/run clears every variable that would narrow the run, then calls
+#      `make test` and nothing else (a stand-in `make` shows what it got);
+#   2. scripts/test.sh refuses an unknown stage;
+#   3. scripts/docker-test.sh on a stand-in for the odoo:18 image (Odoo as
+#      a Python package with its addons inside it, the addon mounted
+#      elsewhere) runs scripts/test.sh with the same rules: in a narrowed
+#      run (the Odoo tests of one file, on the bus-only database) where a
+#      planted test makes the server log an error, the run fails, names the
+#      error, and says it was not a full run, while the real test passed;
+#   4. a narrowed run in which everything passed exits 3, naming what it
+#      left out.
+# Prints "N passed, N failed"; exits non-zero if any failed.
+set -uo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+: "${VENV:?VENV (the venv of the calling run) is needed}"
+: "${ODOO_HOME:?ODOO_HOME is needed}"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+passed=0 failed=0
+check() {  # check DESCRIPTION SHELL-CONDITION
+  if eval "$2"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL: $1" >&2; fi
+}
+
+# 1. .ci/run
+mkdir -p "$work/bin"
+cat > "$work/bin/make" <<'EOF'
+#!/bin/sh
+echo "make args: $*"
+env | grep -E '^(BUS_MOBILE_|ODOO_TEST_LOG_LEVEL)' | sort
+EOF
+chmod +x "$work/bin/make"
+PATH="$work/bin:$PATH" BUS_MOBILE_LIVE=0 BUS_MOBILE_STAGES=lint BUS_MOBILE_TESTS=x \
+  BUS_MOBILE_SOMETHING_NEW=1 ODOO_TEST_LOG_LEVEL=critical BUS_MOBILE_VENV=/kept \
+  bash "$root/.ci/run" > "$work/ci.out" 2>&1
+cat "$work/ci.out"
+check ".ci/run calls make test" 'grep -qx "make args: test" "$work/ci.out"'
+check ".ci/run clears the narrowing variables" \
+  '! grep -q -E "^(BUS_MOBILE_(LIVE|STAGES|TESTS|SOMETHING_NEW)|ODOO_TEST_LOG_LEVEL)=" "$work/ci.out"'
+check ".ci/run keeps where the venv is" 'grep -qx "BUS_MOBILE_VENV=/kept" "$work/ci.out"'
+
+# 2. An unknown stage
+BUS_MOBILE_STAGES="odoo_tests nope" BUS_MOBILE_RUN_DIR=$work/unused \
+  bash "$root/scripts/test.sh" > "$work/unknown.out" 2>&1
+code=$?
+check "an unknown stage is refused" '[ "$code" = 2 ] && grep -q "unknown stage .nope." "$work/unknown.out"'
+
+# 3. The Docker path on a stand-in image.
+image=$work/image
+mkdir -p "$image/dist/odoo/addons"
+for entry in "$ODOO_HOME"/odoo/*; do
+  [ "$(basename "$entry")" = addons ] || ln -s "$entry" "$image/dist/odoo/"
+done
+cp "$ODOO_HOME/odoo/addons/__init__.py" "$image/dist/odoo/addons/"
+for module in "$ODOO_HOME"/odoo/addons/*/ "$ODOO_HOME"/addons/*/; do
+  ln -sfn "${module%/}" "$image/dist/odoo/addons/"
+done
+cat > "$image/python3" <<EOF
+#!/bin/sh
+PYTHONPATH=$image/dist exec "$VENV/bin/python" "\$@"
+EOF
+chmod +x "$image/python3"
+# The addon as mounted: the checkout's tracked files, and a planted test
+# whose server logs an error no test names.
+mkdir -p "$image/mnt/bus_mobile"
+git -C "$root" ls-files -z | tar -C "$root" --null -T - -cf - | tar -C "$image/mnt/bus_mobile" -xf -
+cat > "$image/mnt/bus_mobile/tests/test_zz_planted.py" <<'EOF'
+import logging
+
+from odoo.tests import HttpCase, tagged
+
+
+@tagged("post_install", "-at_install")
+class TestPlanted(HttpCase):
+    def test_server_logs_an_error(self):
+        logging.getLogger("odoo.addons.bus_mobile.planted").error("planted server error")
+EOF
+BUS_MOBILE_DOCKER_SOURCE=$image/mnt/bus_mobile BUS_MOBILE_DOCKER_WORK=$work/docker \
+  BUS_MOBILE_DOCKER_PYTHON=$image/python3 BUS_MOBILE_VENV=$VENV \
+  BUS_MOBILE_STAGES=odoo_tests BUS_MOBILE_ODOO_DBS=bus \
+  BUS_MOBILE_TESTS="addons/bus_mobile/tests/test_config.py addons/bus_mobile/tests/test_zz_planted.py" \
+  bash "$root/scripts/docker-test.sh" > "$work/docker.out" 2>&1
+code=$?
+tail -25 "$work/docker.out"
+report=$work/docker/bus_mobile/.run/pytest-report-bus.txt
+check "the Docker path runs from its own copy, with a source-tree ODOO_HOME" \
+  '[ -x "$work/docker/odoo-home/odoo-bin" ] && [ -f "$report" ]'
+check "the real tests passed in the image's layout" \
+  'tail -1 "$report" | grep -q -E "^[0-9]+ passed, 1 error in" && ! grep -q "^FAILED" "$report"'
+check "the server's error fails its test" \
+  'grep -q "ERROR .*test_zz_planted.py::TestPlanted::test_server_logs_an_error" "$report" && grep -q "planted server error" "$report"'
+check "the run fails" '[ "$code" = 1 ] && grep -q "FAILED" "$work/docker.out"'
+check "the run says it was not a full run" \
+  'grep -q "NOT A FULL RUN" "$work/docker.out" && grep -q "stage live" "$work/docker.out"'
+
+# 4. A narrowed run where everything that ran passed still fails (exit 3)
+# and says so: here one stage of nothing, through the Docker path again.
+echo 'log "a stage that checks nothing"' > "$image/mnt/bus_mobile/scripts/stages/nothing.sh"
+BUS_MOBILE_DOCKER_SOURCE=$image/mnt/bus_mobile BUS_MOBILE_DOCKER_WORK=$work/docker \
+  BUS_MOBILE_DOCKER_PYTHON=$image/python3 BUS_MOBILE_VENV=$VENV BUS_MOBILE_STAGES=nothing \
+  bash "$root/scripts/docker-test.sh" > "$work/narrowed.out" 2>&1
+code=$?
+tail -12 "$work/narrowed.out"
+check "a narrowed run that passed exits 3" '[ "$code" = 3 ]'
+check "it names every stage it left out" \
+  '[ "$(grep -c -E "^\[bus_mobile\]   - stage (odoo_tests|lint|setup|live|bench_smoke) " "$work/narrowed.out")" = 5 ]'
+check "it never says all checks passed" '! grep -q "all checks passed" "$work/narrowed.out"'
+
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]
