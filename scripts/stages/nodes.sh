@@ -16,6 +16,8 @@
 # test sees which node ran what. ODOO_NOTIFY_CRON_CHANGES=1 (Odoo's own
 # switch) makes a cron's new nextcall wake every cron worker of both nodes
 # at once: the worst case for a cron running twice.
+# Fails on any ERROR or traceback in the nodes' logs that no test named
+# (per test: clients/python/tests/conftest.py; here: starts and stops).
 # BUS_MOBILE_NODES=0 skips the stage; narrowed runs (BUS_MOBILE_TESTS) skip
 # it unless BUS_MOBILE_NODES=1. Everything started here is stopped by PID,
 # on failure too. Reports: $RUN_DIR/nodes-*.txt.
@@ -98,10 +100,26 @@ nodes_pg_pid() {
 
 nodes_stop_all() {
   local name
+  nodes_logs_mark
   for name in node-a node-b; do bash "$live" stop "$name"; done
   pgbouncer_stop
   nodes_pg_pid
+  nodes_logs_check "while stopping" --allow "$ODOO_STOP_NOISE"
 }
+
+# The nodes' logs: what they log outside the tests (start, stop) fails the
+# stage; conftest.py checks each test's part.
+NODES_LOGS=("$RUN_DIR/live-node-a.log" "$RUN_DIR/live-node-b.log")
+nodes_logs_mark() { touch "${NODES_LOGS[@]}"; "$PY" "$ROOT/scripts/server_logs.py" mark "$RUN_DIR/nodes-marks.json" "${NODES_LOGS[@]}"; }
+# nodes_logs_check WHAT [--allow REGEX]
+nodes_logs_check() {
+  local what=$1; shift
+  "$PY" "$ROOT/scripts/server_logs.py" check --since "$RUN_DIR/nodes-marks.json" "$@" "${NODES_LOGS[@]}" \
+    || nodes_fail "a node logged errors $what (above)"
+}
+# Stock Odoo, stopped (SIGTERM) while a cron thread waits on its database
+# connection: the thread dies on the closed connection with a traceback.
+ODOO_STOP_NOISE='Exception in thread odoo\.service\.cron\.cron[0-9]+:(?s:.*)psycopg2\.InterfaceError: connection already closed'
 
 # nodes_conf NAME [DB_PORT]: node NAME's configuration on the shared
 # data_dir, through DB_PORT (default: PostgreSQL itself).
@@ -146,6 +164,8 @@ nodes_pytest() {
     BUS_MOBILE_NODE_B_LOG=$RUN_DIR/live-node-b.log \
     BUS_MOBILE_PG_RESTART_CMD="$(printf '%q ' bash "$ROOT/scripts/pg_restart.sh")" \
     BUS_MOBILE_FAULTS_REPORT=$RUN_DIR/nodes-figures-$label.txt \
+    BUS_MOBILE_SERVER_LOGS="$(IFS=:; echo "${NODES_LOGS[*]}")" \
+    BUS_MOBILE_LOG_CHECKER=$ROOT/scripts/server_logs.py \
     "$VENV/bin/pytest" -q -rfEs -o faulthandler_timeout=600 "$@") 2>&1 | tee "$report" || status=1
   summary=$(tail -1 "$report")
   echo "$summary" | grep -q " passed" || nodes_fail "no test passed ($label): $summary"
@@ -206,7 +226,7 @@ PYEOF
 }
 
 if [ "${BUS_MOBILE_NODES:-}" = 0 ] || { [ -n "${BUS_MOBILE_TESTS:-}" ] && [ "${BUS_MOBILE_NODES:-}" != 1 ]; }; then
-  log "two nodes on one database: skipped (BUS_MOBILE_NODES=1 runs it)"
+  narrowed "two nodes on one database (BUS_MOBILE_NODES=${BUS_MOBILE_NODES:-} BUS_MOBILE_TESTS=${BUS_MOBILE_TESTS:-}; BUS_MOBILE_NODES=1 runs it)"
 else
   log "two nodes on one database, directly and through PgBouncer; faults"
   live=$ROOT/scripts/live_server.sh
@@ -226,8 +246,10 @@ else
   # Direct: node A prefork (sockets on its gevent port), node B threaded.
   NODE_A_ARGS=(--workers=2)
   conf_a=$(nodes_conf node-a) conf_b=$(nodes_conf node-b)
+  nodes_logs_mark
   nodes_start node-a "$conf_a" "${NODE_A_ARGS[@]}"
   nodes_start node-b "$conf_b"
+  nodes_logs_check "while starting"
   nodes_pytest direct "$conf_a" "ws://127.0.0.1:$(conf_port "$conf_a" gevent_port)" \
     "$conf_b" "ws://127.0.0.1:$(conf_port "$conf_b" http_port)" \
     tests/test_live_nodes.py tests/test_live_faults.py
@@ -237,8 +259,10 @@ else
   # PgBouncer: both nodes prefork.
   if [ -n "${PGBOUNCER:-}" ] && [ -x "$PGBOUNCER" ] && pgbouncer_start; then
     conf_a=$(nodes_conf node-a "$PGB_PORT") conf_b=$(nodes_conf node-b "$PGB_PORT")
+    nodes_logs_mark
     nodes_start node-a "$conf_a" "${NODE_A_ARGS[@]}"
     nodes_start node-b "$conf_b" --workers=2
+    nodes_logs_check "while starting"
     nodes_pytest pgbouncer "$conf_a" "ws://127.0.0.1:$(conf_port "$conf_a" gevent_port)" \
       "$conf_b" "ws://127.0.0.1:$(conf_port "$conf_b" gevent_port)" \
       tests/test_live_nodes.py
