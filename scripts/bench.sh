@@ -121,13 +121,14 @@ bench_start_server() {
   die "bench: Odoo's gevent port $port did not answer within 60 s"
 }
 
-if [ -n "${BENCH_PG_PORT:-}" ] && [ -n "${BENCH_DB:-}" ]; then
+# A cluster of the caller's (make test's), else its own; the caller's
+# database, else a new one.
+if [ -n "${BENCH_PG_PORT:-}" ]; then
   PG_PORT=$BENCH_PG_PORT
-  DB=$BENCH_DB
 else
   pg_start
-  DB=bus_mobile_bench
 fi
+DB=${BENCH_DB:-bus_mobile_bench}
 # Two nodes: two configurations, same database, different ports.
 for node in 1 2; do
   unset HTTP_PORT GEVENT_PORT

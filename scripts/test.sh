@@ -20,7 +20,8 @@
 #                                           BUS_MOBILE_BENCH_SMOKE=1
 #   BUS_MOBILE_ODOO_DBS="mail"              the Odoo tests' databases
 #                                           (default "bus mail")
-#   BUS_MOBILE_LIVE=0, BUS_MOBILE_BENCH_SMOKE=0, BUS_MOBILE_CLIENT_TESTS=...
+#   BUS_MOBILE_LIVE=0, BUS_MOBILE_JS=0, BUS_MOBILE_NODES=0,
+#   BUS_MOBILE_BENCH_SMOKE=0, BUS_MOBILE_CLIENT_TESTS=...
 #                                           see their stage files
 # BUS_MOBILE_RUN_DIR gives a run its own directory and cluster.
 source "$(dirname "$0")/common.sh"

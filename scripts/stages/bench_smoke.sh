@@ -19,7 +19,7 @@ if [ "${BUS_MOBILE_BENCH_SMOKE:-}" = 0 ] \
   narrowed "bench smoke (BUS_MOBILE_BENCH_SMOKE=${BUS_MOBILE_BENCH_SMOKE:-} BUS_MOBILE_TESTS=${BUS_MOBILE_TESTS:-}; BUS_MOBILE_BENCH_SMOKE=1 runs it)"
 else
   log "bench smoke (scripts/bench.sh, N=20, 3 notifications)"
-  BENCH_PG_PORT=$PG_PORT BENCH_DB=$DB BENCH_NS=20 BENCH_TICKS=3 BENCH_TWO_NODE_NS=20 \
+  BENCH_PG_PORT=$PG_PORT BENCH_DB=${DB:-} BENCH_NS=20 BENCH_TICKS=3 BENCH_TWO_NODE_NS=20 \
     BENCH_ATTACK_N=20 BENCH_SMOKE=1 BUS_MOBILE_RUN_DIR=$RUN_DIR bash "$ROOT/scripts/bench.sh" \
     || status=1
   # The benchmark's servers must not log any error either, but one of stock

@@ -15,7 +15,8 @@
 # per test in the Python client's tests (conftest.py, @pytest.mark.server_log),
 # and here for a server's start and stop and for the JavaScript tests.
 # BUS_MOBILE_LIVE=0 skips the stage; narrowed runs (BUS_MOBILE_TESTS) skip it
-# unless BUS_MOBILE_LIVE=1; BUS_MOBILE_CLIENT_TESTS (paths relative to
+# unless BUS_MOBILE_LIVE=1; BUS_MOBILE_JS=0 leaves the JavaScript client's
+# tests out; BUS_MOBILE_CLIENT_TESTS (paths relative to
 # clients/python) narrows the Python client's tests, BUS_MOBILE_LIVE_FLAVORS
 # ("bus mail") the databases. One test pip-installs the package into an empty
 # venv (requests and websocket-client come from the package index).
@@ -133,7 +134,11 @@ else
     LIVE_PORT=$(conf_value "$live_conf" http_port)
     PREFORK_PORT=$(conf_value "$prefork_conf" http_port)
     PREFORK_GEVENT=$(conf_value "$prefork_conf" gevent_port)
-    source "$ROOT/scripts/stages/js.sh"
+    if [ "${BUS_MOBILE_JS:-}" = 0 ]; then
+      narrowed "the JavaScript client's tests on $db (BUS_MOBILE_JS=0)"
+    else
+      source "$ROOT/scripts/stages/js.sh"
+    fi
     # restart.test.js stops and starts the threaded server.
     live_logs_check "$marks" "during the JavaScript client's tests on $db" --allow "$ODOO_STOP_NOISE" "${logs[@]}"
 
