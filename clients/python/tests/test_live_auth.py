@@ -19,7 +19,7 @@ from bus_mobile_client.client import (
     websocket_base,
 )
 from conftest import TEST_BACKOFF, env, require_env
-from helpers import enable_totp, is_type, totp_code
+from helpers import enable_totp, is_type, poll_until_raises, totp_code
 
 REVOCATION_RUNS = 5
 
@@ -132,7 +132,7 @@ def test_revoked_token_closes_the_socket_4001(live):
     device = device_id(live, user, client.device_uuid)
     live.call_kw("bus_mobile.device", "action_bus_mobile_sign_out", [device["id"]])
     with pytest.raises(SessionExpiredError) as expired:
-        client.poll(10)
+        poll_until_raises(client, timeout=10)
     assert "TOKEN_REVOKED" in str(expired.value)
     assert (4001, "TOKEN_REVOKED") in client.stats["closes"]
 
