@@ -8,7 +8,7 @@
 #   PUSH_ROUNDS=3        messages posted per provider
 #   BENCH_SMOKE=1        make test's tiny run (PUSH_N=20, 1 round): fails
 #                        unless every push arrived (never on times)
-# With BENCH_PG_PORT and BENCH_DB it reuses that cluster and database;
+# With BENCH_PG_PORT it reuses that cluster (and BENCH_DB, that database);
 # otherwise it starts its own cluster in the run dir.
 source "$(dirname "$0")/common.sh"
 
@@ -24,14 +24,13 @@ PUSH_ROUNDS=${PUSH_ROUNDS:-3}
 BENCH_DIR=$RUN_DIR/bench
 mkdir -p "$BENCH_DIR"
 
-if [ -n "${BENCH_PG_PORT:-}" ] && [ -n "${BENCH_DB:-}" ]; then
+if [ -n "${BENCH_PG_PORT:-}" ]; then
   PG_PORT=$BENCH_PG_PORT
-  DB=$BENCH_DB
 else
   trap pg_stop EXIT
   pg_start
-  DB=bus_mobile_bench
 fi
+DB=${BENCH_DB:-bus_mobile_bench}
 CONF=$BENCH_DIR/push.conf
 HTTP_PORT= GEVENT_PORT=
 write_odoo_conf "$DB" "$CONF"
@@ -47,10 +46,13 @@ PUSH_N=$PUSH_N PUSH_SESSION_FILE=$BENCH_DIR/push-session.txt \
 grep "^bench:" "$BENCH_DIR/push-setup.log" >&2 || true
 
 : > "$BENCH_DIR/push-results.jsonl"
+# What README's push table says above it.
+echo "Measured on $(date -u +%F) at commit $(git -C "$ROOT" rev-parse --short=10 HEAD 2>/dev/null || echo unknown)$(git -C "$ROOT" diff --quiet HEAD 2>/dev/null || echo ' (with local changes)') by \`make bench-push\` (PUSH_N=$PUSH_N, PUSH_ROUNDS=$PUSH_ROUNDS)." \
+  | tee "$BENCH_DIR/push-report.txt"
 timeout 1800 "$PY" "$ROOT/scripts/bench/push_bench.py" --python "$PY" \
   --odoo-bin "$ODOO_HOME/odoo-bin" --conf "$CONF" --db "$DB" --pg-port "$PG_PORT" \
   --session-file "$BENCH_DIR/push-session.txt" --rounds "$PUSH_ROUNDS" \
   --log "$BENCH_DIR/push-odoo.log" --out "$BENCH_DIR/push-results.jsonl" \
-  ${BENCH_SMOKE:+--smoke} | tee "$BENCH_DIR/push-report.txt" \
+  ${BENCH_SMOKE:+--smoke} | tee -a "$BENCH_DIR/push-report.txt" \
   || { log "bench push: failed (log: $BENCH_DIR/push-odoo.log)"; exit 1; }
 log "bench push: results in $BENCH_DIR/push-results.jsonl"
