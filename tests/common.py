@@ -1,5 +1,6 @@
-"""What the addon's Odoo tests share: base classes, sessions, JSON-RPC,
-waiting, the server log check's names. No test file imports another."""
+"""What the addon's Odoo tests share (no test file imports another): base
+classes, sessions and JSON-RPC as a test user, waiting with a deadline, and
+naming the server errors a test causes on purpose."""
 
 import contextlib
 import json
@@ -80,6 +81,14 @@ def holding_test_cursor(registry):
     return getattr(registry, "test_lock", None) or contextlib.nullcontext()
 
 
+def last_bus_id(env):
+    """Id of the last bus.bus row, the notifications still pending in the
+    transaction included (bus writes them in a precommit hook)."""
+    env.cr.precommit.run()
+    # sudo: bus.bus - reading the notifications in tests
+    return env["bus.bus"].sudo()._bus_last_id()
+
+
 def error_name(exception):
     """The ``error.data.name`` of a JSON-RPC answer failing with the
     ``exception`` class."""
@@ -106,19 +115,23 @@ class RpcMixin:
             self.session = None
         return f"session_id={session.sid}"
 
+    def log_in(self, user):
+        """Make the test's HTTP calls as ``user`` (None: an anonymous
+        session), in a new session."""
+        login = None if user is None else user.login
+        self.authenticate(login, login)
+
     def rpc(self, user, route, **params):
         """JSON-RPC ``route`` as ``user`` (None: an anonymous session); its
         result."""
-        login = None if user is None else user.login
-        self.authenticate(login, login)
+        self.log_in(user)
         return self.make_jsonrpc_request(route, params)
 
     def assert_rpc_error(self, user, route, exception, message_part=None, **params):
         """JSON-RPC ``route`` as ``user`` (None: an anonymous session) must
         fail cleanly: HTTP 200 and an Odoo error of the ``exception`` class
         (see ``check_rpc_error``). Returns the error's message."""
-        login = None if user is None else user.login
-        self.authenticate(login, login)
+        self.log_in(user)
         payload = {"id": 0, "jsonrpc": "2.0", "method": "call", "params": params}
         response = self.url_open(
             route, json.dumps(payload).encode(), headers={"Content-Type": "application/json"}
@@ -146,6 +159,7 @@ class PresenceAssertions:
     socket tests)."""
 
     def db(self):
+        """See ``holding_test_cursor``."""
         return holding_test_cursor(self.registry)
 
     def presence_notifications(self, partner, after_id=0, types=PRESENCE_TYPES):
@@ -173,8 +187,7 @@ class PresenceAssertions:
 
     def last_bus_id(self):
         with self.db():
-            self.env.cr.precommit.run()
-            return self.env["bus.bus"].sudo()._bus_last_id()
+            return last_bus_id(self.env)
 
     def device_row(self, user, device_uuid):
         """(status, connection tokens, last_seen) of a device, from the database."""
@@ -342,9 +355,7 @@ class MobileWebsocketCase(RpcMixin, WebsocketCase):
         wait_until(mobile_dispatch.is_idle, "the mobile dispatcher to be idle", timeout)
 
     def bus_mark(self):
-        """Id of the last bus.bus row, pending notifications included."""
-        self.env.cr.precommit.run()
-        return self.env["bus.bus"]._bus_last_id()
+        return last_bus_id(self.env)
 
     def notify(self, target, payload, notification_type=TEST_TYPE):
         self.env["bus.bus"]._sendone(target, notification_type, payload)

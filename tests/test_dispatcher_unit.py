@@ -17,7 +17,7 @@ from odoo.addons.bus.websocket import CloseCode
 
 from ..mobile_socket import dispatcher as dispatch_module
 from ..mobile_socket.dispatcher import MobileDispatcher
-from .common import TEST_TYPE
+from .common import TEST_TYPE, last_bus_id
 
 
 class SocketStandIn:
@@ -115,21 +115,16 @@ class TestDispatcherBookkeeping(TransactionCase):
         self.addCleanup(store.delete, session)
         return SocketStandIn(self.db, session)
 
-    def bus_mark(self):
-        """Id of the last bus.bus row, pending notifications included."""
-        self.env.cr.precommit.run()
-        return self.env["bus.bus"]._bus_last_id()
-
     def notify(self, target, payload):
         """A bus row (the precommit hook writes it); its id."""
         self.env["bus.bus"]._sendone(target, TEST_TYPE, payload)
-        return self.bus_mark()
+        return last_bus_id(self.env)
 
     def listening(self, user, *targets):
         """A stand-in socket of ``user`` whose subscription to ``targets``
         was served."""
         ws = self.socket(user)
-        self.dispatcher.subscribe(ws, [self.channel(t) for t in targets], self.bus_mark())
+        self.dispatcher.subscribe(ws, [self.channel(t) for t in targets], last_bus_id(self.env))
         self.dispatcher._serve(self.db)
         self.assertEqual(ws.subscribed, 1)
         ws.received()
