@@ -10,6 +10,8 @@ import requests
 
 from odoo.addons.auth_totp.models.totp import TIMESTEP, hotp
 
+from .common import RpcMixin
+
 ACCESS_DENIED = "odoo.exceptions.AccessDenied"
 BEARER_ERROR = "odoo.addons.bus_mobile.tools.bearer.BearerTokenError"
 SESSION_EXPIRED = "odoo.http.SessionExpiredException"
@@ -30,9 +32,9 @@ def new_totp_secret():
     return base64.b32encode(os.urandom(20)).decode()
 
 
-class AuthCallsMixin:
+class AuthCallsMixin(RpcMixin):
     """For HttpCase subclasses: calls that never reuse the test's cookies
-    unless asked to (``cookie``)."""
+    unless asked to (``cookie``, a ``session_cookie()``)."""
 
     def call(self, route, params=None, token=None, cookie=None, authorization=None):
         """POST a JSON-RPC call; return ``(status, result, error)``."""
@@ -44,7 +46,7 @@ class AuthCallsMixin:
         if authorization is not None:
             headers["Authorization"] = authorization
         if cookie is not None:
-            headers["Cookie"] = f"session_id={cookie}"
+            headers["Cookie"] = cookie
         payload = {"jsonrpc": "2.0", "method": "call", "id": 1, "params": params or {}}
         response = requests.post(
             f"{self.base_url()}{route}", data=json.dumps(payload), headers=headers, timeout=30
@@ -59,14 +61,13 @@ class AuthCallsMixin:
         return result
 
     def assert_error(self, name, route, params=None, status=200, reason=None, **kw):
+        """The call fails with HTTP ``status`` and Odoo's ``name`` error (see
+        ``check_rpc_error``), its message starting with ``reason`` if given."""
         code, _result, error = self.call(route, params, **kw)
         self.assertEqual(code, status, error)
-        self.assertIsNotNone(error, f"{route} answered without an error")
-        self.assertEqual(error["data"]["name"], name, error["data"]["message"])
+        message = self.check_rpc_error(error, name)
         if reason:
-            self.assertTrue(
-                error["data"]["message"].startswith(f"{reason}: "), error["data"]["message"]
-            )
+            self.assertTrue(message.startswith(f"{reason}: "), message)
         return error
 
     def device_login(self, login, password=None, device_uuid="phone-1", **kw):
@@ -90,7 +91,3 @@ class AuthCallsMixin:
         """A global (scope-less) API key of ``user``, as the Preferences
         wizard makes one."""
         return self.env["res.users.apikeys"].with_user(user).sudo()._generate(None, "test", None)
-
-    def session_of(self, login):
-        """A logged-in session id (``call`` sends it only when asked)."""
-        return self.authenticate(login, login).sid

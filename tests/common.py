@@ -1,3 +1,8 @@
+"""What the addon's Odoo tests share (no test file imports another): base
+classes, sessions and JSON-RPC as a test user, waiting with a deadline, and
+naming the server errors a test causes on purpose."""
+
+import contextlib
 import json
 import re
 import struct
@@ -9,13 +14,24 @@ from unittest.mock import patch
 
 import websocket as ws_client
 
+from odoo.fields import Command
 from odoo.http import Session
 from odoo.tests.common import HOST, new_test_user
 
+from odoo.addons.bus.models.bus import channel_with_db, json_dump
 from odoo.addons.bus.tests.common import WebsocketCase
-from odoo.addons.bus.websocket import Websocket, WebsocketRequest
+from odoo.addons.bus.websocket import (
+    ConnectionState,
+    Websocket,
+    WebsocketRequest,
+    _websocket_instances,
+)
 
 from ..mobile_socket import MobileWebsocket, MobileWebsocketConnectionHandler, mobile_dispatch
+
+# The notification type of the tests' own notifications.
+TEST_TYPE = "bus_mobile/test"
+PRESENCE_TYPES = ("bus_mobile/presence", "bus.bus/im_status_updated")
 
 
 def expect_server_log(pattern):
@@ -44,13 +60,152 @@ def websocket_request(env, user):
         yield req
 
 
+def wait_until(predicate, what, timeout=10.0):
+    """Poll ``predicate`` until it returns something true, and return that;
+    fail the test, naming ``what`` it waited for, after ``timeout`` s."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = predicate()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for: {what}")
+        time.sleep(0.01)
+
+
+def holding_test_cursor(registry):
+    """Hold the test cursor while using it from the test thread: in an
+    HttpCase, server threads (socket callbacks, the mobile dispatcher) use
+    the same connection at any time; they take this lock for each of their
+    transactions."""
+    return getattr(registry, "test_lock", None) or contextlib.nullcontext()
+
+
+def last_bus_id(env):
+    """Id of the last bus.bus row, the notifications still pending in the
+    transaction included (bus writes them in a precommit hook)."""
+    env.cr.precommit.run()
+    # sudo: bus.bus - reading the notifications in tests
+    return env["bus.bus"].sudo()._bus_last_id()
+
+
+def error_name(exception):
+    """The ``error.data.name`` of a JSON-RPC answer failing with the
+    ``exception`` class."""
+    return f"{exception.__module__}.{exception.__qualname__}"
+
+
 BROWSER_UA = (
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
     "Chrome/126.0 Safari/537.36"
 )
 
 
-class MobileWebsocketCase(WebsocketCase):
+class RpcMixin:
+    """For HttpCase subclasses: sessions of the test users (password =
+    login) and JSON-RPC as one of them."""
+
+    def session_cookie(self, login):
+        """A ``Cookie`` header value for a new session of ``login``, which
+        logs no other session out. (``authenticate`` deletes the previous
+        session, which would log out the sockets opened with it.)"""
+        with holding_test_cursor(self.registry):
+            self.session = None
+            session = self.authenticate(login, login)
+            self.session = None
+        return f"session_id={session.sid}"
+
+    def log_in(self, user):
+        """Make the test's HTTP calls as ``user`` (None: an anonymous
+        session), in a new session."""
+        login = None if user is None else user.login
+        self.authenticate(login, login)
+
+    def rpc(self, user, route, **params):
+        """JSON-RPC ``route`` as ``user`` (None: an anonymous session); its
+        result."""
+        self.log_in(user)
+        return self.make_jsonrpc_request(route, params)
+
+    def assert_rpc_error(self, user, route, exception, message_part=None, **params):
+        """JSON-RPC ``route`` as ``user`` (None: an anonymous session) must
+        fail cleanly: HTTP 200 and an Odoo error of the ``exception`` class
+        (see ``check_rpc_error``). Returns the error's message."""
+        self.log_in(user)
+        payload = {"id": 0, "jsonrpc": "2.0", "method": "call", "params": params}
+        response = self.url_open(
+            route, json.dumps(payload).encode(), headers={"Content-Type": "application/json"}
+        )
+        self.assertEqual(response.status_code, 200, response.text)
+        body = response.json()
+        self.assertIn("error", body, f"{route} {params} succeeded: {body.get('result')}")
+        return self.check_rpc_error(body["error"], error_name(exception), message_part)
+
+    def check_rpc_error(self, error, name, message_part=None):
+        """``error`` (a JSON-RPC error object) is Odoo's ``name`` error, its
+        message holds ``message_part`` (if given) and no traceback. Returns
+        the message."""
+        self.assertIsNotNone(error, f"no {name} error")
+        message = error["data"]["message"]
+        self.assertEqual(error["data"]["name"], name, message)
+        self.assertNotIn("Traceback", message)
+        if message_part:
+            self.assertIn(message_part, message)
+        return message
+
+
+class PresenceAssertions:
+    """Presence as the database and the bus tell it (model-level tests and
+    socket tests)."""
+
+    def db(self):
+        """See ``holding_test_cursor``."""
+        return holding_test_cursor(self.registry)
+
+    def presence_notifications(self, partner, after_id=0, types=PRESENCE_TYPES):
+        """``[(type, payload)]`` sent to ``partner``'s presence channel after
+        bus.bus id ``after_id``."""
+        with self.db():
+            self.env.cr.precommit.run()
+            channel = json_dump(channel_with_db(self.env.cr.dbname, (partner, "presence")))
+            # sudo: bus.bus - reading the notifications in tests
+            rows = (
+                self.env["bus.bus"]
+                .sudo()
+                .search([("channel", "=", channel), ("id", ">", after_id)], order="id")
+            )
+            messages = [json.loads(row.message) for row in rows]
+        return [(m["type"], m["payload"]) for m in messages if m["type"] in types]
+
+    def presence_statuses(self, partner, after_id=0):
+        """The ``bus_mobile/presence`` statuses told to ``partner``'s watchers."""
+        return [
+            payload["im_status"]
+            for kind, payload in self.presence_notifications(partner, after_id)
+            if kind == "bus_mobile/presence"
+        ]
+
+    def last_bus_id(self):
+        with self.db():
+            return last_bus_id(self.env)
+
+    def device_row(self, user, device_uuid):
+        """(status, connection tokens, last_seen) of a device, from the database."""
+        with self.db():
+            self.env.cr.execute(
+                "SELECT status, connection_tokens, last_seen FROM bus_mobile_device "
+                "WHERE user_id = %s AND device_uuid = %s",
+                [user.id, device_uuid],
+            )
+            return self.env.cr.fetchone()
+
+    def im_status(self, user):
+        with self.db():
+            self.env.invalidate_all()
+            return user.im_status
+
+
+class MobileWebsocketCase(RpcMixin, WebsocketCase):
     """WebsocketCase for ``/bus_mobile/websocket``, as a native app connects:
     no Origin header unless asked, any User-Agent."""
 
@@ -88,10 +243,11 @@ class MobileWebsocketCase(WebsocketCase):
         """Wait until the server is done with ``count`` mobile sockets of
         this test: a closing socket still uses the test cursor (presence),
         which the test thread shares."""
-        deadline = time.monotonic() + timeout
-        while self.mobile_sockets_done() < count and time.monotonic() < deadline:
-            time.sleep(0.005)
-        self.assertGreaterEqual(self.mobile_sockets_done(), count, "sockets still closing")
+        wait_until(
+            lambda: self.mobile_sockets_done() >= count,
+            f"the server to be done with {count} mobile sockets",
+            timeout,
+        )
 
     def wait_remaining_websocket_connections(self):
         # A server thread may still be registering its connection: iterate
@@ -99,14 +255,20 @@ class MobileWebsocketCase(WebsocketCase):
         for event in list(self._websocket_events):
             event.wait(5)
 
-    def login_session(self, login):
-        """A session cookie for ``login`` (password = login)."""
-        session = self.authenticate(login, login)
-        return f"session_id={session.sid}"
-
-    def mobile_connect(self, cookie=None, user_agent=None, origin=None, device_uuid=None, **kw):
+    def mobile_connect(
+        self,
+        cookie=None,
+        user_agent=None,
+        origin=None,
+        device_uuid=None,
+        ping_after_connect=False,
+        **kw,
+    ):
         """Open a mobile socket. ``cookie=None`` means a fresh anonymous
-        session; the caller usually passes ``login_session()``."""
+        session; the caller usually passes ``session_cookie()``. With
+        ``ping_after_connect``, return once the server answered a ping: its
+        side of the socket is set up then (the open callbacks share the test
+        cursor: wait for them before using it)."""
         if cookie is None:
             cookie = f"session_id={self.authenticate(None, None).sid}"
         url = self._MOBILE_WEBSOCKET_URL
@@ -125,7 +287,20 @@ class MobileWebsocketCase(WebsocketCase):
             **kw,
         )
         self._websockets.add(ws)
+        if ping_after_connect:
+            ws.ping()
+            ws.recv_data_frame(control_frame=True)
         return ws
+
+    def server_socket(self, uid):
+        """The server side of ``uid``'s open mobile socket."""
+        return next(
+            ws
+            for ws in list(_websocket_instances)
+            if isinstance(ws, MobileWebsocket)
+            and ws._session.uid == uid
+            and ws.state is ConnectionState.OPEN
+        )
 
     def subscribe(self, websocket, channels=None, last=None, wait_for_dispatch=True, timeout=10):
         """Stock helper, which waits (silently giving up after 5 s) for any
@@ -177,11 +352,16 @@ class MobileWebsocketCase(WebsocketCase):
         return result
 
     def wait_mobile_dispatch(self, timeout=10):
-        deadline = time.monotonic() + timeout
-        while not mobile_dispatch.is_idle():
-            if time.monotonic() > deadline:
-                self.fail(f"the mobile dispatcher was still busy after {timeout} s")
-            time.sleep(0.002)
+        wait_until(mobile_dispatch.is_idle, "the mobile dispatcher to be idle", timeout)
+
+    def bus_mark(self):
+        return last_bus_id(self.env)
+
+    def notify(self, target, payload, notification_type=TEST_TYPE):
+        self.env["bus.bus"]._sendone(target, notification_type, payload)
+
+    def dispatch(self, *targets):
+        self.trigger_notification_dispatching(list(targets))
 
     def close_code_and_reason(self, ws):
         """Read until the close frame; return its code and reason."""
@@ -194,6 +374,54 @@ class MobileWebsocketCase(WebsocketCase):
         """Next data frame, decoded as the list of bus notifications."""
         return json.loads(ws.recv())
 
+    def next_test_payloads(self, ws):
+        """Payloads of the next frame holding test notifications (other
+        addons may notify the same users, e.g. of presence)."""
+        while True:
+            payloads = [
+                n["message"]["payload"]
+                for n in self.recv_notifications(ws)
+                if n["message"]["type"] == TEST_TYPE
+            ]
+            if payloads:
+                return payloads
+
     @classmethod
     def make_user(cls, login, groups="base.group_user", **kw):
         return new_test_user(cls.env, login=login, password=login, groups=groups, **kw)
+
+
+class ChannelCase(MobileWebsocketCase):
+    """Users and mobile channels (password = login)."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.alice = cls.make_user("chan_alice", name="Alice")
+        cls.bob = cls.make_user("chan_bob", name="Bob")
+        cls.carol = cls.make_user("chan_carol", name="Carol")  # internal outsider
+        cls.paul = cls.make_user("chan_paul", name="Paul", groups="base.group_portal")
+        cls.pia = cls.make_user("chan_pia", name="Pia", groups="base.group_portal")
+
+    @classmethod
+    def make_channel(cls, name, channel_type, users):
+        return cls.env["bus_mobile.channel"].create(
+            {
+                "name": name,
+                "channel_type": channel_type,
+                "member_ids": [Command.create({"partner_id": u.partner_id.id}) for u in users],
+            }
+        )
+
+    def bus_since(self, mark, notification_type=None):
+        """[(target, type, payload)] of the bus rows after ``mark``; target
+        is ``(model, id)`` for records."""
+        self.env.cr.precommit.run()
+        rows = self.env["bus.bus"].sudo().search([("id", ">", mark)], order="id")
+        result = []
+        for row in rows:
+            channel, message = json.loads(row.channel), json.loads(row.message)
+            target = tuple(channel[1:]) if isinstance(channel, list) else channel
+            if notification_type in (None, message["type"]):
+                result.append((target, message["type"], message["payload"]))
+        return result

@@ -417,10 +417,10 @@ class TestDeviceSignIn(AuthCallsMixin, HttpCase):
 
     def test_cookie_and_bearer_of_different_users(self):
         token = self.device_token("auth_alice")
-        bob_session = self.session_of("auth_bob")
+        bob_session = self.session_cookie("auth_bob")
         self.assert_refused("USER_MISMATCH", token=token, cookie=bob_session)
         # The same user's cookie and token agree.
-        alice_session = self.session_of("auth_alice")
+        alice_session = self.session_cookie("auth_alice")
         self.assertEqual(
             self.result("/bus_mobile/config", token=token, cookie=alice_session)["user"]["id"],
             self.alice.id,
@@ -437,7 +437,7 @@ class TestDeviceSignIn(AuthCallsMixin, HttpCase):
             MISSING,
             "/bus_mobile/device/logout",
             {"device_uuid": "bob-phone"},
-            cookie=self.session_of("auth_alice"),
+            cookie=self.session_cookie("auth_alice"),
         )
         self.assertTrue(self.device(self.bob, "bob-phone").signed_in)
         # Alice signing in with Bob's device_uuid gets a device of her own.
@@ -476,7 +476,7 @@ class TestDeviceSignIn(AuthCallsMixin, HttpCase):
         key = self.api_key(self.alice)
         self.assert_error(USER_ERROR, "/bus_mobile/device/logout", token=key)
         token = self.device_token("auth_alice")
-        session = self.session_of("auth_alice")
+        session = self.session_cookie("auth_alice")
         self.assert_error(VALIDATION, "/bus_mobile/device/logout", cookie=session)
         self.result("/bus_mobile/device/logout", {"device_uuid": DEVICE}, cookie=session)
         self.assert_refused("TOKEN_REVOKED", token=token)

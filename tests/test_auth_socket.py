@@ -1,6 +1,5 @@
 import gc
 import secrets
-import time
 
 import websocket as ws_client
 
@@ -10,7 +9,7 @@ from odoo.addons.bus.websocket import CloseCode
 
 from ..mobile_socket import REFUSAL_HEADER, mobile_dispatch
 from .auth_common import AuthCallsMixin
-from .common import MobileWebsocketCase
+from .common import MobileWebsocketCase, wait_until
 
 
 @tagged("post_install", "-at_install")
@@ -51,12 +50,11 @@ class TestBearerSocket(AuthCallsMixin, MobileWebsocketCase):
         """Wait until the server thread opened the socket (its device is
         online) and the dispatcher served its key's channel: they share this
         test's cursor, which must not be used meanwhile."""
-        deadline = time.monotonic() + timeout
-        while (
-            mobile_dispatch.subscriber_count(self.env.cr.dbname) < count
-            and time.monotonic() < deadline
-        ):
-            time.sleep(0.005)
+        wait_until(
+            lambda: mobile_dispatch.subscriber_count(self.env.cr.dbname) >= count,
+            f"{count} sockets subscribed to the dispatcher",
+            timeout,
+        )
         self.wait_mobile_dispatch()
 
     def refused(self, token, status=401, **kw):
@@ -105,7 +103,7 @@ class TestBearerSocket(AuthCallsMixin, MobileWebsocketCase):
         token = self.device_token("sock_alice")
         self.assertIn("INVALID_TOKEN", self.refused(secrets.token_hex(20)))
         # Bob's cookie with Alice's token.
-        bob = self.login_session("sock_bob")
+        bob = self.session_cookie("sock_bob")
         self.assertIn("USER_MISMATCH", self.refused(token, cookie=bob))
         # Another device's uuid (Bob's device) with Alice's device token.
         self.device_token("sock_bob", device_uuid="bob-phone")

@@ -2,80 +2,12 @@ import json
 
 from psycopg2 import errors as pgerrors
 
-from odoo.exceptions import AccessError, ValidationError
+from odoo.exceptions import AccessError, MissingError, UserError, ValidationError
 from odoo.fields import Command
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
-from .common import MobileWebsocketCase
-
-
-class ChannelCase(MobileWebsocketCase):
-    """Users and helpers shared by the channel, message, sync and
-    subscription tests (password = login)."""
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.alice = cls.make_user("chan_alice", name="Alice")
-        cls.bob = cls.make_user("chan_bob", name="Bob")
-        cls.carol = cls.make_user("chan_carol", name="Carol")  # internal outsider
-        cls.paul = cls.make_user("chan_paul", name="Paul", groups="base.group_portal")
-        cls.pia = cls.make_user("chan_pia", name="Pia", groups="base.group_portal")
-
-    @classmethod
-    def make_channel(cls, name, channel_type, users):
-        return cls.env["bus_mobile.channel"].create(
-            {
-                "name": name,
-                "channel_type": channel_type,
-                "member_ids": [Command.create({"partner_id": u.partner_id.id}) for u in users],
-            }
-        )
-
-    def rpc(self, user, route, **params):
-        """JSON-RPC ``route`` as ``user``; its result."""
-        self.authenticate(user.login, user.login)
-        return self.make_jsonrpc_request(route, params)
-
-    def rpc_error(self, user, route, **params):
-        """JSON-RPC ``route`` as ``user``, which must fail cleanly (HTTP 200,
-        an Odoo error object): ``(exception name, message)``."""
-        self.authenticate(user.login, user.login)
-        payload = {"id": 0, "jsonrpc": "2.0", "method": "call", "params": params}
-        response = self.url_open(
-            route, json.dumps(payload).encode(), headers={"Content-Type": "application/json"}
-        )
-        self.assertEqual(response.status_code, 200, response.text)
-        body = response.json()
-        self.assertIn("error", body, f"{route} {params} succeeded: {body.get('result')}")
-        self.assertNotIn("Traceback", body["error"]["data"]["message"])
-        return body["error"]["data"]["name"], body["error"]["data"]["message"]
-
-    def assert_rpc_error(self, user, route, exception, message_part=None, **params):
-        name, message = self.rpc_error(user, route, **params)
-        self.assertEqual(name, f"odoo.exceptions.{exception}", message)
-        if message_part:
-            self.assertIn(message_part, message)
-        return message
-
-    def bus_mark(self):
-        """Id of the last bus.bus row, pending notifications included."""
-        self.env.cr.precommit.run()
-        return self.env["bus.bus"]._bus_last_id()
-
-    def bus_since(self, mark, notification_type=None):
-        """[(target, type, payload)] of the bus rows after ``mark``; target
-        is ``(model, id)`` for records."""
-        self.env.cr.precommit.run()
-        rows = self.env["bus.bus"].sudo().search([("id", ">", mark)], order="id")
-        result = []
-        for row in rows:
-            channel, message = json.loads(row.channel), json.loads(row.message)
-            target = tuple(channel[1:]) if isinstance(channel, list) else channel
-            if notification_type in (None, message["type"]):
-                result.append((target, message["type"], message["payload"]))
-        return result
+from .common import ChannelCase
 
 
 @tagged("post_install", "-at_install")
@@ -111,21 +43,21 @@ class TestChannel(ChannelCase):
         route = "/bus_mobile/channel/create"
         partner = self.env["res.partner"].create({"name": "Not a user"})
         self.assert_rpc_error(
-            self.alice, route, "ValidationError", "channel_type", name="x", channel_type="secret"
+            self.alice, route, ValidationError, "channel_type", name="x", channel_type="secret"
         )
         self.assert_rpc_error(
-            self.alice, route, "ValidationError", "name", channel_type="private", name="  "
+            self.alice, route, ValidationError, "name", channel_type="private", name="  "
         )
         self.assert_rpc_error(
-            self.alice, route, "ValidationError", "name", channel_type="private", name=12
+            self.alice, route, ValidationError, "name", channel_type="private", name=12
         )
         self.assert_rpc_error(
-            self.alice, route, "ValidationError", "128", channel_type="public", name="x" * 129
+            self.alice, route, ValidationError, "128", channel_type="public", name="x" * 129
         )
         self.assert_rpc_error(
             self.alice,
             route,
-            "ValidationError",
+            ValidationError,
             "partner_ids",
             channel_type="private",
             name="x",
@@ -134,7 +66,7 @@ class TestChannel(ChannelCase):
         self.assert_rpc_error(
             self.alice,
             route,
-            "ValidationError",
+            ValidationError,
             "partner_ids",
             channel_type="private",
             name="x",
@@ -143,7 +75,7 @@ class TestChannel(ChannelCase):
         self.assert_rpc_error(
             self.alice,
             route,
-            "MissingError",
+            MissingError,
             "999999",
             channel_type="private",
             name="x",
@@ -152,7 +84,7 @@ class TestChannel(ChannelCase):
         self.assert_rpc_error(
             self.alice,
             route,
-            "ValidationError",
+            ValidationError,
             str(partner.id),
             channel_type="private",
             name="x",
@@ -167,10 +99,10 @@ class TestChannel(ChannelCase):
         for bad in (["public"], {"type": "public"}):
             with self.subTest(channel_type=bad):
                 self.assert_rpc_error(
-                    self.alice, route, "ValidationError", "channel_type", name="x", channel_type=bad
+                    self.alice, route, ValidationError, "channel_type", name="x", channel_type=bad
                 )
         self.assert_rpc_error(
-            self.alice, route, "ValidationError", "name", channel_type="private", name="a\ud800b"
+            self.alice, route, ValidationError, "name", channel_type="private", name="a\ud800b"
         )
 
     def test_duplicate_partner_ids_are_one_partner(self):
@@ -197,7 +129,7 @@ class TestChannel(ChannelCase):
         self.assert_rpc_error(
             self.paul,
             "/bus_mobile/channel/create",
-            "AccessError",
+            AccessError,
             "internal",
             name="x",
             channel_type="private",
@@ -207,7 +139,7 @@ class TestChannel(ChannelCase):
         self.assert_rpc_error(
             self.paul,
             "/bus_mobile/channel/add_members",
-            "AccessError",
+            AccessError,
             "internal",
             channel_id=self.private.id,
             partner_ids=[self.pia.partner_id.id],
@@ -242,7 +174,7 @@ class TestChannel(ChannelCase):
         self.assert_rpc_error(
             self.alice,
             route,
-            "ValidationError",
+            ValidationError,
             "exactly one",
             channel_type="direct",
             partner_ids=[self.bob.partner_id.id, self.carol.partner_id.id],
@@ -250,7 +182,7 @@ class TestChannel(ChannelCase):
         self.assert_rpc_error(
             self.alice,
             route,
-            "ValidationError",
+            ValidationError,
             "exactly one",
             channel_type="direct",
             partner_ids=[self.alice.partner_id.id],
@@ -258,14 +190,14 @@ class TestChannel(ChannelCase):
         self.assert_rpc_error(
             self.alice,
             "/bus_mobile/channel/leave",
-            "UserError",
+            UserError,
             "direct",
             channel_id=first["id"],
         )
         self.assert_rpc_error(
             self.alice,
             "/bus_mobile/channel/add_members",
-            "UserError",
+            UserError,
             "direct",
             channel_id=first["id"],
             partner_ids=[self.carol.partner_id.id],
@@ -341,17 +273,17 @@ class TestChannel(ChannelCase):
         self.assert_rpc_error(
             self.carol,
             "/bus_mobile/channel/leave",
-            "AccessError",
+            AccessError,
             "not a member",
             channel_id=self.public.id,
         )
 
     def test_only_internal_users_join_public_channels(self):
         self.assert_rpc_error(
-            self.carol, "/bus_mobile/channel/join", "AccessError", channel_id=self.private.id
+            self.carol, "/bus_mobile/channel/join", AccessError, channel_id=self.private.id
         )
         self.assert_rpc_error(
-            self.paul, "/bus_mobile/channel/join", "AccessError", channel_id=self.public.id
+            self.paul, "/bus_mobile/channel/join", AccessError, channel_id=self.public.id
         )
         self.assertNotIn(self.paul.partner_id, self.public.member_ids.partner_id)
 
@@ -381,7 +313,7 @@ class TestChannel(ChannelCase):
         self.assert_rpc_error(
             self.pia,
             "/bus_mobile/channel/add_members",
-            "AccessError",
+            AccessError,
             channel_id=self.private.id,
             partner_ids=[self.pia.partner_id.id],
         )
@@ -390,7 +322,7 @@ class TestChannel(ChannelCase):
         self.assert_rpc_error(
             self.carol,
             "/bus_mobile/channel/add_members",
-            "AccessError",
+            AccessError,
             channel_id=self.public.id,
             partner_ids=[self.carol.partner_id.id],
         )
@@ -411,18 +343,18 @@ class TestChannel(ChannelCase):
                     self.assert_rpc_error(
                         self.alice,
                         route,
-                        "ValidationError",
+                        ValidationError,
                         "channel_id",
                         channel_id=bad,
                         **params,
                     )
             with self.subTest(route=route, channel_id="missing"):
                 self.assert_rpc_error(
-                    self.alice, route, "MissingError", "999999", channel_id=999999, **params
+                    self.alice, route, MissingError, "999999", channel_id=999999, **params
                 )
             with self.subTest(route=route, channel_id="not mine"):
                 self.assert_rpc_error(
-                    self.carol, route, "AccessError", channel_id=self.private.id, **params
+                    self.carol, route, AccessError, channel_id=self.private.id, **params
                 )
 
     def test_every_route_answers_bad_types_with_an_odoo_error(self):
@@ -603,7 +535,7 @@ class TestChannel(ChannelCase):
         self.assert_rpc_error(
             self.alice,
             "/bus_mobile/message/post",
-            "UserError",
+            UserError,
             "archived",
             channel_id=self.private.id,
             body="hi",

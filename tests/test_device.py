@@ -1,16 +1,13 @@
 from odoo import Command
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, MissingError, ValidationError
+from odoo.http import SessionExpiredException
 from odoo.tests import HttpCase, new_test_user, tagged
-from odoo.tests.common import JsonRpcException
 
-from .test_presence import PresenceAssertions
-
-VALIDATION = "odoo.exceptions.ValidationError"
-MISSING = "odoo.exceptions.MissingError"
+from .common import PresenceAssertions, RpcMixin
 
 
 @tagged("post_install", "-at_install")
-class TestDevice(PresenceAssertions, HttpCase):
+class TestDevice(PresenceAssertions, RpcMixin, HttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -20,22 +17,13 @@ class TestDevice(PresenceAssertions, HttpCase):
         )
         cls.admin = cls.env.ref("base.user_admin")
 
-    def rpc(self, route, **params):
-        return self.make_jsonrpc_request(route, params)
-
-    def assert_rpc_error(self, error, route, **params):
-        with self.assertRaises(JsonRpcException) as caught:
-            self.rpc(route, **params)
-        self.assertEqual(str(caught.exception), error)
-
-    def register(self, device_uuid="phone-1", **kw):
+    def register(self, user, device_uuid="phone-1", **kw):
         params = {"platform": "ios", "app_version": "1.2.0", "push_token": "tok-secret"}
         params.update(kw)
-        return self.rpc("/bus_mobile/device/register", device_uuid=device_uuid, **params)
+        return self.rpc(user, "/bus_mobile/device/register", device_uuid=device_uuid, **params)
 
     def test_register_and_update(self):
-        self.authenticate("dev_alice", "dev_alice")
-        device = self.register()
+        device = self.register(self.alice)
         self.assertEqual(
             {k: v for k, v in device.items() if k != "id"},
             {
@@ -48,16 +36,15 @@ class TestDevice(PresenceAssertions, HttpCase):
                 "push_provider": "fcm",
             },
         )
-        again = self.register(platform="android", app_version="1.3.0", push_token=None)
+        again = self.register(self.alice, platform="android", app_version="1.3.0", push_token=None)
         self.assertEqual(again["id"], device["id"])
         self.assertEqual((again["platform"], again["app_version"]), ("android", "1.3.0"))
         self.assertTrue(again["has_push_token"], "push_token omitted keeps the stored one")
-        self.assertFalse(self.register(push_token="")["has_push_token"])
+        self.assertFalse(self.register(self.alice, push_token="")["has_push_token"])
         record = self.env["bus_mobile.device"].browse(device["id"])
         self.assertEqual(record.user_id, self.alice)
 
     def test_register_validates_input(self):
-        self.authenticate("dev_alice", "dev_alice")
         cases = [
             {"device_uuid": None},
             {"device_uuid": ""},
@@ -73,13 +60,14 @@ class TestDevice(PresenceAssertions, HttpCase):
         for case in cases:
             with self.subTest(**case):
                 params = {"device_uuid": "phone-1", "platform": "ios", **case}
-                self.assert_rpc_error(VALIDATION, "/bus_mobile/device/register", **params)
+                self.assert_rpc_error(
+                    self.alice, "/bus_mobile/device/register", ValidationError, **params
+                )
         self.assertFalse(self.env["bus_mobile.device"].search([("user_id", "=", self.alice.id)]))
 
     def test_register_rejects_unhashable_and_multiline_input(self):
         """Values of the wrong JSON type or with a trailing newline get a
         ValidationError, never a raw TypeError or a stored bad uuid."""
-        self.authenticate("dev_alice", "dev_alice")
         cases = [
             {"device_uuid": "phone-1\n"},
             {"platform": ["ios"]},
@@ -88,25 +76,26 @@ class TestDevice(PresenceAssertions, HttpCase):
         for case in cases:
             with self.subTest(**{k: repr(v) for k, v in case.items()}):
                 params = {"device_uuid": "phone-1", "platform": "ios", **case}
-                self.assert_rpc_error(VALIDATION, "/bus_mobile/device/register", **params)
+                self.assert_rpc_error(
+                    self.alice, "/bus_mobile/device/register", ValidationError, **params
+                )
         self.assertFalse(self.env["bus_mobile.device"].search([("user_id", "=", self.alice.id)]))
 
     def test_presence_update_rejects_non_finite_inactivity(self):
-        self.authenticate("dev_alice", "dev_alice")
-        self.register()
+        self.register(self.alice)
         route = "/bus_mobile/presence/update"
         for bad in (float("inf"), float("-inf"), float("nan"), [1], {"ms": 1}):
             with self.subTest(inactivity_ms=repr(bad)):
-                self.assert_rpc_error(VALIDATION, route, device_uuid="phone-1", inactivity_ms=bad)
+                self.assert_rpc_error(
+                    self.alice, route, ValidationError, device_uuid="phone-1", inactivity_ms=bad
+                )
         self.assertEqual(self.device_row(self.alice, "phone-1")[0], "offline")
 
     def test_presence_with_out_of_range_ids(self):
-        self.authenticate("dev_alice", "dev_alice")
         for bad in ([2**31], [2**63], [10**30], [-(2**63)]):
             with self.subTest(partner_ids=bad):
-                self.assertEqual(self.rpc("/bus_mobile/presence", partner_ids=bad), [])
-        self.authenticate("dev_bob", "dev_bob")
-        self.assertEqual(self.rpc("/bus_mobile/presence", partner_ids=[10**30]), [])
+                self.assertEqual(self.rpc(self.alice, "/bus_mobile/presence", partner_ids=bad), [])
+        self.assertEqual(self.rpc(self.bob, "/bus_mobile/presence", partner_ids=[10**30]), [])
 
     def test_routes_require_a_session(self):
         for route in (
@@ -116,33 +105,35 @@ class TestDevice(PresenceAssertions, HttpCase):
             "/bus_mobile/presence/update",
         ):
             with self.subTest(route=route):
-                self.assert_rpc_error("odoo.http.SessionExpiredException", route)
+                self.assert_rpc_error(None, route, SessionExpiredException)
 
     def test_uuid_is_unique_per_user_not_global(self):
-        self.authenticate("dev_alice", "dev_alice")
-        alice_device = self.register("shared-uuid")
-        self.authenticate("dev_bob", "dev_bob")
-        bob_device = self.register("shared-uuid", platform="android")
+        alice_device = self.register(self.alice, "shared-uuid")
+        bob_device = self.register(self.bob, "shared-uuid", platform="android")
         self.assertNotEqual(alice_device["id"], bob_device["id"])
         devices = self.env["bus_mobile.device"].search([("device_uuid", "=", "shared-uuid")])
         self.assertEqual(devices.user_id, self.alice | self.bob)
         self.assertEqual(devices.filtered(lambda d: d.user_id == self.alice).platform, "ios")
 
     def test_unregister(self):
-        self.authenticate("dev_alice", "dev_alice")
-        self.register("phone-1")
-        self.authenticate("dev_bob", "dev_bob")
+        self.register(self.alice, "phone-1")
         # Bob cannot remove Alice's device, even knowing its uuid.
-        self.assert_rpc_error(MISSING, "/bus_mobile/device/unregister", device_uuid="phone-1")
-        self.assert_rpc_error(VALIDATION, "/bus_mobile/device/unregister", device_uuid="")
-        self.authenticate("dev_alice", "dev_alice")
-        self.assertIsNone(self.rpc("/bus_mobile/device/unregister", device_uuid="phone-1"))
+        self.assert_rpc_error(
+            self.bob, "/bus_mobile/device/unregister", MissingError, device_uuid="phone-1"
+        )
+        self.assert_rpc_error(
+            self.bob, "/bus_mobile/device/unregister", ValidationError, device_uuid=""
+        )
+        self.assertIsNone(
+            self.rpc(self.alice, "/bus_mobile/device/unregister", device_uuid="phone-1")
+        )
         self.assertFalse(self.device_row(self.alice, "phone-1"))
-        self.assert_rpc_error(MISSING, "/bus_mobile/device/unregister", device_uuid="phone-1")
+        self.assert_rpc_error(
+            self.alice, "/bus_mobile/device/unregister", MissingError, device_uuid="phone-1"
+        )
 
     def test_push_token_is_never_shown(self):
-        self.authenticate("dev_alice", "dev_alice")
-        device_id = self.register()["id"]
+        device_id = self.register(self.alice)["id"]
         device = self.env["bus_mobile.device"].browse(device_id)
         for user in (self.alice, self.admin):
             with self.subTest(user=user.login), self.assertRaises(AccessError):
@@ -152,8 +143,7 @@ class TestDevice(PresenceAssertions, HttpCase):
         self.assertEqual(device.sudo().push_token, "tok-secret")
 
     def test_devices_are_private_and_read_only(self):
-        self.authenticate("dev_alice", "dev_alice")
-        device = self.env["bus_mobile.device"].browse(self.register()["id"])
+        device = self.env["bus_mobile.device"].browse(self.register(self.alice)["id"])
         Device = self.env["bus_mobile.device"]
         self.assertFalse(Device.with_user(self.bob).search([]))
         with self.assertRaises(AccessError):
@@ -166,16 +156,21 @@ class TestDevice(PresenceAssertions, HttpCase):
         self.assertIn(device, Device.with_user(self.admin).search([]))
 
     def test_presence_update_over_http(self):
-        self.authenticate("dev_alice", "dev_alice")
-        self.register()
+        self.register(self.alice)
         mark = self.last_bus_id()
-        self.assertIsNone(self.rpc("/bus_mobile/presence/update", device_uuid="phone-1"))
+        self.assertIsNone(
+            self.rpc(self.alice, "/bus_mobile/presence/update", device_uuid="phone-1")
+        )
         self.assertEqual(self.device_row(self.alice, "phone-1")[0], "online")
         self.assertIsNotNone(self.device_row(self.alice, "phone-1")[2])
-        self.rpc("/bus_mobile/presence/update", device_uuid="phone-1", app_state="background")
+        self.rpc(
+            self.alice, "/bus_mobile/presence/update", device_uuid="phone-1", app_state="background"
+        )
         self.assertEqual(self.device_row(self.alice, "phone-1")[0], "away")
-        self.rpc("/bus_mobile/presence/update", device_uuid="phone-1", inactivity_ms=5)
-        self.rpc("/bus_mobile/presence/update", device_uuid="phone-1", inactivity_ms=1800000)
+        self.rpc(self.alice, "/bus_mobile/presence/update", device_uuid="phone-1", inactivity_ms=5)
+        self.rpc(
+            self.alice, "/bus_mobile/presence/update", device_uuid="phone-1", inactivity_ms=1800000
+        )
         self.assertEqual(self.device_row(self.alice, "phone-1")[0], "away")
         self.assertEqual(
             self.presence_statuses(self.alice.partner_id, mark),
@@ -183,32 +178,34 @@ class TestDevice(PresenceAssertions, HttpCase):
         )
 
     def test_presence_update_validates_input(self):
-        self.authenticate("dev_alice", "dev_alice")
-        self.register()
+        self.register(self.alice)
         route = "/bus_mobile/presence/update"
-        self.assert_rpc_error(MISSING, route, device_uuid="unknown")
-        self.assert_rpc_error(VALIDATION, route, device_uuid="phone-1", app_state="asleep")
-        self.assert_rpc_error(VALIDATION, route, device_uuid="phone-1", inactivity_ms="nope")
-        self.assert_rpc_error(VALIDATION, route, device_uuid="phone-1", inactivity_ms=-1)
-        self.assert_rpc_error(VALIDATION, route, device_uuid=None)
+        self.assert_rpc_error(self.alice, route, MissingError, device_uuid="unknown")
+        self.assert_rpc_error(
+            self.alice, route, ValidationError, device_uuid="phone-1", app_state="asleep"
+        )
+        self.assert_rpc_error(
+            self.alice, route, ValidationError, device_uuid="phone-1", inactivity_ms="nope"
+        )
+        self.assert_rpc_error(
+            self.alice, route, ValidationError, device_uuid="phone-1", inactivity_ms=-1
+        )
+        self.assert_rpc_error(self.alice, route, ValidationError, device_uuid=None)
         self.assertEqual(self.device_row(self.alice, "phone-1")[0], "offline")
 
     def test_presence_lists_only_partners_one_may_watch(self):
-        self.authenticate("dev_bob", "dev_bob")
-        self.register("bob-phone")
-        self.rpc("/bus_mobile/presence/update", device_uuid="bob-phone")
+        self.register(self.bob, "bob-phone")
+        self.rpc(self.bob, "/bus_mobile/presence/update", device_uuid="bob-phone")
         # An internal user may watch anyone (stock rule).
-        self.authenticate("dev_alice", "dev_alice")
         partners = [self.bob.partner_id.id, self.admin.partner_id.id, self.bob.partner_id.id]
-        result = self.rpc("/bus_mobile/presence", partner_ids=partners)
+        result = self.rpc(self.alice, "/bus_mobile/presence", partner_ids=partners)
         self.assertEqual(
             [(r["partner_id"], r["im_status"]) for r in result],
             [(self.bob.partner_id.id, "online"), (self.admin.partner_id.id, "offline")],
         )
         self.assertRegex(result[0]["last_seen"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
         # A portal user who shares no channel with them sees nobody.
-        self.authenticate("dev_bob", "dev_bob")
-        self.assertEqual(self.rpc("/bus_mobile/presence", partner_ids=partners), [])
+        self.assertEqual(self.rpc(self.bob, "/bus_mobile/presence", partner_ids=partners), [])
 
     def test_presence_for_channel_co_members(self):
         """A portal user may watch the members of a mobile channel they
@@ -224,27 +221,26 @@ class TestDevice(PresenceAssertions, HttpCase):
                 ],
             }
         )
-        self.authenticate("dev_bob", "dev_bob")
         partners = [self.alice.partner_id.id, carol.partner_id.id, self.admin.partner_id.id]
-        result = self.rpc("/bus_mobile/presence", partner_ids=partners)
+        result = self.rpc(self.bob, "/bus_mobile/presence", partner_ids=partners)
         self.assertEqual([r["partner_id"] for r in result], [self.alice.partner_id.id])
         channel.active = False
-        self.assertEqual(self.rpc("/bus_mobile/presence", partner_ids=partners), [])
+        self.assertEqual(self.rpc(self.bob, "/bus_mobile/presence", partner_ids=partners), [])
 
     def test_presence_validates_input(self):
-        self.authenticate("dev_alice", "dev_alice")
         for bad in (None, "1,2", [1, "2"], [True], list(range(1001))):
             with self.subTest(partner_ids=str(bad)[:20]):
-                self.assert_rpc_error(VALIDATION, "/bus_mobile/presence", partner_ids=bad)
-        self.assertEqual(self.rpc("/bus_mobile/presence", partner_ids=[]), [])
-        self.assertEqual(self.rpc("/bus_mobile/presence", partner_ids=[10**9]), [])
+                self.assert_rpc_error(
+                    self.alice, "/bus_mobile/presence", ValidationError, partner_ids=bad
+                )
+        self.assertEqual(self.rpc(self.alice, "/bus_mobile/presence", partner_ids=[]), [])
+        self.assertEqual(self.rpc(self.alice, "/bus_mobile/presence", partner_ids=[10**9]), [])
 
     def test_config_reports_timers_from_settings(self):
         self.env["ir.config_parameter"].set_param("bus_mobile.heartbeat_s", "20")
         self.env["ir.config_parameter"].set_param("bus_mobile.away_after_s", "600")
-        self.authenticate("dev_alice", "dev_alice")
         self.assertEqual(
-            self.rpc("/bus_mobile/config")["presence"],
+            self.rpc(self.alice, "/bus_mobile/config")["presence"],
             {"heartbeat_s": 20, "away_after_s": 600, "offline_after_s": 65},
         )
 

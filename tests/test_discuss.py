@@ -71,29 +71,16 @@ class TestDiscussOnMobileSocket(MobileWebsocketCase):
     # helpers
     # ------------------------------------------------------------------
 
-    def cookie(self, user):
-        """A session of ``user`` that later logins keep valid."""
-        session = self.authenticate(user.login, user.login)
-        self.session = None
-        return f"session_id={session.sid}"
-
     def mobile(self, user, channels=()):
-        ws = self.mobile_connect(cookie=self.cookie(user))
-        # The open callbacks share the test cursor: wait for them.
-        ws.ping()
-        ws.recv_data_frame(control_frame=True)
+        ws = self.mobile_connect(cookie=self.session_cookie(user.login), ping_after_connect=True)
         self.subscribe(ws, list(channels), self.bus_mark())
         return ws
 
     def web_client(self, user, channels=()):
         """Stock ``/websocket``, as Odoo's web client opens it."""
-        ws = self.websocket_connect(cookie=self.cookie(user))
+        ws = self.websocket_connect(cookie=self.session_cookie(user.login))
         self.subscribe(ws, list(channels), self.bus_mark())
         return ws
-
-    def bus_mark(self):
-        self.env.cr.precommit.run()
-        return self.env["bus.bus"]._bus_last_id()
 
     def post(self, user, channel, body):
         message = channel.with_user(user).message_post(

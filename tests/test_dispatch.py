@@ -15,13 +15,12 @@ from odoo.addons.bus.websocket import (
     CloseCode,
     ConnectionState,
     Websocket,
-    _websocket_instances,
 )
 
 from ..mobile_socket import MobileWebsocket, connection, mobile_dispatch
 from ..mobile_socket import dispatcher as dispatch_module
 from ..mobile_socket.dispatcher import HISTORY_SECONDS, _Feed
-from .common import MobileWebsocketCase
+from .common import MobileWebsocketCase, wait_until
 
 
 def _descriptors():
@@ -83,78 +82,35 @@ class TestDispatch(MobileWebsocketCase):
         cls.alice = cls.make_user("dispatch_alice")
         cls.bob = cls.make_user("dispatch_bob")
 
-    def _cookie(self, login):
-        """A new session of ``login`` that stays valid: HttpCase deletes the
-        previous session on each login, which would log out the other
-        sockets of the test."""
-        session = self.authenticate(login, login)
-        self.session = None
-        return f"session_id={session.sid}"
-
     def _connect(self, login, channels=None, last=None):
         if last is None:
             last = self.env["bus.bus"]._bus_last_id()
-        ws = self._open(self._cookie(login))
+        ws = self.mobile_connect(cookie=self.session_cookie(login), ping_after_connect=True)
         self.subscribe(ws, channels or [], last)
         return ws
 
-    def _open(self, cookie):
-        """A mobile socket whose server side is set up (its OPEN callbacks
-        share the test cursor: wait for them before using it)."""
-        ws = self.mobile_connect(cookie=cookie)
-        ws.ping()
-        ws.recv_data_frame(control_frame=True)
-        return ws
-
-    def _send(self, target, payload, notification_type="bus_mobile/test"):
-        self.env["bus.bus"]._sendone(target, notification_type, payload)
-
-    def _dispatch(self, *targets):
-        self.trigger_notification_dispatching(list(targets))
-
-    def _payloads(self, ws):
-        """Payloads of the next frame holding test notifications (other
-        addons may notify the same users, e.g. of presence)."""
-        while True:
-            payloads = [
-                n["message"]["payload"]
-                for n in self.recv_notifications(ws)
-                if n["message"]["type"] == "bus_mobile/test"
-            ]
-            if payloads:
-                return payloads
-
     def _assert_next_payloads(self, ws, expected):
-        self.assertEqual(self._payloads(ws), expected)
+        self.assertEqual(self.next_test_payloads(ws), expected)
 
     def _assert_nothing_pending(self, *sockets):
         """Nothing arrives before a broadcast sent now."""
-        self._send("broadcast", {"end": True})
-        self._dispatch("broadcast")
+        self.notify("broadcast", {"end": True})
+        self.dispatch("broadcast")
         for ws in sockets:
             self._assert_next_payloads(ws, [{"end": True}])
-
-    def _server_socket(self, uid):
-        return next(
-            ws
-            for ws in list(_websocket_instances)
-            if isinstance(ws, MobileWebsocket)
-            and ws._session.uid == uid
-            and ws.state is ConnectionState.OPEN
-        )
 
     def test_one_read_for_all_sockets(self):
         """N subscribed sockets cost one bus read per batch, not N."""
         sockets = [self._connect("dispatch_alice") for _ in range(3)]
         sockets += [self._connect("dispatch_bob") for _ in range(3)]
-        self._send("broadcast", {"warm": 1})  # caches the session tokens
-        self._dispatch("broadcast")
+        self.notify("broadcast", {"warm": 1})  # caches the session tokens
+        self.dispatch("broadcast")
         for ws in sockets:
             self._assert_next_payloads(ws, [{"warm": 1}])
         # 1 INSERT of the notification + 1 SELECT of the dispatcher.
         with self.assertQueryCount(2):
-            self._send("broadcast", {"n": 1})
-            self._dispatch("broadcast")
+            self.notify("broadcast", {"n": 1})
+            self.dispatch("broadcast")
             for ws in sockets:
                 self._assert_next_payloads(ws, [{"n": 1}])
 
@@ -163,22 +119,22 @@ class TestDispatch(MobileWebsocketCase):
         (password changes clear it): one canary per batch otherwise."""
         sockets = [self._connect("dispatch_alice") for _ in range(2)]
         sockets += [self._connect("dispatch_bob") for _ in range(2)]
-        self._send("broadcast", {"warm": 1})
-        self._dispatch("broadcast")
+        self.notify("broadcast", {"warm": 1})
+        self.dispatch("broadcast")
         for ws in sockets:
             self._assert_next_payloads(ws, [{"warm": 1}])
         Users = type(self.env["res.users"])
         with patch.object(
             Users, "_compute_session_token", autospec=True, side_effect=Users._compute_session_token
         ) as compute:
-            self._send("broadcast", {"n": 1})
-            self._dispatch("broadcast")
+            self.notify("broadcast", {"n": 1})
+            self.dispatch("broadcast")
             for ws in sockets:
                 self._assert_next_payloads(ws, [{"n": 1}])
             self.assertEqual(compute.call_count, 1)
             self.env.registry.clear_cache()
-            self._send("broadcast", {"n": 2})
-            self._dispatch("broadcast")
+            self.notify("broadcast", {"n": 2})
+            self.dispatch("broadcast")
             for ws in sockets:
                 self._assert_next_payloads(ws, [{"n": 2}])
             self.assertEqual(compute.call_count, 1 + 1 + len(sockets))
@@ -188,9 +144,9 @@ class TestDispatch(MobileWebsocketCase):
         with patch.object(
             dispatch_module, "text_frame", wraps=dispatch_module.text_frame
         ) as text_frame:
-            self._send("broadcast", {"n": 1})
-            self._send("broadcast", {"n": 2})
-            self._dispatch("broadcast")
+            self.notify("broadcast", {"n": 1})
+            self.notify("broadcast", {"n": 2})
+            self.dispatch("broadcast")
             for ws in sockets:
                 self._assert_next_payloads(ws, [{"n": 1}, {"n": 2}])
         self.assertEqual(text_frame.call_count, 1)
@@ -200,8 +156,8 @@ class TestDispatch(MobileWebsocketCase):
         with patch.object(
             type(self.env["bus.bus"]), "_poll", side_effect=AssertionError("per-socket read")
         ):
-            self._send(self.alice.partner_id, {"n": 1})
-            self._dispatch(self.alice.partner_id)
+            self.notify(self.alice.partner_id, {"n": 1})
+            self.dispatch(self.alice.partner_id)
             self._assert_next_payloads(ws, [{"n": 1}])
 
     def test_only_authorized_channels(self):
@@ -220,10 +176,10 @@ class TestDispatch(MobileWebsocketCase):
         )
         alice_ws = self._connect("dispatch_alice", channels=[f"bus_mobile.channel_{bobs.id}"])
         bob_ws = self._connect("dispatch_bob")
-        self._send(bobs, {"to": "bob's channel"})
-        self._send(self.bob.partner_id, {"to": "bob"})
-        self._send(self.alice.partner_id, {"to": "alice"})
-        self._dispatch(bobs, self.bob.partner_id, self.alice.partner_id)
+        self.notify(bobs, {"to": "bob's channel"})
+        self.notify(self.bob.partner_id, {"to": "bob"})
+        self.notify(self.alice.partner_id, {"to": "alice"})
+        self.dispatch(bobs, self.bob.partner_id, self.alice.partner_id)
         self._assert_next_payloads(bob_ws, [{"to": "bob's channel"}, {"to": "bob"}])
         self._assert_next_payloads(alice_ws, [{"to": "alice"}])
         self._assert_nothing_pending(alice_ws, bob_ws)
@@ -235,31 +191,31 @@ class TestDispatch(MobileWebsocketCase):
         bob_ws = self._connect("dispatch_bob")
         alice_ws = self._connect("dispatch_alice")  # the test's HTTP session
         self.url_open("/web/session/logout")
-        self._send("broadcast", {"secret": 1})
-        self._dispatch("broadcast")
+        self.notify("broadcast", {"secret": 1})
+        self.dispatch("broadcast")
         self.assert_close_with_code(alice_ws, CloseCode.SESSION_EXPIRED, "SESSION_EXPIRED")
         self._assert_next_payloads(bob_ws, [{"secret": 1}])
 
     def test_password_change_closes_the_socket(self):
         ws = self._connect("dispatch_alice")
         bob_ws = self._connect("dispatch_bob")
-        self._send("broadcast", {"n": 1})
-        self._dispatch("broadcast")
+        self.notify("broadcast", {"n": 1})
+        self.dispatch("broadcast")
         self._assert_next_payloads(ws, [{"n": 1}])
         self._assert_next_payloads(bob_ws, [{"n": 1}])
         self.alice.password = "changed"
         self.env.flush_all()
-        self._send("broadcast", {"n": 2})
-        self._dispatch("broadcast")
+        self.notify("broadcast", {"n": 2})
+        self.dispatch("broadcast")
         self.assert_close_with_code(ws, CloseCode.SESSION_EXPIRED, "SESSION_EXPIRED")
         self._assert_next_payloads(bob_ws, [{"n": 2}])
 
     def test_deleted_session_file_closes_the_socket(self):
         ws = self._connect("dispatch_alice")
-        server_ws = self._server_socket(self.alice.id)
+        server_ws = self.server_socket(self.alice.id)
         os.unlink(self._session_path(server_ws._session.sid))
-        self._send(self.alice.partner_id, {"n": 1})
-        self._dispatch(self.alice.partner_id)
+        self.notify(self.alice.partner_id, {"n": 1})
+        self.dispatch(self.alice.partner_id)
         self.assert_close_with_code(ws, CloseCode.SESSION_EXPIRED, "SESSION_EXPIRED")
 
     def _session_path(self, sid):
@@ -270,7 +226,7 @@ class TestDispatch(MobileWebsocketCase):
         restart, listens again only after 50 s): with no wake-up for
         POLL_SECONDS, the dispatcher reads the bus by itself."""
         ws = self._connect("dispatch_alice")
-        self._send(self.alice.partner_id, {"n": "never announced"})
+        self.notify(self.alice.partner_id, {"n": "never announced"})
         self.env.cr.precommit.run()  # the row is there; nobody is woken
         dispatcher = type(mobile_dispatch)
         # In test mode the dispatcher never polls by itself (the tests share
@@ -291,8 +247,8 @@ class TestDispatch(MobileWebsocketCase):
         ws = self._connect("dispatch_alice")
         self.env.cr.execute("SELECT nextval('bus_bus_id_seq')")
         early_id = self.env.cr.fetchone()[0]
-        self._send(self.alice.partner_id, {"n": "late committer's neighbour"})
-        self._dispatch(self.alice.partner_id)
+        self.notify(self.alice.partner_id, {"n": "late committer's neighbour"})
+        self.dispatch(self.alice.partner_id)
         self._assert_next_payloads(ws, [{"n": "late committer's neighbour"}])
         channel = json_dump(channel_with_db(self.env.cr.dbname, self.alice.partner_id))
         message = json_dump({"type": "bus_mobile/test", "payload": {"n": "late"}})
@@ -301,23 +257,25 @@ class TestDispatch(MobileWebsocketCase):
             " VALUES (%s, %s, %s, now() at time zone 'UTC')",
             (early_id, channel, message),
         )
-        self._dispatch(self.alice.partner_id)
+        self.dispatch(self.alice.partner_id)
         notifications = self.recv_notifications(ws)
         self.assertEqual([n["id"] for n in notifications], [early_id])
         self.assertEqual(notifications[0]["message"]["payload"], {"n": "late"})
         # Read once: not sent again by the next batches.
-        self._dispatch(self.alice.partner_id)
+        self.dispatch(self.alice.partner_id)
         self._assert_nothing_pending(ws)
 
     def test_last_replays_what_was_missed(self):
-        self._send(self.alice.partner_id, {"n": 1})
+        self.notify(self.alice.partner_id, {"n": 1})
         self.env.cr.precommit.run()
         last = self.env["bus.bus"]._bus_last_id()
-        self._send(self.alice.partner_id, {"n": 2})
-        self._send(self.bob.partner_id, {"n": "bob's"})
-        self._send(self.alice.partner_id, {"n": 3})
+        self.notify(self.alice.partner_id, {"n": 2})
+        self.notify(self.bob.partner_id, {"n": "bob's"})
+        self.notify(self.alice.partner_id, {"n": 3})
         self.env.cr.precommit.run()
-        ws = self._open(self._cookie("dispatch_alice"))
+        ws = self.mobile_connect(
+            cookie=self.session_cookie("dispatch_alice"), ping_after_connect=True
+        )
         self.subscribe(ws, [], last)
         notifications = self.recv_notifications(ws)
         self.assertEqual([n["message"]["payload"] for n in notifications], [{"n": 2}, {"n": 3}])
@@ -325,7 +283,7 @@ class TestDispatch(MobileWebsocketCase):
         self._assert_nothing_pending(ws)
 
     def test_last_zero_replays_the_recent_rows(self):
-        self._send(self.alice.partner_id, {"n": 1})
+        self.notify(self.alice.partner_id, {"n": 1})
         self.env.cr.precommit.run()
         # The test transaction may be older than the replay window.
         self.env.cr.execute("UPDATE bus_bus SET create_date = now() at time zone 'UTC'")
@@ -333,31 +291,33 @@ class TestDispatch(MobileWebsocketCase):
             "UPDATE bus_bus SET create_date = %s WHERE id = %s",
             ("2000-01-01", self.env["bus.bus"]._bus_last_id()),
         )
-        self._send(self.alice.partner_id, {"n": 2})
+        self.notify(self.alice.partner_id, {"n": 2})
         self.env.cr.precommit.run()
         self.env.cr.execute(
             "UPDATE bus_bus SET create_date = now() at time zone 'UTC' WHERE id = %s",
             (self.env["bus.bus"]._bus_last_id(),),
         )
-        ws = self._open(self._cookie("dispatch_alice"))
+        ws = self.mobile_connect(
+            cookie=self.session_cookie("dispatch_alice"), ping_after_connect=True
+        )
         self.subscribe(ws, [], 0)
         self._assert_next_payloads(ws, [{"n": 2}])
 
     def test_resubscribe_replays_new_channels_only(self):
         ws = self._connect("dispatch_alice")
         last = self.env["bus.bus"]._bus_last_id()
-        self._send(self.alice.partner_id, {"n": "live"})
-        self._dispatch(self.alice.partner_id)
+        self.notify(self.alice.partner_id, {"n": "live"})
+        self.dispatch(self.alice.partner_id)
         self._assert_next_payloads(ws, [{"n": "live"}])
         # Sent before the socket listens to Bob's presence, replayed when it
         # does; Alice's own notification is not sent again.
         bob_presence = (self.bob.partner_id, "presence")
-        self._send(bob_presence, {"n": "presence"})
+        self.notify(bob_presence, {"n": "presence"})
         self.env.cr.precommit.run()
         self.subscribe(ws, [f"odoo-presence-res.partner_{self.bob.partner_id.id}"], last)
         self._assert_next_payloads(ws, [{"n": "presence"}])
-        self._send(bob_presence, {"n": "presence live"})
-        self._dispatch(bob_presence)
+        self.notify(bob_presence, {"n": "presence live"})
+        self.dispatch(bob_presence)
         self._assert_next_payloads(ws, [{"n": "presence live"}])
         self._assert_nothing_pending(ws)
 
@@ -380,20 +340,20 @@ class TestDispatch(MobileWebsocketCase):
         )
         alice_ws = self._connect("dispatch_alice")
         bob_ws = self._connect("dispatch_bob")
-        self._send(channel, {"n": 1})
-        self._dispatch(channel)
+        self.notify(channel, {"n": 1})
+        self.dispatch(channel)
         self._assert_next_payloads(alice_ws, [{"n": 1}])
         self._assert_next_payloads(bob_ws, [{"n": 1}])
         channel.member_ids.filtered(lambda m: m.partner_id == self.alice.partner_id).unlink()
         self.env.flush_all()
-        self._send(channel, {"n": 2})
-        self._dispatch(channel)
+        self.notify(channel, {"n": 2})
+        self.dispatch(channel)
         self._assert_next_payloads(bob_ws, [{"n": 2}])
         self._assert_nothing_pending(alice_ws)
 
     def test_stock_websocket_is_unchanged(self):
         mobile_ws = self._connect("dispatch_alice")
-        stock_ws = self.websocket_connect(cookie=self._cookie("dispatch_alice"))
+        stock_ws = self.websocket_connect(cookie=self.session_cookie("dispatch_alice"))
         self.subscribe(stock_ws, [], self.env["bus.bus"]._bus_last_id())
         stock_dispatch = Websocket._dispatch_bus_notifications
         readers = []
@@ -403,15 +363,15 @@ class TestDispatch(MobileWebsocketCase):
             return stock_dispatch(websocket)
 
         with patch.object(Websocket, "_dispatch_bus_notifications", spy):
-            self._send(self.alice.partner_id, {"n": 1})
-            self._dispatch(self.alice.partner_id)
+            self.notify(self.alice.partner_id, {"n": 1})
+            self.dispatch(self.alice.partner_id)
             self._assert_next_payloads(stock_ws, [{"n": 1}])
             self._assert_next_payloads(mobile_ws, [{"n": 1}])
         self.assertEqual(readers, [Websocket])
 
     def test_one_descriptor_per_socket(self):
         self._connect("dispatch_alice")
-        server_ws = self._server_socket(self.alice.id)
+        server_ws = self.server_socket(self.alice.id)
         self.assertIsNone(server_ws._Websocket__notif_sock_r)
         self.assertIsNone(server_ws._Websocket__notif_sock_w)
         selector = server_ws._Websocket__selector
@@ -421,10 +381,10 @@ class TestDispatch(MobileWebsocketCase):
         # connection and nothing else (stock: client, server, a socketpair
         # and an epoll). Only the descriptors that appear are counted:
         # others may close meanwhile (earlier tests' connections).
-        cookie = self._cookie("dispatch_alice")
+        cookie = self.session_cookie("dispatch_alice")
         before = _descriptors()
         for _ in range(3):
-            self._open(cookie)
+            self.mobile_connect(cookie=cookie, ping_after_connect=True)
         new = Counter(_descriptor_kind(target) for target in _descriptors() - before)
         self.assertEqual(new, Counter({"tcp": 6}))
 
@@ -444,15 +404,15 @@ class TestDispatch(MobileWebsocketCase):
             ) as queue,
         ):
             for n in range(3):
-                self._send(self.alice.partner_id, {"n": n, "big": big})
-                self._dispatch(self.alice.partner_id)
-            self._send("broadcast", {"n": "after"})
-            self._dispatch("broadcast")
+                self.notify(self.alice.partner_id, {"n": n, "big": big})
+                self.dispatch(self.alice.partner_id)
+            self.notify("broadcast", {"n": "after"})
+            self.dispatch("broadcast")
             # Bob is not held up by Alice's backlog.
             self._assert_next_payloads(bob_ws, [{"n": "after"}])
             received = []
             while len(received) < 4:
-                received.extend(payload["n"] for payload in self._payloads(ws))
+                received.extend(payload["n"] for payload in self.next_test_payloads(ws))
         self.assertEqual(received, [0, 1, 2, "after"])
         self.assertTrue(queue.called)
 
@@ -463,17 +423,17 @@ class TestDispatch(MobileWebsocketCase):
         others are served meanwhile."""
         ws = self._connect("dispatch_alice")
         bob_ws = self._connect("dispatch_bob")
-        server_ws = self._server_socket(self.alice.id)
+        server_ws = self.server_socket(self.alice.id)
         big = "x" * 1_000_000
         with patch.object(connection, "OUTBOX_MAX_BYTES", 2_000_000):
             for n in range(40):
-                self._send(self.alice.partner_id, {"n": n, "big": big})
-                self._dispatch(self.alice.partner_id)
+                self.notify(self.alice.partner_id, {"n": n, "big": big})
+                self.dispatch(self.alice.partner_id)
                 if server_ws._close_request:
                     break
             self.assertEqual(server_ws._close_request, (CloseCode.TRY_LATER, "SLOW_READER"))
-            self._send("broadcast", {"n": "bob"})
-            self._dispatch("broadcast")
+            self.notify("broadcast", {"n": "bob"})
+            self.dispatch("broadcast")
             self._assert_next_payloads(bob_ws, [{"n": "bob"}])
             # The client reads again: what the kernel held, then the close.
             while True:
@@ -493,19 +453,21 @@ class TestDispatch(MobileWebsocketCase):
         memory freed; another client is served throughout."""
         self._connect("dispatch_alice")
         bob_ws = self._connect("dispatch_bob")
-        server_ws = self._server_socket(self.alice.id)
+        server_ws = self.server_socket(self.alice.id)
         server_ws._client_sock.settimeout(1.0)
         big = "x" * 1_000_000
         with patch.object(connection, "OUTBOX_MAX_BYTES", 64_000_000):
             for n in range(20):
-                self._send(self.alice.partner_id, {"n": n, "big": big})
-                self._dispatch(self.alice.partner_id)
-            self._send("broadcast", {"n": "bob"})
-            self._dispatch("broadcast")
+                self.notify(self.alice.partner_id, {"n": n, "big": big})
+                self.dispatch(self.alice.partner_id)
+            self.notify("broadcast", {"n": "bob"})
+            self.dispatch("broadcast")
             self._assert_next_payloads(bob_ws, [{"n": "bob"}])
-            deadline = time.monotonic() + 30
-            while server_ws.state is not ConnectionState.CLOSED and time.monotonic() < deadline:
-                time.sleep(0.05)
+            wait_until(
+                lambda: server_ws.state is ConnectionState.CLOSED,
+                "the stalled socket to be closed",
+                timeout=30,
+            )
             self.wait_remaining_websocket_connections()
         self.assertEqual(server_ws.state, ConnectionState.CLOSED)
         self.assertEqual(server_ws._close_request, (CloseCode.ABNORMAL_CLOSURE, None))
@@ -514,7 +476,7 @@ class TestDispatch(MobileWebsocketCase):
     def test_closed_sockets_leave_the_dispatcher(self):
         db = self.env.cr.dbname
         ws = self._connect("dispatch_alice")
-        server_ws = self._server_socket(self.alice.id)
+        server_ws = self.server_socket(self.alice.id)
         feed = mobile_dispatch._feeds[db]
         subscriber = feed.subscribers[server_ws]
         self.assertTrue(subscriber.channels)
@@ -536,8 +498,8 @@ class TestDispatch(MobileWebsocketCase):
 
     def test_frames_are_json_lists_of_notifications(self):
         ws = self._connect("dispatch_alice")
-        self._send(self.alice.partner_id, {"text": 'quote " and \u00e9'})
-        self._dispatch(self.alice.partner_id)
+        self.notify(self.alice.partner_id, {"text": 'quote " and \u00e9'})
+        self.dispatch(self.alice.partner_id)
         raw = ws.recv()
         notifications = json.loads(raw)
         self.assertEqual(notifications[0]["message"]["type"], "bus_mobile/test")

@@ -12,6 +12,7 @@ from unittest.mock import patch
 
 import websocket as ws_client
 
+from odoo.exceptions import ValidationError
 from odoo.tests import tagged
 
 from odoo.addons.bus.websocket import CloseCode, ConnectionState, _websocket_instances
@@ -19,7 +20,7 @@ from odoo.addons.bus.websocket import CloseCode, ConnectionState, _websocket_ins
 from ..mobile_socket import MobileWebsocket, dispatcher, mobile_dispatch
 from ..mobile_socket.dispatcher import MobileDispatcher
 from ..mobile_socket.frames import MAX_CHANNELS
-from .test_channel import ChannelCase
+from .common import ChannelCase, wait_until
 
 BAD_SUBSCRIBE_DATA = [
     ({"channels": [], "last": True}, "last"),
@@ -56,12 +57,9 @@ class TestHostileClients(ChannelCase):
     def setUp(self):
         super().setUp()
         # Sessions of their own: HttpCase logs out the previous one on login.
-        self.cookies = {user: self._new_cookie(user) for user in (self.alice, self.bob, self.paul)}
-
-    def _new_cookie(self, user):
-        session = self.authenticate(user.login, user.login)
-        self.session = None
-        return f"session_id={session.sid}"
+        self.cookies = {
+            user: self.session_cookie(user.login) for user in (self.alice, self.bob, self.paul)
+        }
 
     def connect(self, user, channels=(), last=None):
         ws = self.mobile_connect(cookie=self.cookies[user])
@@ -74,28 +72,9 @@ class TestHostileClients(ChannelCase):
         self.env["bus.bus"]._sendone(target, "bus_mobile/test", payload)
         self.trigger_notification_dispatching([target])
 
-    def next_test_payloads(self, ws):
-        while True:
-            payloads = [
-                n["message"]["payload"]
-                for n in self.recv_notifications(ws)
-                if n["message"]["type"] == "bus_mobile/test"
-            ]
-            if payloads:
-                return payloads
-
     def assert_bystander_served(self, bystander, marker):
         self.broadcast({"marker": marker})
         self.assertEqual(self.next_test_payloads(bystander), [{"marker": marker}])
-
-    def server_socket(self, uid):
-        return next(
-            ws
-            for ws in list(_websocket_instances)
-            if isinstance(ws, MobileWebsocket)
-            and ws._session.uid == uid
-            and ws.state is ConnectionState.OPEN
-        )
 
     # ------------------------------------------------------------------
     # Frames
@@ -210,9 +189,7 @@ class TestHostileClients(ChannelCase):
             self.assertLogs("odoo.addons.bus_mobile.mobile_socket.dispatcher", "ERROR"),
         ):
             self.broadcast({"n": 1})
-            deadline = time.monotonic() + 10
-            while len(calls) < 2 and time.monotonic() < deadline:
-                time.sleep(0.01)
+            wait_until(lambda: len(calls) >= 2, "the failed batch to be served again")
             self.wait_mobile_dispatch()
         for ws in (alice_ws, bob_ws):
             self.assertEqual(self.next_test_payloads(ws), [{"n": 1}])
@@ -302,11 +279,12 @@ class TestHostileClients(ChannelCase):
                     ws.close(CloseCode.CLEAN)
         self.wait_remaining_websocket_connections()
         self.wait_mobile_dispatch()
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline and (
-            mobile_dispatch.subscriber_count(db) or threading.active_count() > threads_before
-        ):
-            time.sleep(0.05)
+        wait_until(
+            lambda: not mobile_dispatch.subscriber_count(db)
+            and threading.active_count() <= threads_before,
+            "the sockets to leave the dispatcher and their threads to end",
+            timeout=20,
+        )
         self.assertEqual(mobile_dispatch.subscriber_count(db), 0)
         feed = mobile_dispatch._feeds.get(db)
         self.assertFalse(feed is not None and (feed.subscribers_by_channel or feed.pending))
@@ -351,13 +329,13 @@ class TestHostileClients(ChannelCase):
         ]:
             key = "partner_ids"
             message = self.assert_rpc_error(
-                self.alice, route, "ValidationError", None, **params, **{key: huge}
+                self.alice, route, ValidationError, None, **params, **{key: huge}
             )
             self.assertLess(len(message), 300, route)
         message = self.assert_rpc_error(
             self.alice,
             "/bus_mobile/channel/join",
-            "ValidationError",
+            ValidationError,
             None,
             channel_id="9" * 100_000,
         )
@@ -372,13 +350,13 @@ class TestHostileClients(ChannelCase):
         ]:
             params = {"device_uuid": "phone", "platform": "ios", field: value}
             self.assert_rpc_error(
-                self.alice, "/bus_mobile/device/register", "ValidationError", field, **params
+                self.alice, "/bus_mobile/device/register", ValidationError, field, **params
             )
         for value in ["\x00", "\ud800", 5, ["x"], "x" * 200]:
             self.assert_rpc_error(
                 self.alice,
                 "/bus_mobile/device/register",
-                "ValidationError",
+                ValidationError,
                 "device_uuid",
                 device_uuid=value,
                 platform="ios",
@@ -403,7 +381,7 @@ class TestHostileClients(ChannelCase):
         message = self.assert_rpc_error(
             self.alice,
             "/bus_mobile/message/post",
-            "ValidationError",
+            ValidationError,
             "channelId",
             channelId=self.room.id,
             body="hi",

@@ -7,8 +7,7 @@ from odoo.tests import tagged
 from odoo.addons.bus.websocket import Opcode, TimeoutManager, Websocket
 
 from ..mobile_socket.connection import KEEPALIVE_MIN_WAIT, MobileWebsocket
-from .common import MobileWebsocketCase
-from .test_presence import PresenceAssertions
+from .common import MobileWebsocketCase, PresenceAssertions
 
 
 def bare_socket(ping_after, last_frame_age=None):
@@ -81,9 +80,7 @@ class TestKeepaliveWait(PresenceAssertions, MobileWebsocketCase):
             pings.append(time.monotonic())
             return ping(websocket)
 
-        with self.db():
-            self.session = None
-            cookie = self.login_session(self.alice.login)
+        cookie = self.session_cookie(self.alice.login)
         with (
             patch.object(MobileWebsocket, "_send_ping_frame", count_wake_up),
             patch.object(Websocket, "_send_ping_frame", count_ping),

@@ -3,12 +3,13 @@ from contextlib import closing
 from psycopg2 import errors as pgerrors
 
 from odoo import SUPERUSER_ID, api, sql_db
+from odoo.exceptions import AccessError, MissingError, ValidationError
 from odoo.fields import Command
 from odoo.service.model import retrying
 from odoo.tests import TransactionCase, tagged
 from odoo.tools import mute_logger
 
-from .test_channel import ChannelCase
+from .common import ChannelCase
 
 
 @tagged("post_install", "-at_install")
@@ -102,12 +103,12 @@ class TestMessage(ChannelCase):
         for params, message in cases:
             with self.subTest(params=params):
                 self.assert_rpc_error(
-                    self.alice, route, "ValidationError", message, **dict(ok, **params)
+                    self.alice, route, ValidationError, message, **dict(ok, **params)
                 )
         self.assert_rpc_error(
             self.alice,
             route,
-            "ValidationError",
+            ValidationError,
             "client_uuid is required",
             channel_id=self.private.id,
             body="hi",
@@ -119,7 +120,7 @@ class TestMessage(ChannelCase):
         self.assert_rpc_error(
             self.carol,
             "/bus_mobile/message/post",
-            "AccessError",
+            AccessError,
             "not a member",
             channel_id=self.public.id,
             body="hi",
@@ -128,7 +129,7 @@ class TestMessage(ChannelCase):
         self.assert_rpc_error(
             self.carol,
             "/bus_mobile/message/post",
-            "AccessError",
+            AccessError,
             channel_id=self.private.id,
             body="hi",
             client_uuid="u",
@@ -169,7 +170,7 @@ class TestMessage(ChannelCase):
                 self.assert_rpc_error(
                     self.alice,
                     route,
-                    "ValidationError",
+                    ValidationError,
                     "between 1 and 20",
                     channel_id=self.private.id,
                     limit=limit,
@@ -185,7 +186,7 @@ class TestMessage(ChannelCase):
                 self.assert_rpc_error(
                     self.alice,
                     route,
-                    "ValidationError",
+                    ValidationError,
                     next(iter(params)),
                     channel_id=self.private.id,
                     **params,
@@ -194,18 +195,16 @@ class TestMessage(ChannelCase):
     def test_reading_another_channel_history_is_refused(self):
         self.post(self.alice, self.private, "secret", "s1")
         self.assert_rpc_error(
-            self.carol, "/bus_mobile/messages", "AccessError", channel_id=self.private.id
+            self.carol, "/bus_mobile/messages", AccessError, channel_id=self.private.id
         )
         others = self.make_channel("Others", "private", self.carol)
-        self.assert_rpc_error(
-            self.paul, "/bus_mobile/messages", "AccessError", channel_id=others.id
-        )
+        self.assert_rpc_error(self.paul, "/bus_mobile/messages", AccessError, channel_id=others.id)
         # Public history: internal users may read it, portal users may not.
         self.post(self.alice, self.public, "announcement", "p1")
         history = self.rpc(self.carol, "/bus_mobile/messages", channel_id=self.public.id)
         self.assertEqual([m["body"] for m in history], ["announcement"])
         self.assert_rpc_error(
-            self.paul, "/bus_mobile/messages", "AccessError", channel_id=self.public.id
+            self.paul, "/bus_mobile/messages", AccessError, channel_id=self.public.id
         )
         Message = self.env["bus_mobile.message"]
         self.assertEqual(Message.with_user(self.carol).search([]).mapped("body"), ["announcement"])
@@ -258,7 +257,7 @@ class TestMessage(ChannelCase):
         self.assert_rpc_error(
             self.alice,
             "/bus_mobile/message/read",
-            "ValidationError",
+            ValidationError,
             "not in the channel",
             channel_id=self.private.id,
             message_id=other.id,
@@ -266,7 +265,7 @@ class TestMessage(ChannelCase):
         self.assert_rpc_error(
             self.alice,
             "/bus_mobile/message/read",
-            "MissingError",
+            MissingError,
             "999999",
             channel_id=self.private.id,
             message_id=999999,
@@ -274,7 +273,7 @@ class TestMessage(ChannelCase):
         self.assert_rpc_error(
             self.alice,
             "/bus_mobile/message/read",
-            "ValidationError",
+            ValidationError,
             "message_id",
             channel_id=self.private.id,
             message_id=str(messages[2].id),
@@ -301,7 +300,7 @@ class TestMessage(ChannelCase):
         self.assert_rpc_error(
             self.paul,
             "/bus_mobile/typing",
-            "ValidationError",
+            ValidationError,
             "is_typing",
             channel_id=self.private.id,
             is_typing="yes",
@@ -309,7 +308,7 @@ class TestMessage(ChannelCase):
         self.assert_rpc_error(
             self.carol,
             "/bus_mobile/typing",
-            "AccessError",
+            AccessError,
             channel_id=self.public.id,
             is_typing=True,
         )

@@ -35,7 +35,7 @@ class TestMobileWebsocket(MobileWebsocketCase):
         client that sends no ?version=, with a clean 1000 OUTDATED_VERSION."""
         ws = ws_client.create_connection(
             self._BASE_WEBSOCKET_URL,
-            cookie=self.login_session("mobile_alice"),
+            cookie=self.session_cookie("mobile_alice"),
             header=[f"User-Agent: {BROWSER_UA}"],
             timeout=5,
         )
@@ -43,7 +43,7 @@ class TestMobileWebsocket(MobileWebsocketCase):
         self.assert_close_with_code(ws, CloseCode.CLEAN, "OUTDATED_VERSION")
 
     def test_mobile_websocket_serves_every_user_agent(self):
-        cookie = self.login_session("mobile_alice")
+        cookie = self.session_cookie("mobile_alice")
         for user_agent in APP_USER_AGENTS:
             with self.subTest(user_agent=user_agent):
                 ws = self.mobile_connect(cookie=cookie, user_agent=user_agent)
@@ -52,13 +52,13 @@ class TestMobileWebsocket(MobileWebsocketCase):
 
     def test_same_origin_is_accepted(self):
         origin = f"http://127.0.0.1:{self.http_port()}"
-        ws = self.mobile_connect(cookie=self.login_session("mobile_alice"), origin=origin)
+        ws = self.mobile_connect(cookie=self.session_cookie("mobile_alice"), origin=origin)
         self._assert_receives_own_notification(ws)
 
     def test_foreign_origin_is_refused(self):
         with self.assertRaises(ws_client.WebSocketBadStatusException) as caught:
             self.mobile_connect(
-                cookie=self.login_session("mobile_alice"), origin="https://evil.example"
+                cookie=self.session_cookie("mobile_alice"), origin="https://evil.example"
             )
         self.assertEqual(caught.exception.status_code, 403)
         self.assertIn("ORIGIN_NOT_ALLOWED", caught.exception.resp_headers[REFUSAL_HEADER.lower()])
@@ -68,7 +68,7 @@ class TestMobileWebsocket(MobileWebsocketCase):
             "bus_mobile.allowed_origins", "https://app.example, https://other.example/"
         )
         ws = self.mobile_connect(
-            cookie=self.login_session("mobile_alice"), origin="https://other.example"
+            cookie=self.session_cookie("mobile_alice"), origin="https://other.example"
         )
         self._assert_receives_own_notification(ws)
 
@@ -81,7 +81,7 @@ class TestMobileWebsocket(MobileWebsocketCase):
         self.assert_close_with_code(ws, CloseCode.SESSION_EXPIRED, "SESSION_EXPIRED")
 
     def test_logged_out_session_is_closed_on_next_message(self):
-        cookie = self.login_session("mobile_alice")
+        cookie = self.session_cookie("mobile_alice")
         ws = self.mobile_connect(cookie=cookie)
         self.url_open("/web/session/logout")
         self.subscribe(ws, [], 0, wait_for_dispatch=False)

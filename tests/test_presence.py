@@ -1,10 +1,8 @@
-import contextlib
 import json
 import os
 import subprocess
 import sys
 import threading
-import time
 import uuid
 from contextlib import closing
 from datetime import timedelta
@@ -15,66 +13,11 @@ from odoo.service.model import retrying
 from odoo.tests import TransactionCase, new_test_user, tagged
 from odoo.tools import mute_logger
 
-from odoo.addons.bus.models.bus import channel_with_db, json_dump
+from odoo.addons.bus.models.bus import json_dump
 
 from ..mobile_socket import device_presence
 from ..tools.presence import best_status
-from .common import websocket_request
-
-PRESENCE_TYPES = ("bus_mobile/presence", "bus.bus/im_status_updated")
-
-
-class PresenceAssertions:
-    """Helpers shared by the presence tests (model level and sockets)."""
-
-    def db(self):
-        """Hold the test cursor while using it from the test thread: in an
-        HttpCase, server threads (socket callbacks) use the same connection
-        at any time; they take this lock for each of their transactions."""
-        return getattr(self.registry, "test_lock", None) or contextlib.nullcontext()
-
-    def presence_notifications(self, partner, after_id=0, types=PRESENCE_TYPES):
-        """``[(type, payload)]`` sent to ``partner``'s presence channel after
-        bus.bus id ``after_id``."""
-        with self.db():
-            self.env.cr.precommit.run()
-            channel = json_dump(channel_with_db(self.env.cr.dbname, (partner, "presence")))
-            # sudo: bus.bus - reading the notifications in tests
-            rows = (
-                self.env["bus.bus"]
-                .sudo()
-                .search([("channel", "=", channel), ("id", ">", after_id)], order="id")
-            )
-            messages = [json.loads(row.message) for row in rows]
-        return [(m["type"], m["payload"]) for m in messages if m["type"] in types]
-
-    def presence_statuses(self, partner, after_id=0):
-        """The ``bus_mobile/presence`` statuses told to ``partner``'s watchers."""
-        return [
-            payload["im_status"]
-            for kind, payload in self.presence_notifications(partner, after_id)
-            if kind == "bus_mobile/presence"
-        ]
-
-    def last_bus_id(self):
-        with self.db():
-            self.env.cr.precommit.run()
-            return self.env["bus.bus"].sudo()._bus_last_id()
-
-    def device_row(self, user, device_uuid):
-        """(status, connection tokens, last_seen) of a device, from the database."""
-        with self.db():
-            self.env.cr.execute(
-                "SELECT status, connection_tokens, last_seen FROM bus_mobile_device "
-                "WHERE user_id = %s AND device_uuid = %s",
-                [user.id, device_uuid],
-            )
-            return self.env.cr.fetchone()
-
-    def im_status(self, user):
-        with self.db():
-            self.env.invalidate_all()
-            return user.im_status
+from .common import PresenceAssertions, wait_until, websocket_request
 
 
 @tagged("post_install", "-at_install")
@@ -167,11 +110,10 @@ class TestPresence(PresenceAssertions, TransactionCase):
         exited.wait()
         # Exited but not reaped yet (a worker the master did not wait for).
         zombie = subprocess.Popen([sys.executable, "-c", ""])
-        deadline = time.monotonic() + 10
         stat = Path(f"/proc/{zombie.pid}/stat")
-        while stat.read_text().rsplit(")", 1)[1].split()[0] != "Z":
-            self.assertLess(time.monotonic(), deadline, "the child never exited")
-            time.sleep(0.01)
+        wait_until(
+            lambda: stat.read_text().rsplit(")", 1)[1].split()[0] == "Z", "the child to exit"
+        )
         host = device_presence.HOST_KEY
         gone = f"{uuid.uuid4().hex}.{exited.pid}.{host}"
         unreaped = f"{uuid.uuid4().hex}.{zombie.pid}.{host}"
@@ -444,16 +386,14 @@ class TestConcurrentPresence(TransactionCase):
     def wait_for_lock_wait(self, cr):
         """Until the backend of ``cr`` waits for a lock held by another."""
         pid = cr._cnx.get_backend_pid()
-        deadline = time.monotonic() + 10
+        query = "SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s"
         with closing(self.real_cursor()) as observer:
-            while True:
-                observer.execute(
-                    "SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", [pid]
-                )
-                if observer.fetchone()[0] == "Lock":
-                    return
-                self.assertLess(time.monotonic(), deadline, "the second transaction never waited")
-                time.sleep(0.01)
+
+            def waits_for_a_lock():
+                observer.execute(query, [pid])
+                return observer.fetchone()[0] == "Lock"
+
+            wait_until(waits_for_a_lock, "the second transaction to wait for a lock")
 
     def test_concurrent_closes_of_one_device(self):
         """The last two sockets of a device close at the same instant in two

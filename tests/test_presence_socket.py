@@ -17,8 +17,7 @@ from odoo.tests.common import HOST
 from odoo.addons.bus.websocket import CloseCode, TimeoutManager
 
 from ..mobile_socket import device_presence
-from .common import MobileWebsocketCase
-from .test_presence import PresenceAssertions
+from .common import MobileWebsocketCase, PresenceAssertions, wait_until
 
 _logger = logging.getLogger(__name__)
 
@@ -77,13 +76,6 @@ class TestPresenceSocket(PresenceAssertions, MobileWebsocketCase):
         with self.db():
             self.env["ir.config_parameter"].set_param("bus_mobile.offline_after_s", str(seconds))
 
-    def session_cookie(self, login):
-        """A session cookie for ``login`` that later logins keep valid
-        (``authenticate`` deletes the previous session)."""
-        with self.db():
-            self.session = None
-            return self.login_session(login)
-
     def connect_device(self, login="sock_alice", device_uuid="phone", cookie=None, **kw):
         ws = self.mobile_connect(
             cookie=cookie or self.session_cookie(login),
@@ -94,7 +86,7 @@ class TestPresenceSocket(PresenceAssertions, MobileWebsocketCase):
         user = self.users[login]
         if device_uuid:
             # The OPEN callback runs in the server thread after the 101.
-            self.wait_for(lambda: self.tokens(user, device_uuid) >= 1, "device socket registered")
+            wait_until(lambda: self.tokens(user, device_uuid) >= 1, "device socket registered")
         return ws
 
     def tokens(self, user, device_uuid):
@@ -104,13 +96,6 @@ class TestPresenceSocket(PresenceAssertions, MobileWebsocketCase):
     def status(self, user, device_uuid="phone"):
         row = self.device_row(user, device_uuid)
         return row[0] if row else None
-
-    def wait_for(self, predicate, what, timeout=10):
-        deadline = time.monotonic() + timeout
-        while not predicate():
-            if time.monotonic() > deadline:
-                self.fail(f"timed out waiting for: {what}")
-            time.sleep(0.01)
 
     def watch(self, login="sock_watcher", partner=None, mobile=False):
         """A socket subscribed to ``partner``'s presence channel (stock
@@ -161,7 +146,7 @@ class TestPresenceSocket(PresenceAssertions, MobileWebsocketCase):
         self.assertEqual(self.im_status(self.alice), "online")
         start = time.monotonic()
         device.close(CloseCode.CLEAN)
-        self.wait_for(lambda: self.status(self.alice) == "offline", "offline")
+        wait_until(lambda: self.status(self.alice) == "offline", "offline")
         self.assertEqual(self.recv_presence(watcher)["im_status"], "offline")
         _logger.info(
             "presence timings: connect -> watcher notified %.3f s, close -> offline %.3f s",
@@ -180,24 +165,24 @@ class TestPresenceSocket(PresenceAssertions, MobileWebsocketCase):
         phone = self.connect_device(device_uuid="phone")
         tablet = self.connect_device(device_uuid="tablet")
         phone.close(CloseCode.CLEAN)
-        self.wait_for(lambda: self.status(self.alice, "phone") == "offline", "phone offline")
+        wait_until(lambda: self.status(self.alice, "phone") == "offline", "phone offline")
         self.assertEqual(self.status(self.alice, "tablet"), "online")
         self.assertEqual(self.im_status(self.alice), "online")
         self.assertEqual(self.presence_statuses(self.alice.partner_id, mark), ["online"])
         tablet.close(CloseCode.CLEAN)
-        self.wait_for(lambda: self.status(self.alice, "tablet") == "offline", "tablet offline")
+        wait_until(lambda: self.status(self.alice, "tablet") == "offline", "tablet offline")
         self.assertEqual(self.presence_statuses(self.alice.partner_id, mark), ["online", "offline"])
 
     def test_two_sockets_of_one_device(self):
         mark = self.last_bus_id()
         first = self.connect_device()
         second = self.connect_device()
-        self.wait_for(lambda: self.tokens(self.alice, "phone") == 2, "two sockets")
+        wait_until(lambda: self.tokens(self.alice, "phone") == 2, "two sockets")
         first.close(CloseCode.CLEAN)
-        self.wait_for(lambda: self.tokens(self.alice, "phone") == 1, "one socket left")
+        wait_until(lambda: self.tokens(self.alice, "phone") == 1, "one socket left")
         self.assertEqual(self.status(self.alice), "online")
         second.close(CloseCode.CLEAN)
-        self.wait_for(lambda: self.status(self.alice) == "offline", "offline")
+        wait_until(lambda: self.status(self.alice) == "offline", "offline")
         self.assertEqual(self.presence_statuses(self.alice.partner_id, mark), ["online", "offline"])
 
     def test_a_socket_of_a_killed_worker_does_not_keep_its_device_online(self):
@@ -214,12 +199,12 @@ class TestPresenceSocket(PresenceAssertions, MobileWebsocketCase):
             )
         mark = self.last_bus_id()
         device = self.connect_device()
-        self.wait_for(
+        wait_until(
             lambda: left not in self.device_row(self.alice, "phone")[1], "dead token dropped"
         )
         self.assertEqual(self.tokens(self.alice, "phone"), 1)
         device.close(CloseCode.CLEAN)
-        self.wait_for(lambda: self.status(self.alice) == "offline", "offline on close")
+        wait_until(lambda: self.status(self.alice) == "offline", "offline on close")
         self.assertEqual(self.presence_statuses(self.alice.partner_id, mark), ["offline"])
 
     def test_abrupt_drop_goes_offline(self):
@@ -228,7 +213,7 @@ class TestPresenceSocket(PresenceAssertions, MobileWebsocketCase):
         self.assertEqual(self.recv_presence(watcher)["im_status"], "online")
         start = time.monotonic()
         self.abrupt_close(device)
-        self.wait_for(lambda: self.status(self.alice) == "offline", "offline after FIN")
+        wait_until(lambda: self.status(self.alice) == "offline", "offline after FIN")
         _logger.info("presence timings: FIN drop -> offline %.3f s", time.monotonic() - start)
         self.assertEqual(self.recv_presence(watcher)["im_status"], "offline")
 
@@ -245,18 +230,18 @@ class TestPresenceSocket(PresenceAssertions, MobileWebsocketCase):
             timeout=30,
         )
         self.addCleanup(device.sock.close)
-        self.wait_for(lambda: self.status(self.alice) == "online", "online")
+        wait_until(lambda: self.status(self.alice) == "online", "online")
         self.assertEqual(self.recv_presence(watcher)["im_status"], "online")
         # Answer the server's pings (websocket-client does so while reading):
         # a live quiet socket stays online through two of them.
         pings = []
         reader = threading.Thread(target=self._read_until_closed, args=(device, pings), daemon=True)
         reader.start()
-        self.wait_for(lambda: len(pings) >= 2, "two pings answered", timeout=30)
+        wait_until(lambda: len(pings) >= 2, "two pings answered", timeout=30)
         self.assertEqual(self.status(self.alice), "online")
         start = time.monotonic()
         proxy.blackholed.set()
-        self.wait_for(
+        wait_until(
             lambda: self.status(self.alice) == "offline", "offline after silent drop", timeout=60
         )
         drop_s = time.monotonic() - start
@@ -301,15 +286,13 @@ class TestPresenceSocket(PresenceAssertions, MobileWebsocketCase):
         refresh (an event, not a timer), keeps it online."""
         connected_at = time.monotonic()
         first_seen = self.device_row(self.alice, "phone")[2]
-        self.wait_for(
+        wait_until(
             lambda: time.monotonic() - connected_at > offline_after_s * 1.2,
             "the device outlives offline_after_s",
             timeout=offline_after_s * 2,
         )
         seen = self.device_row(self.alice, "phone")[2]
-        self.wait_for(
-            lambda: self.device_row(self.alice, "phone")[2] > seen, "a refresh", timeout=30
-        )
+        wait_until(lambda: self.device_row(self.alice, "phone")[2] > seen, "a refresh", timeout=30)
         self.assertGreater(self.device_row(self.alice, "phone")[2], first_seen)
         with self.db():
             self.env["bus_mobile.device"]._cron_sweep_offline()
@@ -387,7 +370,7 @@ class TestPresenceSocket(PresenceAssertions, MobileWebsocketCase):
                     }
                 )
             )
-            self.wait_for(lambda: self.status(self.alice, "tablet") == "away", "tablet away")
+            wait_until(lambda: self.status(self.alice, "tablet") == "away", "tablet away")
 
     def test_unanswered_ping_closes_the_socket(self):
         offline_after_s = 6
@@ -395,7 +378,7 @@ class TestPresenceSocket(PresenceAssertions, MobileWebsocketCase):
         device = self.connect_device()
         start = time.monotonic()
         # This client never reads, so never answers a ping.
-        self.wait_for(lambda: self.status(self.alice) == "offline", "offline", timeout=60)
+        wait_until(lambda: self.status(self.alice) == "offline", "offline", timeout=60)
         # ~50 % of offline_after_s by design (stock: ~90 s); room for a
         # loaded machine.
         self.assertLess(time.monotonic() - start, 2 * offline_after_s)
@@ -418,12 +401,12 @@ class TestPresenceSocket(PresenceAssertions, MobileWebsocketCase):
                 }
             )
         )
-        self.wait_for(lambda: self.status(self.alice) == "away", "away")
+        wait_until(lambda: self.status(self.alice) == "away", "away")
         self.assertEqual(self.recv_presence(watcher)["im_status"], "away")
         device.send(
             json.dumps({"event_name": "update_presence", "data": {"inactivity_period": 10}})
         )
-        self.wait_for(lambda: self.status(self.alice) == "online", "online again")
+        wait_until(lambda: self.status(self.alice) == "online", "online again")
         self.assertEqual(self.recv_presence(watcher)["im_status"], "online")
         # Web client presence (bus.presence) is not touched by the device.
         with self.db():
@@ -490,7 +473,7 @@ class TestPresenceSocket(PresenceAssertions, MobileWebsocketCase):
             )
         device = self.connect_device()
         device.close(CloseCode.CLEAN)
-        self.wait_for(lambda: self.status(self.alice) == "offline", "device offline")
+        wait_until(lambda: self.status(self.alice) == "offline", "device offline")
         self.wait_closed()
         with self.db():
             presence.invalidate_recordset()
@@ -513,12 +496,12 @@ class TestPresenceSocket(PresenceAssertions, MobileWebsocketCase):
         mark = self.last_bus_id()
         with patch.object(TimeoutManager, "KEEP_ALIVE_TIMEOUT", 1):
             device = self.connect_device()
-        self.wait_for(lambda: self.tokens(self.alice, "phone") == 1, "socket registered")
+        wait_until(lambda: self.tokens(self.alice, "phone") == 1, "socket registered")
         self.assert_close_with_code(device, CloseCode.KEEP_ALIVE_TIMEOUT)
-        self.wait_for(lambda: self.tokens(self.alice, "phone") == 0, "socket gone")
+        wait_until(lambda: self.tokens(self.alice, "phone") == 0, "socket gone")
         self.assertEqual(self.status(self.alice), "online")
         again = self.connect_device()
         self.assertEqual(self.presence_statuses(self.alice.partner_id, mark), ["online"])
         again.close(CloseCode.CLEAN)
-        self.wait_for(lambda: self.status(self.alice) == "offline", "offline")
+        wait_until(lambda: self.status(self.alice) == "offline", "offline")
         self.assertEqual(self.presence_statuses(self.alice.partner_id, mark), ["online", "offline"])

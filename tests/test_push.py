@@ -1,18 +1,16 @@
-import contextlib
 import json
-import time
 import uuid
 from contextlib import closing
 
 from odoo import SUPERUSER_ID, api, fields, sql_db
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.fields import Command
 from odoo.tests import TransactionCase, new_test_user, tagged
 
 from ..push import RETRY, Outcome, expo, fcm
 from ..push.payload import ELLIPSIS, MAX_PAYLOAD_BYTES, cut_utf8
+from .common import ChannelCase, holding_test_cursor, wait_until
 from .fake_push_provider import FakePushProvider
-from .test_channel import ChannelCase
 
 CRON = "bus_mobile.ir_cron_bus_mobile_push_send"
 
@@ -137,21 +135,19 @@ class TestPushQueue(PushCase):
         """A device whose socket is open (the real mobile socket) gets no
         push; once the socket is closed, the next message is pushed."""
         device = self.device(self.bob, expo_token("bob-phone"), device_uuid="bob-phone")
-        ws = self.mobile_connect(self.login_session(self.bob.login), device_uuid="bob-phone")
+        ws = self.mobile_connect(self.session_cookie(self.bob.login), device_uuid="bob-phone")
         # Server threads share the test cursor: hold its lock to use it.
-        lock = getattr(self.registry, "test_lock", None) or contextlib.nullcontext()
+        lock = holding_test_cursor(self.registry)
+
+        def has_status(expected):
+            with lock:
+                self.env.cr.execute(
+                    "SELECT status FROM bus_mobile_device WHERE id = %s", [device.id]
+                )
+                return self.env.cr.fetchone()[0] == expected
 
         def wait_status(expected):
-            deadline = time.monotonic() + 10
-            while True:
-                with lock:
-                    self.env.cr.execute(
-                        "SELECT status FROM bus_mobile_device WHERE id = %s", [device.id]
-                    )
-                    if self.env.cr.fetchone()[0] == expected:
-                        return
-                self.assertLess(time.monotonic(), deadline, f"device never {expected}")
-                time.sleep(0.01)
+            wait_until(lambda: has_status(expected), f"the device to be {expected}")
 
         wait_status("online")
         with lock:
@@ -692,7 +688,7 @@ class TestPushDevices(PushCase):
                 self.assert_rpc_error(
                     self.bob,
                     "/bus_mobile/device/register",
-                    "ValidationError",
+                    ValidationError,
                     message,
                     device_uuid="reg-2",
                     platform="ios",
@@ -703,7 +699,7 @@ class TestPushDevices(PushCase):
         self.assert_rpc_error(
             self.bob,
             "/bus_mobile/device/register",
-            "ValidationError",
+            ValidationError,
             "Expo push token",
             device_uuid="reg-3",
             platform="ios",

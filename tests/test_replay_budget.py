@@ -4,12 +4,7 @@ from odoo.tests import BaseCase, tagged
 
 from ..mobile_socket import dispatcher as dispatch_module
 from ..mobile_socket.dispatcher import REPLAY_WINDOW, ReplayBudget, _Feed
-from . import test_dispatch
 from .common import MobileWebsocketCase
-
-# Helpers of the dispatch tests (the module, not its class: pytest would
-# run its tests here again).
-_Dispatch = test_dispatch.TestDispatch
 
 
 @tagged("post_install", "-at_install")
@@ -56,12 +51,6 @@ class TestReplayBudget(MobileWebsocketCase):
     """A client reconnecting in a loop with ``last=1`` gets the long replay
     once per window, then short ones; other sessions are not affected."""
 
-    _cookie = _Dispatch._cookie
-    _open = _Dispatch._open
-    _send = _Dispatch._send
-    _dispatch = _Dispatch._dispatch
-    _payloads = _Dispatch._payloads
-
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -70,11 +59,11 @@ class TestReplayBudget(MobileWebsocketCase):
     def _replayed(self, ws):
         """The test payloads replayed to ``ws``: those before a broadcast
         sent once the subscription is live."""
-        self._send("broadcast", {"end": True})
-        self._dispatch("broadcast")
+        self.notify("broadcast", {"end": True})
+        self.dispatch("broadcast")
         payloads = []
         while True:
-            for payload in self._payloads(ws):
+            for payload in self.next_test_payloads(ws):
                 if payload == {"end": True}:
                     return payloads
                 payloads.append(payload["n"])
@@ -83,20 +72,22 @@ class TestReplayBudget(MobileWebsocketCase):
         self.startPatcher(patch.object(dispatch_module, "REPLAY_MAX_ROWS", 20))
         self.startPatcher(patch.object(dispatch_module, "REPLAY_THROTTLED_ROWS", 5))
         for n in range(30):
-            self._send(self.alice.partner_id, {"n": n})
+            self.notify(self.alice.partner_id, {"n": n})
         self.env.cr.precommit.run()
-        cookie = self._cookie("budget_alice")
-        first = self._open(cookie)
+        cookie = self.session_cookie("budget_alice")
+        first = self.mobile_connect(cookie=cookie, ping_after_connect=True)
         self.subscribe(first, [], 1)
         replayed = self._replayed(first)
         self.assertTrue(15 <= len(replayed) <= 20, replayed)
         self.assertEqual(replayed, list(range(30 - len(replayed), 30)))
         first.close()
         # The same session again, at once: the newest rows only.
-        again = self._open(cookie)
+        again = self.mobile_connect(cookie=cookie, ping_after_connect=True)
         self.subscribe(again, [], 1)
         self.assertLessEqual(len(self._replayed(again)), 5)
         # Another session of the same user has its own budget.
-        other = self._open(self._cookie("budget_alice"))
+        other = self.mobile_connect(
+            cookie=self.session_cookie("budget_alice"), ping_after_connect=True
+        )
         self.subscribe(other, [], 1)
         self.assertGreaterEqual(len(self._replayed(other)), 15)

@@ -1,8 +1,7 @@
 from odoo.fields import Command
 from odoo.tests import tagged
 
-from .common import websocket_request
-from .test_channel import ChannelCase
+from .common import ChannelCase, websocket_request
 
 MARKER = "bus_mobile/test_marker"
 CHANNEL_TYPES = {"bus_mobile/message", "bus_mobile/typing", "bus_mobile/read"}
@@ -28,17 +27,9 @@ class TestSubscription(ChannelCase):
         """A socket of ``user`` (mobile or stock /websocket), subscribed to
         ``channels`` from the current bus id on."""
         last = self.bus_mark()
-        session = self.authenticate(user.login, user.login)
-        # The next authenticate() (any rpc) would delete this session, which
-        # closes the socket: keep it.
-        self.session = None
-        cookie = f"session_id={session.sid}"
+        cookie = self.session_cookie(user.login)
         if mobile:
-            ws = self.mobile_connect(cookie=cookie)
-            # The server answers once the socket's open callbacks are done:
-            # they use the test cursor, which this thread must not share.
-            ws.ping()
-            ws.recv_data_frame(control_frame=True)
+            ws = self.mobile_connect(cookie=cookie, ping_after_connect=True)
         else:
             ws = self.websocket_connect(cookie=cookie)  # pings likewise
         self.subscribe(ws, list(channels), last)

@@ -1,9 +1,10 @@
 import math
 import random
 
+from odoo.exceptions import ValidationError
 from odoo.tests import tagged
 
-from .test_channel import ChannelCase
+from .common import ChannelCase
 
 
 @tagged("post_install", "-at_install")
@@ -131,7 +132,7 @@ class TestSync(ChannelCase):
         ):
             with self.subTest(params=params):
                 self.assert_rpc_error(
-                    self.alice, "/bus_mobile/sync", "ValidationError", text, **params
+                    self.alice, "/bus_mobile/sync", ValidationError, text, **params
                 )
 
     def test_sync_follows_membership(self):
