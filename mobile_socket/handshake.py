@@ -10,6 +10,7 @@ a ``device_uuid`` bound to the connection, and ``Authorization: Bearer``
 """
 
 import logging
+import math
 import threading
 from urllib.parse import urlsplit
 
@@ -23,6 +24,7 @@ from odoo.addons.bus.models.bus import dispatch
 from odoo.addons.bus.websocket import CloseCode, WebsocketConnectionHandler
 
 from ..tools.bearer import DEVICE_MISMATCH, BearerTokenError
+from ..tools.rate_limit import TokenBuckets
 from .connection import MobileWebsocket
 from .frames import InvalidFrame, MobileWebsocketRequest
 
@@ -32,6 +34,8 @@ _logger = logging.getLogger(__name__)
 # drops the body of any response to an Upgrade request, headers survive.
 REFUSAL_HEADER = "X-Bus-Mobile-Error"
 DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
+# Handshakes per session or bearer key, in this worker.
+_handshakes = TokenBuckets()
 
 
 def normalize_origin(url):
@@ -82,6 +86,14 @@ class MobileWebsocketConnectionHandler(WebsocketConnectionHandler):
             if device_uuid is not None and device_uuid != bearer.device_uuid:
                 return cls._refusal(403, str(BearerTokenError(DEVICE_MISMATCH)))
             device_uuid = bearer.device_uuid
+        wait = cls._handshake_wait(request, bearer)
+        if wait:
+            return cls._refusal(
+                429,
+                "TOO_MANY_CONNECTIONS: this session opened sockets faster than"
+                f" bus_mobile.handshake_burst allows, retry in {wait} s",
+                {"Retry-After": str(wait)},
+            )
         response = cls._get_handshake_response(request.httprequest.headers)
         try:
             sock = request.httprequest._HTTPRequest__environ["socket"]
@@ -188,5 +200,23 @@ class MobileWebsocketConnectionHandler(WebsocketConnectionHandler):
         return {origin for origin in origins if origin}
 
     @classmethod
-    def _refusal(cls, status, reason):
-        return Response(status=status, headers={REFUSAL_HEADER: reason, "Content-Length": "0"})
+    def _refusal(cls, status, reason, headers=None):
+        headers = {**(headers or {}), REFUSAL_HEADER: reason, "Content-Length": "0"}
+        return Response(status=status, headers=headers)
+
+    @classmethod
+    def _handshake_wait(cls, request, bearer):
+        """0 when this session (or bearer key) may open one more socket,
+        else the whole seconds to wait: a client reconnecting in a loop is
+        refused here, before its socket, presence and replay cost the
+        worker's other sockets anything. Anonymous sessions are closed
+        right after the upgrade anyway: not counted."""
+        if bearer is not None:
+            key = (request.db, bearer.model, bearer.key_id)
+        elif request.session.uid is not None:
+            key = (request.db, request.session.sid)
+        else:
+            return 0
+        settings = request.env["ir.config_parameter"]._bus_mobile_settings()
+        wait = _handshakes.take(key, settings["handshake_burst"], settings["handshake_refill_s"])
+        return math.ceil(wait)

@@ -11,6 +11,11 @@ SETTING_DEFAULTS = {
     "page_max": 100,
     # A device token unused this many days expires (each use renews it).
     "device_token_days": 90,
+    # Mobile sockets a session (or bearer key) may open at once, then one
+    # more every handshake_refill_s: a client reconnecting in a loop is
+    # refused (429) before it costs the others anything.
+    "handshake_burst": 20,
+    "handshake_refill_s": 3,
 }
 
 

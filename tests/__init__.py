@@ -16,3 +16,4 @@ from . import test_hostile_clients
 from . import test_keepalive
 from . import test_push
 from . import test_replay_budget
+from . import test_handshake_limit

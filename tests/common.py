@@ -274,7 +274,7 @@ class MobileWebsocketCase(RpcMixin, WebsocketCase):
         url = self._MOBILE_WEBSOCKET_URL
         if device_uuid:
             url += f"?device_uuid={device_uuid}"
-        header = []
+        header = list(kw.pop("header", ()))
         if user_agent:
             header.append(f"User-Agent: {user_agent}")
         ws = ws_client.create_connection(

@@ -2,3 +2,4 @@ from . import validation
 from . import presence
 from . import channels
 from . import bearer
+from . import rate_limit

@@ -138,12 +138,17 @@ class LiveServer:
 @pytest.fixture(scope="session")
 def live_server():
     url, db = require_env("BUS_MOBILE_URL", "BUS_MOBILE_DB")
-    return LiveServer(
+    server = LiveServer(
         url,
         db,
         env("BUS_MOBILE_ADMIN_LOGIN", "admin"),
         env("BUS_MOBILE_ADMIN_PASSWORD", "admin"),
     )
+    # The tests share pooled sessions (alice, bob...) and reconnect them far
+    # more often than an app does (the fuzz tests, 120 sockets a session):
+    # test_live_handshake_limit.py lowers the limit for itself.
+    server.call_kw("ir.config_parameter", "set_param", "bus_mobile.handshake_burst", "100000")
+    return server
 
 
 @pytest.fixture

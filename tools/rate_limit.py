@@ -1,0 +1,43 @@
+"""Token buckets, in memory: a burst, then one more every ``refill_s``."""
+
+import threading
+import time
+
+# Buckets kept at most; beyond, the full ones (untouched for a whole
+# refill) are forgotten, which changes nothing for them.
+MAX_KEYS = 100_000
+
+
+class TokenBuckets:
+    """One bucket per key, shared by the threads (greenlets) of a process."""
+
+    def __init__(self, max_keys=MAX_KEYS):
+        self._buckets = {}  # key -> (tokens, monotonic time)
+        self._lock = threading.Lock()
+        self._max_keys = max_keys
+
+    def take(self, key, burst, refill_s, now=None):
+        """Take a token from ``key``'s bucket: ``0.0`` when there was one,
+        else the seconds until there is one (nothing taken)."""
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            tokens, at = self._buckets.get(key, (burst, now))
+            tokens = min(burst, tokens + max(now - at, 0.0) / refill_s)
+            if tokens >= 1:
+                self._buckets[key] = (tokens - 1, now)
+                if len(self._buckets) > self._max_keys:
+                    self._forget_full(now, burst * refill_s)
+                return 0.0
+            self._buckets[key] = (tokens, now)
+            return (1 - tokens) * refill_s
+
+    def _forget_full(self, now, full_after_s):
+        self._buckets = {
+            key: bucket for key, bucket in self._buckets.items() if now - bucket[1] < full_after_s
+        }
+        if len(self._buckets) > self._max_keys:
+            # Every key active at once: fail open rather than grow.
+            self._buckets.clear()
+
+    def __len__(self):
+        return len(self._buckets)
