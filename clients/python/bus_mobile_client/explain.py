@@ -74,6 +74,11 @@ _TOKEN_REFUSED = (
     "sign in again (/bus_mobile/device/login gives a new device token), or use "
     "another API key; send the cookie or the token of one user only",
 )
+_TOO_MANY_CONNECTIONS = (
+    "the server refused the socket: {refusal}",
+    "reconnect with a backoff (at least the Retry-After delay); many apps "
+    "sharing one session or one API key open their sockets from one bucket",
+)
 _PROXY_STRIPS_UPGRADE = (
     "HTTP 400 with a body: Odoo got the socket request without its "
     "Upgrade/Connection headers, so a proxy between the client and Odoo does "
@@ -95,6 +100,8 @@ def handshake_cause(status, headers=None, body=None, path="/bus_mobile/websocket
     refusal = headers.get(REFUSAL_HEADER)
     if refusal and refusal.split(":", 1)[0] in TOKEN_REASONS:
         template = _TOKEN_REFUSED
+    elif refusal and refusal.startswith("TOO_MANY_CONNECTIONS"):
+        template = _TOO_MANY_CONNECTIONS
     elif refusal:
         template = _REFUSED
     elif status == 400 and _UPGRADE_MISSING.search(_text(body)):

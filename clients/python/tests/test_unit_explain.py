@@ -33,6 +33,13 @@ ODOO_400 = (
         (404, {}, b"", "/bus_mobile/websocket", ["bus_mobile", "not installed"]),
         (404, {}, b"", "/websocket", ["no such route"]),
         (403, {"X-Bus-Mobile-Error": "ORIGIN_NOT_ALLOWED: x"}, None, "/x", ["ORIGIN_NOT_ALLOWED"]),
+        (
+            429,
+            {"X-Bus-Mobile-Error": "TOO_MANY_CONNECTIONS: x", "Retry-After": "3"},
+            None,
+            "/bus_mobile/websocket",
+            ["TOO_MANY_CONNECTIONS"],
+        ),
         (502, {}, None, "/bus_mobile/websocket", ["proxy", "cannot reach"]),
         (418, {}, "teapot", "/bus_mobile/websocket", ["HTTP 418", "teapot"]),
     ],
@@ -44,6 +51,11 @@ def test_handshake_cause(status, headers, body, path, words):
         assert word in cause
     if status == 500:
         assert "gevent" in fix
+
+
+def test_too_many_connections_says_to_back_off():
+    _cause, fix = handshake_cause(429, {"X-Bus-Mobile-Error": "TOO_MANY_CONNECTIONS: x"})
+    assert "backoff" in fix and "Retry-After" in fix
 
 
 def test_400_for_another_missing_header_is_not_blamed_on_a_proxy():
