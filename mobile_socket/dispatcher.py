@@ -34,7 +34,6 @@ test cursor like stock sockets do.
 """
 
 import datetime
-import gc
 import logging
 import os
 import struct
@@ -46,7 +45,6 @@ from contextlib import closing, suppress
 import psycopg2
 from psycopg2.pool import PoolError
 
-import odoo
 from odoo import SUPERUSER_ID, api, fields
 from odoo.http import FilesystemSessionStore, root
 from odoo.modules.registry import Registry
@@ -373,7 +371,6 @@ class MobileDispatcher(threading.Thread):
     # ------------------------------------------------------------------
 
     def run(self):
-        _freeze_loaded_objects()
         while not self._stopping:
             if not self._wakeup.wait(self._poll_interval()):
                 self._poll()
@@ -745,20 +742,6 @@ class MobileDispatcher(threading.Thread):
                 )
                 with suppress(Exception):
                     subscriber.websocket.request_close(CloseCode.SERVER_ERROR)
-
-
-def _freeze_loaded_objects():
-    """A gevent worker holding thousands of sockets pauses for each full
-    garbage collection, which walks every object of the process. What is
-    loaded when the first socket subscribes (the registry, its models and
-    caches) lives as long as the worker: frozen, later collections skip it
-    (``gc.freeze``). Threaded and test servers are left alone."""
-    if odoo.evented:
-        gc.collect()
-        gc.freeze()
-        _logger.info(
-            "Mobile bus: %d objects frozen for the garbage collector", gc.get_freeze_count()
-        )
 
 
 def _rechecked(deliveries):
