@@ -42,10 +42,8 @@ else
   }
   live_logs_mark() { local marks=$1; shift; "$PY" "$ROOT/scripts/server_logs.py" mark "$marks" "$@"; }
   conf_value() { sed -n "s/^$2 = //p" "$1"; }
-  # Stock Odoo, stopped (SIGTERM) while a cron thread waits on its database
-  # connection: the thread dies on the closed connection with a traceback.
-  # Only the stops may log it: the stage's own and the restart tests'.
-  ODOO_STOP_NOISE='Exception in thread odoo\.service\.cron\.cron[0-9]+:(?s:.*)psycopg2\.InterfaceError: connection already closed'
+  # ODOO_STOP_NOISE (common.sh): only the stops may log it, the stage's own
+  # and the restart tests'.
 
   LIVE_DB=bus_mobile_live MAIL_LIVE_DB=bus_mobile_live_mail BARE_DB=bus_mobile_bare
   for name in live prefork; do

@@ -117,9 +117,6 @@ nodes_logs_check() {
   "$PY" "$ROOT/scripts/server_logs.py" check --since "$RUN_DIR/nodes-marks.json" "$@" "${NODES_LOGS[@]}" \
     || nodes_fail "a node logged errors $what (above)"
 }
-# Stock Odoo, stopped (SIGTERM) while a cron thread waits on its database
-# connection: the thread dies on the closed connection with a traceback.
-ODOO_STOP_NOISE='Exception in thread odoo\.service\.cron\.cron[0-9]+:(?s:.*)psycopg2\.InterfaceError: connection already closed'
 
 # nodes_conf NAME [DB_PORT]: node NAME's configuration on the shared
 # data_dir, through DB_PORT (default: PostgreSQL itself).
