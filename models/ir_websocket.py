@@ -5,6 +5,7 @@ from odoo import models
 from odoo.exceptions import MissingError, ValidationError
 from odoo.http import SessionExpiredException
 from odoo.service import model as service_model
+from odoo.tools import SQL
 
 from odoo.addons.bus.websocket import wsrequest
 
@@ -137,12 +138,27 @@ class IrWebsocket(models.AbstractModel):
         # the user's web client presence offline.
         if self._bus_mobile_device_socket() is not None:
             return None
-        # Stock runs this outside ``retrying``; with the combined status it
-        # also writes the user's partner, so sockets of one user closing at
-        # once conflict: retry on a fresh snapshot like any request.
+        # Stock runs this outside ``retrying``, and sockets of one user
+        # closing at once write the same presence row: retry on a fresh
+        # snapshot like any request.
         return service_model.retrying(
-            functools.partial(super()._on_websocket_closed, cookies), self.env
+            functools.partial(self._bus_mobile_close_web_presence, cookies), self.env
         )
+
+    def _bus_mobile_close_web_presence(self, cookies):
+        """Stock's close, once the user's presence row is locked: closes of
+        one user's sockets then wait for each other. A close that lost the
+        race fails on this lock, unlogged, and ``retrying`` runs it again;
+        stock's write would have failed instead, logged as a bad query."""
+        if self.env.uid:
+            self.env.cr.execute(
+                SQL(
+                    "SELECT id FROM bus_presence WHERE user_id = %s FOR NO KEY UPDATE",
+                    self.env.uid,
+                ),
+                log_exceptions=False,
+            )
+        return super()._on_websocket_closed(cookies)
 
     def _bus_mobile_device_socket(self):
         """The mobile socket of the current frame or close, if it is tied

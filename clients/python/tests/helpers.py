@@ -97,6 +97,15 @@ def poll_until_raises(client, timeout=20.0):
     raise AssertionError(f"the client raised nothing within {timeout} s: {client.stats}")
 
 
+def wait_until(check, what, timeout=30.0):
+    """Wait until ``check()`` is true; fails naming ``what`` after
+    ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.01)
+
+
 def run_cli(*args, timeout=120):
     """``bus-mobile ARGS``; returns the completed process (``stdout``,
     ``stderr`` as text)."""

@@ -23,7 +23,7 @@ from bus_mobile_client.notifications import (
     TYPING,
     MessageNotification,
 )
-from helpers import is_type, poll_until_raises
+from helpers import is_type, poll_until_raises, wait_until
 
 
 def test_full_app_flow(fresh_pair):
@@ -184,13 +184,6 @@ def _tcp_state(sock):
     return sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 1)[0]
 
 
-def _wait_until(check, what, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.01)
-
-
 def test_session_expired_is_read_even_when_a_send_fails_first(fresh_pair, live):
     """The server closes the socket of a logged-out session with 4001 and
     goes away. When the client's next send fails (the server's kernel
@@ -202,7 +195,7 @@ def test_session_expired_is_read_even_when_a_send_fails_first(fresh_pair, live):
     _logout(live, bob)
     posted = alice.post(channel["id"], "the dispatcher finds the session gone")
     sock = bob.websocket.sock
-    _wait_until(lambda: _tcp_state(sock) == TCP_CLOSE_WAIT, "the server's close (FIN)")
+    wait_until(lambda: _tcp_state(sock) == TCP_CLOSE_WAIT, "the server's close (FIN)")
     sock.shutdown(socket.SHUT_WR)
     bob.set_app_state("foreground")  # the client's next send fails: broken pipe
     bob.wait_for(is_type(MESSAGE, id=posted["id"]), timeout=30)
