@@ -27,6 +27,11 @@ def _open(url, session_id):
     return ws
 
 
+def _close(ws, barrier):
+    barrier.wait()
+    ws.close()
+
+
 def _presence_status(live, user_id):
     rows = live.call_kw("bus.presence", "search_read", [("user_id", "=", user_id)], ["status"])
     return rows[0]["status"] if rows else None
@@ -44,12 +49,7 @@ def test_sockets_of_one_user_closing_at_once(live):
         if round_ == 0:
             assert _presence_status(live, user["id"]) == "online"
         barrier = threading.Barrier(SOCKETS)
-
-        def close(ws):
-            barrier.wait()
-            ws.close()
-
-        threads = [threading.Thread(target=close, args=(ws,)) for ws in sockets]
+        threads = [threading.Thread(target=_close, args=(ws, barrier)) for ws in sockets]
         for thread in threads:
             thread.start()
         for thread in threads:

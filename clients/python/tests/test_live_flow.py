@@ -2,7 +2,6 @@
 receipt, typing, presence; and how the client handles closes."""
 
 import socket
-import time
 import uuid
 
 import pytest
