@@ -1,10 +1,10 @@
 from odoo.http import Controller, request, route
 
-from ..mobile_socket import MobileWebsocketConnectionHandler
+from ..mobile_socket import SOCKET_PATH, MobileWebsocketConnectionHandler
 
 
 class BusMobileWebsocketController(Controller):
-    @route("/bus_mobile/websocket", type="http", auth="public", websocket=True)
+    @route(SOCKET_PATH, type="http", auth="public", websocket=True)
     def websocket(self, device_uuid=None):
         """Open the mobile socket; see ``MobileWebsocketConnectionHandler``.
         ``auth='public'``: a socket client cannot follow the login redirect,

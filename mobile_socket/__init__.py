@@ -12,4 +12,4 @@ and controllers (they import from here; nothing here imports them):
 from .connection import MobileWebsocket
 from .dispatcher import mobile_dispatch
 from .frames import MobileWebsocketRequest
-from .handshake import REFUSAL_HEADER, MobileWebsocketConnectionHandler
+from .handshake import REFUSAL_HEADER, SOCKET_PATH, MobileWebsocketConnectionHandler

@@ -9,22 +9,25 @@ a ``device_uuid`` bound to the connection, and ``Authorization: Bearer``
 (a device token or an API key) accepted as well as the session cookie.
 """
 
+import hashlib
 import logging
 import math
 import threading
+import time
 from urllib.parse import urlsplit
 
 from psycopg2.pool import PoolError
 from werkzeug.exceptions import ServiceUnavailable
 
+import odoo
 from odoo.http import Response, SessionExpiredException, get_default_session, root
 from odoo.tools import config
 
 from odoo.addons.bus.models.bus import dispatch
 from odoo.addons.bus.websocket import CloseCode, WebsocketConnectionHandler
 
-from ..tools.bearer import DEVICE_MISMATCH, BearerTokenError
-from ..tools.rate_limit import TokenBuckets
+from ..tools.bearer import DEVICE_MISMATCH, BearerTokenError, bearer_token
+from ..tools.rate_limit import Deadlines, TokenBuckets
 from .connection import MobileWebsocket
 from .frames import InvalidFrame, MobileWebsocketRequest
 
@@ -33,9 +36,18 @@ _logger = logging.getLogger(__name__)
 # Header carrying the reason of a refused handshake: Odoo's threaded server
 # drops the body of any response to an Upgrade request, headers survive.
 REFUSAL_HEADER = "X-Bus-Mobile-Error"
+SOCKET_PATH = "/bus_mobile/websocket"
 DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
 # Handshakes per session or bearer key, in this worker.
 _handshakes = TokenBuckets()
+# A refused handshake's answer waits this long (at most its Retry-After) on
+# the gevent port, where waiting costs a greenlet, not a thread: a client
+# that reconnects as soon as it is answered then tries once a second.
+REFUSAL_DELAY_S = 1.0
+# Sessions and tokens refused lately, until their next handshake may pass:
+# refused again from ``ir.http._match``, before the request opens its
+# transaction, so a client ignoring 429 costs the worker less.
+_refused = Deadlines()
 
 
 def normalize_origin(url):
@@ -54,6 +66,11 @@ def normalize_origin(url):
     if port is None or port == DEFAULT_PORTS[scheme]:
         return f"{scheme}://{host}"
     return f"{scheme}://{host}:{port}"
+
+
+def _after(seconds):
+    time.sleep(seconds)  # gevent's: only this request waits
+    yield b""
 
 
 class MobileWebsocketConnectionHandler(WebsocketConnectionHandler):
@@ -88,12 +105,7 @@ class MobileWebsocketConnectionHandler(WebsocketConnectionHandler):
             device_uuid = bearer.device_uuid
         wait = cls._handshake_wait(request, bearer)
         if wait:
-            return cls._refusal(
-                429,
-                "TOO_MANY_CONNECTIONS: this session opened sockets faster than"
-                f" bus_mobile.handshake_burst allows, retry in {wait} s",
-                {"Retry-After": str(wait)},
-            )
+            return cls._too_many_connections(wait)
         response = cls._get_handshake_response(request.httprequest.headers)
         try:
             sock = request.httprequest._HTTPRequest__environ["socket"]
@@ -219,4 +231,40 @@ class MobileWebsocketConnectionHandler(WebsocketConnectionHandler):
             return 0
         settings = request.env["ir.config_parameter"]._bus_mobile_settings()
         wait = _handshakes.take(key, settings["handshake_burst"], settings["handshake_refill_s"])
+        if wait:
+            _refused.hold(cls._early_key(request), wait)
         return math.ceil(wait)
+
+    @classmethod
+    def refusal_before_dispatch(cls, request):
+        """The 429 of a handshake whose session or token was refused lately
+        and has not waited its ``Retry-After``, else None. Needs no
+        transaction: called from ``ir.http._match``."""
+        wait = _refused.remaining(cls._early_key(request))
+        return cls._too_many_connections(math.ceil(wait)) if wait else None
+
+    @classmethod
+    def _early_key(cls, request):
+        """What a handshake is limited by, known before its transaction:
+        its bearer token (hashed) or its session id."""
+        try:
+            token = bearer_token(request.httprequest.headers)
+        except BearerTokenError:
+            return None  # refused with 401 by the handshake itself
+        if token is not None:
+            return (request.db, hashlib.sha256(token.encode()).digest())
+        return (request.db, request.session.sid)
+
+    @classmethod
+    def _too_many_connections(cls, wait):
+        response = cls._refusal(
+            429,
+            "TOO_MANY_CONNECTIONS: this session opened sockets faster than"
+            f" bus_mobile.handshake_burst allows, retry in {wait} s",
+            {"Retry-After": str(wait)},
+        )
+        if odoo.evented:
+            # The server sends the headers with the first body chunk: after
+            # the wait, with no cursor held meanwhile.
+            response.response = _after(min(wait, REFUSAL_DELAY_S))
+        return response

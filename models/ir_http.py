@@ -1,8 +1,11 @@
+from werkzeug.exceptions import abort
+
 from odoo import models
 from odoo.exceptions import ValidationError
 from odoo.http import request
 from odoo.tools.func import filter_kwargs
 
+from ..mobile_socket import SOCKET_PATH, MobileWebsocketConnectionHandler
 from ..tools.bearer import USER_MISMATCH, BearerTokenError, bearer_token
 from ..tools.validation import excerpt
 
@@ -13,6 +16,16 @@ MAX_NAMED_PARAMS = 5
 
 class IrHttp(models.AbstractModel):
     _inherit = "ir.http"
+
+    @classmethod
+    def _match(cls, path_info):
+        # The first hook of a request, before its transaction: a session
+        # refused for reconnecting in a loop is refused again at once.
+        if path_info == SOCKET_PATH:
+            refusal = MobileWebsocketConnectionHandler.refusal_before_dispatch(request)
+            if refusal is not None:
+                abort(refusal)  # served as it is, nothing logged
+        return super()._match(path_info)
 
     @classmethod
     def _auth_method_bus_mobile(cls):

@@ -1,4 +1,5 @@
 import time
+from unittest.mock import patch
 
 import websocket as ws_client
 
@@ -6,8 +7,8 @@ from odoo.tests import BaseCase, tagged
 
 from odoo.addons.bus.websocket import CloseCode
 
-from ..mobile_socket import REFUSAL_HEADER
-from ..tools.rate_limit import TokenBuckets
+from ..mobile_socket import REFUSAL_HEADER, MobileWebsocketConnectionHandler
+from ..tools.rate_limit import Deadlines, TokenBuckets
 from .auth_common import AuthCallsMixin
 from .common import MobileWebsocketCase
 
@@ -48,6 +49,28 @@ class TestTokenBuckets(BaseCase):
         for n in range(1000):
             buckets.take(n, 5, 1.0, now=20.0)
         self.assertLessEqual(len(buckets), 100)
+
+
+@tagged("post_install", "-at_install")
+class TestDeadlines(BaseCase):
+    def test_a_key_is_held_until_its_deadline(self):
+        deadlines = Deadlines()
+        self.assertEqual(deadlines.remaining("s", now=0.0), 0.0)
+        deadlines.hold("s", 3.0, now=10.0)
+        self.assertEqual(deadlines.remaining("s", now=11.0), 2.0)
+        self.assertEqual(deadlines.remaining("other", now=11.0), 0.0)
+        self.assertEqual(deadlines.remaining("s", now=13.0), 0.0)
+        self.assertEqual(len(deadlines), 0, "a passed deadline is forgotten")
+
+    def test_memory_is_bounded(self):
+        deadlines = Deadlines(max_keys=100)
+        for n in range(100):
+            deadlines.hold(n, 1.0, now=0.0)
+        deadlines.hold("late", 1.0, now=5.0)  # the others have passed
+        self.assertEqual(len(deadlines), 1)
+        for n in range(1000):
+            deadlines.hold(n, 60.0, now=10.0)
+        self.assertLessEqual(len(deadlines), 100)
 
 
 @tagged("post_install", "-at_install")
@@ -101,6 +124,41 @@ class TestHandshakeLimit(AuthCallsMixin, MobileWebsocketCase):
         # Another session of the same user, and another user, are served.
         self.open_and_close(self.session_cookie("limit_alice"))
         self.open_and_close(self.session_cookie("limit_bob"))
+
+    def test_a_refused_session_is_refused_again_before_dispatch(self):
+        """Until its Retry-After, a refused session's handshakes are refused
+        from ``ir.http._match``: the handshake code is not reached."""
+        alice = self.session_cookie("limit_alice")
+        for _ in range(2):
+            self.open_and_close(alice)
+        self.refusal(alice)
+        handler = MobileWebsocketConnectionHandler
+        with patch.object(
+            handler, "open_mobile_connection", wraps=handler.open_mobile_connection
+        ) as opened:
+            for _ in range(3):
+                headers = self.refusal(alice)
+            self.assertEqual(opened.call_count, 0)
+            self.assertTrue(headers[REFUSAL_HEADER.lower()].startswith("TOO_MANY_CONNECTIONS:"))
+            self.assertIn(int(headers["retry-after"]), (3599, 3600))
+            # Another session is served as before.
+            self.open_and_close(self.session_cookie("limit_alice"))
+            self.assertEqual(opened.call_count, 1)
+
+    def test_a_refused_token_is_refused_again_before_dispatch(self):
+        refused = [f"Authorization: Bearer {self.device_token('limit_alice')}"]
+        other = [f"Authorization: Bearer {self.device_token('limit_alice', 'phone-2')}"]
+        for _ in range(2):
+            self.open_and_close(header=refused)
+        self.refusal(header=refused)
+        handler = MobileWebsocketConnectionHandler
+        with patch.object(
+            handler, "open_mobile_connection", wraps=handler.open_mobile_connection
+        ) as opened:
+            self.refusal(header=refused)
+            self.assertEqual(opened.call_count, 0)
+            self.open_and_close(header=other)
+            self.assertEqual(opened.call_count, 1)
 
     def test_a_bearer_key_is_counted_across_sessions(self):
         header = [f"Authorization: Bearer {self.device_token('limit_alice')}"]

@@ -41,3 +41,37 @@ class TokenBuckets:
 
     def __len__(self):
         return len(self._buckets)
+
+
+class Deadlines:
+    """Keys held until a monotonic deadline, in memory, shared by the
+    threads (greenlets) of a process."""
+
+    def __init__(self, max_keys=MAX_KEYS):
+        self._deadlines = {}  # key -> monotonic time
+        self._lock = threading.Lock()
+        self._max_keys = max_keys
+
+    def hold(self, key, seconds, now=None):
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            self._deadlines[key] = now + seconds
+            if len(self._deadlines) > self._max_keys:
+                self._deadlines = {k: at for k, at in self._deadlines.items() if at > now}
+                if len(self._deadlines) > self._max_keys:
+                    self._deadlines.clear()  # every key held at once: fail open
+
+    def remaining(self, key, now=None):
+        """Seconds until ``key``'s deadline; 0.0 when it is not held."""
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            at = self._deadlines.get(key)
+            if at is None:
+                return 0.0
+            if at <= now:
+                del self._deadlines[key]
+                return 0.0
+            return at - now
+
+    def __len__(self):
+        return len(self._deadlines)

@@ -278,3 +278,28 @@ def test_reconnect_with_last_replays_exactly_what_was_missed(live, pf):
     ids = [n["id"] for n in received]
     assert min(ids) > last, "nothing at or before `last` again"
     assert ids == sorted(set(ids)), "each notification once, in order"
+
+
+def test_a_client_ignoring_429_is_answered_once_a_second(live, pf, server_settings):
+    """On the gevent port a refused handshake's answer waits up to a second
+    (its Retry-After, at most): a client that reconnects as soon as it is
+    answered, ignoring 429, tries about once a second instead of hundreds
+    of times, each of which would cost the worker's other sockets."""
+    server_settings("handshake_burst", 1)
+    server_settings("handshake_refill_s", 3600)
+    user = live.new_user("hammer")
+    session_id = live.client(user, connect=False).session_id
+    url = f"{pf.ws_base}/bus_mobile/websocket"
+    statuses, started = [], time.monotonic()
+    while time.monotonic() - started < 3:
+        try:
+            websocket.create_connection(
+                url, cookie=f"session_id={session_id}", suppress_origin=True, timeout=10
+            ).close()
+            statuses.append(101)
+        except websocket.WebSocketBadStatusException as refused:
+            statuses.append(refused.status_code)
+    assert statuses[0] == 101 and set(statuses[1:]) == {429}, statuses
+    # One try per second of the loop, plus the first and the one running
+    # when the loop ended (hundreds without the wait).
+    assert len(statuses) <= 5, statuses
