@@ -213,7 +213,16 @@ class MobileWebsocketConnectionHandler(WebsocketConnectionHandler):
 
     @classmethod
     def _refusal(cls, status, reason, headers=None):
-        headers = {**(headers or {}), REFUSAL_HEADER: reason, "Content-Length": "0"}
+        # Connection: close - what follows a refused upgrade on that
+        # connection (an app closing the socket it thought was opening
+        # sends a close frame) is not an HTTP request to read. Odoo's
+        # threaded server closes it anyway; gevent's would keep it alive.
+        headers = {
+            **(headers or {}),
+            REFUSAL_HEADER: reason,
+            "Content-Length": "0",
+            "Connection": "close",
+        }
         return Response(status=status, headers=headers)
 
     @classmethod

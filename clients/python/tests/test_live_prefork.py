@@ -303,3 +303,32 @@ def test_a_client_ignoring_429_is_answered_once_a_second(live, pf, server_settin
     # One try per second of the loop, plus the first and the one running
     # when the loop ended (hundreds without the wait).
     assert len(statuses) <= 5, statuses
+
+
+def test_what_follows_a_refused_handshake_is_not_read(live, pf, server_settings):
+    """An app that gives up on a socket still opening sends a close frame
+    after its handshake. The refusal ends the connection: the server never
+    reads those bytes as a second HTTP request (gevent would log an error
+    for them)."""
+    server_settings("handshake_burst", 1)
+    server_settings("handshake_refill_s", 3600)
+    user = live.new_user("closer")
+    session_id = live.client(user, connect=False).session_id
+    host, port = pf.ws_base.split("//")[1].rsplit(":", 1)
+    websocket.create_connection(
+        f"{pf.ws_base}/bus_mobile/websocket", cookie=f"session_id={session_id}", timeout=10
+    ).close()
+    handshake = (
+        f"GET /bus_mobile/websocket HTTP/1.1\r\nHost: {host}:{port}\r\n"
+        "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+        f"Cookie: session_id={session_id}\r\n\r\n"
+    ).encode()
+    close_frame = b"\x88\x82\x93\x7e\x32\x02\x90\x96"
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(handshake + close_frame)
+        answer = b""
+        while chunk := sock.recv(4096):
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 429 "), answer[:200]
+    assert answer.count(b"HTTP/1.1 ") == 1, answer
