@@ -32,10 +32,12 @@ test('a post reaches the other client once; typing and read receipts too', async
   await bob.markRead(channel.id, theirs.id);
   assert.equal((await read).message_id, theirs.id);
 
-  // Replies keep id order, and nothing came twice.
+  // Replies keep id order, and nothing came twice. Bob's own copy (the
+  // post's answer or his socket) may come after Alice's: wait for both.
   const second = waitForEvent(alice, 'message', (m) => m.body === 'hi alice');
+  const secondBack = waitForEvent(bob, 'message', (m) => m.body === 'hi alice');
   bob.post(channel.id, 'hi alice');
-  await second;
+  await Promise.all([second, secondBack]);
   inbox.stop();
   assert.deepEqual(inbox.messages.map((m) => m.body), ['hello bob', 'hi alice']);
   const history = await bob.messages(channel.id);
