@@ -295,7 +295,6 @@ class MobileDispatcher(threading.Thread):
         self._failures = {}
         # Dispatcher thread only.
         self._replay_budget = ReplayBudget()
-        self._start_lock = threading.Lock()
 
     # ------------------------------------------------------------------
     # Called by the sockets (their own thread)
@@ -319,12 +318,7 @@ class MobileDispatcher(threading.Thread):
                 subscriber = feed.subscribers[websocket] = Subscriber(websocket)
             feed.pending[subscriber] = (encoded, last)
         self.wake(db)
-        # Under gevent, start() yields before the thread runs: a second
-        # socket subscribing meanwhile would see it not alive and start it
-        # again (its second run fails with a traceback). One at a time.
-        with self._start_lock, suppress(RuntimeError):  # already started
-            if not self.is_alive():
-                self.start()
+        start_once(self)
 
     def unsubscribe(self, websocket):
         """``websocket`` closes: forget it, whatever a batch is doing."""
@@ -771,6 +765,23 @@ def _classify(channel):
     if partner_id is not None:
         return ("presence", partner_id)
     return None
+
+
+_start_lock = threading.Lock()
+
+
+def start_once(thread):
+    """Start ``thread`` unless it runs already.
+
+    Ours and stock's :data:`~odoo.addons.bus.models.bus.dispatch` start
+    lazily, from the first subscription. Two sockets subscribing at once
+    (after a restart every app reconnects) would both see it not alive and
+    both start it; the second start dies with a ``KeyError`` traceback from
+    ``threading``. One start at a time.
+    """
+    with _start_lock, suppress(RuntimeError):  # started once, then stopped
+        if not thread.is_alive():
+            thread.start()
 
 
 mobile_dispatch = MobileDispatcher()

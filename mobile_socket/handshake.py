@@ -29,6 +29,7 @@ from odoo.addons.bus.websocket import CloseCode, WebsocketConnectionHandler
 from ..tools.bearer import DEVICE_MISMATCH, BearerTokenError, bearer_token
 from ..tools.rate_limit import Deadlines, TokenBuckets
 from .connection import MobileWebsocket
+from .dispatcher import start_once
 from .frames import InvalidFrame, MobileWebsocketRequest
 
 _logger = logging.getLogger(__name__)
@@ -155,6 +156,8 @@ class MobileWebsocketConnectionHandler(WebsocketConnectionHandler):
         """Stock ``_serve_forever`` without its version check, with every
         frame checked first: a bad frame closes its own socket only."""
         threading.current_thread().type = "websocket"
+        # Stock's dispatch.subscribe starts it unlocked (see start_once).
+        start_once(dispatch)
         if websocket._session.uid is None:
             # An app reads 4001 as "log in again"; an anonymous socket would
             # otherwise look connected and never receive anything.

@@ -7,10 +7,12 @@ from odoo.http import SessionExpiredException
 from odoo.service import model as service_model
 from odoo.tools import SQL
 
+from odoo.addons.bus.models.bus import dispatch
 from odoo.addons.bus.websocket import wsrequest
 
 from ..mobile_socket import MobileWebsocket, MobileWebsocketRequest
 from ..mobile_socket.device_presence import heartbeat
+from ..mobile_socket.dispatcher import start_once
 
 _logger = logging.getLogger(__name__)
 
@@ -26,6 +28,12 @@ class IrWebsocket(models.AbstractModel):
     # ------------------------------------------------------------------
     # Subscription authorization (mobile channels)
     # ------------------------------------------------------------------
+
+    def _subscribe(self, og_data):
+        # Stock's dispatch.subscribe starts it unlocked: web clients and apps
+        # subscribing at once after a restart would start it twice.
+        start_once(dispatch)
+        return super()._subscribe(og_data)
 
     def _build_bus_channel_list(self, channels):
         """Turn the ``bus_mobile.channel_<id>`` strings the user may follow

@@ -4,19 +4,21 @@ transaction (Odoo's registry test mode, as HttpCase uses it), with real
 bus rows and real sessions. Only the sockets are stand-ins."""
 
 import json
+import sys
+import threading
 from unittest.mock import patch
 
 import psycopg2
 
 from odoo.http import get_default_session, root
 from odoo.service import security
-from odoo.tests import TransactionCase, new_test_user, tagged
+from odoo.tests import BaseCase, TransactionCase, new_test_user, tagged
 
 from odoo.addons.bus.models.bus import channel_with_db, hashable, json_dump
 from odoo.addons.bus.websocket import CloseCode
 
 from ..mobile_socket import dispatcher as dispatch_module
-from ..mobile_socket.dispatcher import MobileDispatcher
+from ..mobile_socket.dispatcher import MobileDispatcher, start_once
 from .common import TEST_TYPE, last_bus_id
 
 
@@ -327,3 +329,38 @@ class TestDispatcherBookkeeping(TransactionCase):
         self.assertEqual(replayed[first], list(range(30 - len(replayed[first]), 30)))
         self.assertLessEqual(len(replayed[again]), 5)
         self.assertGreaterEqual(len(replayed[other]), 15)
+
+
+@tagged("post_install", "-at_install")
+class TestStartOnce(BaseCase):
+    """Stock's dispatch and ours start from the first subscription, in the
+    thread of whichever socket subscribes first; often several at once."""
+
+    def test_sockets_subscribing_at_once_start_the_dispatcher_once(self):
+        runs, unraisable = [], []
+        self.startPatcher(patch.object(sys, "unraisablehook", unraisable.append))
+        for _round in range(50):
+            dispatcher = threading.Thread(target=runs.append, args=(1,), daemon=True)
+            barrier = threading.Barrier(8)
+
+            def subscribe(dispatcher=dispatcher, barrier=barrier):
+                barrier.wait()
+                start_once(dispatcher)
+
+            sockets = [threading.Thread(target=subscribe) for _socket in range(8)]
+            for socket in sockets:
+                socket.start()
+            for socket in sockets:
+                socket.join()
+            dispatcher.join()
+        # Without the lock, most rounds start it twice and the second
+        # thread dies on threading's KeyError.
+        self.assertEqual([u.exc_type for u in unraisable], [])
+        self.assertEqual(len(runs), 50)
+
+    def test_a_stopped_dispatcher_is_not_started_again(self):
+        dispatcher = threading.Thread(target=lambda: None, daemon=True)
+        start_once(dispatcher)
+        dispatcher.join()
+        start_once(dispatcher)  # no RuntimeError
+        self.assertFalse(dispatcher.is_alive())

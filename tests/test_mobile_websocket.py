@@ -1,10 +1,16 @@
+import json
+import threading
+from unittest.mock import patch
+
 import websocket as ws_client
 
 from odoo.tests import tagged
 
+from odoo.addons.bus.models.bus import dispatch
 from odoo.addons.bus.websocket import CloseCode
 
-from ..mobile_socket import REFUSAL_HEADER
+from ..mobile_socket import REFUSAL_HEADER, handshake
+from ..models import ir_websocket
 from .common import BROWSER_UA, MobileWebsocketCase
 
 APP_USER_AGENTS = [
@@ -86,3 +92,24 @@ class TestMobileWebsocket(MobileWebsocketCase):
         self.url_open("/web/session/logout")
         self.subscribe(ws, [], 0, wait_for_dispatch=False)
         self.assert_close_with_code(ws, CloseCode.SESSION_EXPIRED)
+
+    def test_stock_dispatch_is_started_before_the_first_frame(self):
+        """Stock's dispatch.subscribe starts it unlocked: sockets that
+        subscribe together after a restart would start it twice. Each
+        mobile socket starts it, one at a time, before reading a frame."""
+        started = []
+        self.startPatcher(patch.object(handshake, "start_once", side_effect=started.append))
+        ws = self.mobile_connect(cookie=self.session_cookie("mobile_alice"))
+        self._assert_receives_own_notification(ws)
+        self.assertEqual(started, [dispatch])
+
+    def test_stock_sockets_start_the_stock_dispatch_one_at_a_time_too(self):
+        subscribed = threading.Event()
+        self.startPatcher(
+            patch.object(ir_websocket, "start_once", side_effect=lambda thread: subscribed.set())
+        )
+        ws = self.websocket_connect(cookie=self.session_cookie("mobile_alice"))
+        ws.send(json.dumps({"event_name": "subscribe", "data": {"channels": [], "last": 0}}))
+        self.assertTrue(
+            subscribed.wait(10), "the stock socket's subscription did not start the dispatch"
+        )
