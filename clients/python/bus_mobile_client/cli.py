@@ -82,8 +82,24 @@ def build_parser():
     return parser
 
 
+# Opaque values that may begin with "-" (Odoo's session ids are URL-safe
+# base64: one in 64 does), which argparse would read as an option.
+SECRET_OPTIONS = ("--password", "--session-id")
+
+
+def joined_secret_values(argv):
+    """``--session-id -abc`` as ``--session-id=-abc``."""
+    joined = []
+    args = iter(argv)
+    for arg in args:
+        value = next(args, None) if arg in SECRET_OPTIONS else None
+        joined.append(arg if value is None else f"{arg}={value}")
+    return joined
+
+
 def main(argv=None):
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = build_parser().parse_args(joined_secret_values(argv))
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
