@@ -779,6 +779,8 @@ def start_once(thread):
     both start it; the second start dies with a ``KeyError`` traceback from
     ``threading``. One start at a time.
     """
+    if thread.is_alive():  # every subscription but the first: no lock
+        return
     with _start_lock, suppress(RuntimeError):  # started once, then stopped
         if not thread.is_alive():
             thread.start()
