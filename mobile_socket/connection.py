@@ -86,12 +86,16 @@ class MobileWebsocket(Websocket):
     _ping_after = 65 * 0.3
     _last_frame_at = 0.0
     _ping_pending = False
+    # The thread that reads the socket (stock: the request's thread).
+    _serving_thread = None
 
     def __init__(self, sock, session, cookies, device_uuid=None, bearer=None):
         # Set before the stock initializer: it fires the OPEN event.
         self.device_uuid = device_uuid
         self.bearer = bearer
         self._client_sock = sock
+        # Made by the request's thread, which goes on to serve it.
+        self._serving_thread = threading.current_thread()
         self._send_lock = threading.Lock()
         sock.settimeout(SEND_TIMEOUT)
         super().__init__(sock, session, cookies)
@@ -259,6 +263,27 @@ class MobileWebsocket(Websocket):
             if self._outbox and self.state is not ConnectionState.CLOSED:
                 self._flush()
             return super()._send_frame(frame)
+
+    def disconnect(self, code, reason=None):
+        try:
+            return super().disconnect(code, reason)
+        except OSError as exc:
+            # The client left before our close frame (a reset, or no read
+            # for SEND_TIMEOUT): nobody to tell, close as for a lost client.
+            # Stock lets this escape its error handler and the socket's
+            # thread, which logs a traceback and skips the close bookkeeping.
+            # Another thread (stock's _kick_all at shutdown) gets stock's error.
+            if threading.current_thread() is not self._serving_thread:
+                raise
+            _logger.info(
+                "Mobile socket of user %s closed: its client left before close code %s (%s)",
+                self._session.uid,
+                int(code),
+                exc.__class__.__name__,
+            )
+            if self.state is not ConnectionState.CLOSED:
+                return super().disconnect(CloseCode.ABNORMAL_CLOSURE)
+            return None
 
     def _handle_transport_error(self, exc):
         request = self._close_request

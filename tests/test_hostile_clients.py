@@ -15,7 +15,12 @@ import websocket as ws_client
 from odoo.exceptions import ValidationError
 from odoo.tests import tagged
 
-from odoo.addons.bus.websocket import CloseCode, ConnectionState, _websocket_instances
+from odoo.addons.bus.websocket import (
+    CloseCode,
+    ConnectionState,
+    ProtocolError,
+    _websocket_instances,
+)
 
 from ..mobile_socket import MobileWebsocket, dispatcher, mobile_dispatch
 from ..mobile_socket.dispatcher import MobileDispatcher
@@ -240,6 +245,33 @@ class TestHostileClients(ChannelCase):
     # ------------------------------------------------------------------
     # No leaks
     # ------------------------------------------------------------------
+
+    def test_a_client_gone_before_the_close_frame_is_closed_as_lost(self):
+        """A client breaks the protocol and resets its connection before
+        the server's close frame goes out: that send fails, and the socket
+        is closed as for a lost client (its thread done, out of the
+        dispatcher). Stock let the send's error escape the socket's thread:
+        a traceback, and the socket never closed."""
+        ws = self.connect(self.paul)
+        server_ws = self.server_socket(self.paul.id)
+        errors, seen = [], threading.Event()
+        handle = MobileWebsocket._handle_transport_error
+
+        def spy(ws_self, exc):
+            errors.append(exc)
+            seen.set()
+            return handle(ws_self, exc)
+
+        # The send lock holds the close frame back until the client is gone.
+        with patch.object(MobileWebsocket, "_handle_transport_error", spy), server_ws._send_lock:
+            ws.sock.sendall(b"\x81\x00")  # an unmasked frame: ProtocolError
+            self.assertTrue(seen.wait(10), "the server never read the frame")
+            ws.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            ws.sock.close()
+        self.wait_mobile_sockets_done(1)
+        self.assertIsInstance(errors[0], ProtocolError)
+        self.assertIs(server_ws.state, ConnectionState.CLOSED)
+        self.assertEqual(mobile_dispatch.subscriber_count(self.env.cr.dbname), 0)
 
     def test_sockets_closed_in_any_state_leave_no_trace(self):
         """Sockets opened and killed in racing patterns (during a subscribe,
