@@ -14,7 +14,7 @@ from odoo.http import get_default_session, root
 from odoo.service import security
 from odoo.tests import BaseCase, TransactionCase, new_test_user, tagged
 
-from odoo.addons.bus.models.bus import channel_with_db, hashable, json_dump
+from odoo.addons.bus.models.bus import ImDispatch, channel_with_db, hashable, json_dump
 from odoo.addons.bus.websocket import CloseCode
 
 from ..mobile_socket import dispatcher as dispatch_module
@@ -364,3 +364,53 @@ class TestStartOnce(BaseCase):
         dispatcher.join()
         start_once(dispatcher)  # no RuntimeError
         self.assertFalse(dispatcher.is_alive())
+
+
+class TestStockChannelMap(BaseCase):
+    """Stock's dispatch maps channels to sockets; every socket's thread
+    changes the map, on subscribe and on close (mobile_socket/stock_dispatch)."""
+
+    class Socket:
+        """What stock's dispatch reads and calls of a socket."""
+
+        def __init__(self):
+            self._channels = set()
+
+        def subscribe(self, channels, last):
+            self._channels = channels
+
+    class PausingMap(dict):
+        """Stock's channel map, which pauses the close that drops a channel
+        (it found the channel without sockets) until the test lets it go."""
+
+        def __init__(self):
+            super().__init__()
+            self.dropping, self.go = threading.Event(), threading.Event()
+
+        def pop(self, *args):
+            self.dropping.set()
+            self.go.wait(10)
+            return super().pop(*args)
+
+    def test_a_socket_joining_a_channel_its_last_socket_leaves_stays_in_it(self):
+        stock_dispatch = ImDispatch()  # the patched class; not the server's
+        stock_dispatch.start = lambda: None  # no bus thread: only the map
+        stock_dispatch._channels_to_ws = channel_map = self.PausingMap()
+        leaving, joining = self.Socket(), self.Socket()
+        stock_dispatch.subscribe(["room"], 0, "db", leaving)
+        leave = threading.Thread(target=stock_dispatch.unsubscribe, args=(leaving,))
+        join = threading.Thread(target=stock_dispatch.subscribe, args=(["room"], 0, "db", joining))
+        leave.start()
+        self.assertTrue(channel_map.dropping.wait(10))
+        # The other socket joins while the close is between "no socket
+        # left" and dropping the channel; stock lets it in at once.
+        join.start()
+        join.join(0.3)
+        channel_map.go.set()
+        leave.join()
+        join.join()
+        # Stock then drops the channel with the newcomer in it: it is no
+        # longer woken, and its own close fails with KeyError.
+        self.assertEqual(channel_map, {hashable(channel_with_db("db", "room")): {joining}})
+        stock_dispatch.unsubscribe(joining)
+        self.assertEqual(channel_map, {})
