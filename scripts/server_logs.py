@@ -99,15 +99,42 @@ def problems(text, allowed=()):
     ]
 
 
+def summary(record):
+    """One line naming ``record``'s problem: its header and, for a
+    traceback, its last line (the exception), which a cut excerpt loses."""
+    head = record.lines[0].strip()[:300]
+    last = next((line.strip() for line in reversed(record.lines) if line.strip()), "")
+    return head if last == head else f"{head} -> {last[:300]}"
+
+
+def excerpt(text, limit=EXCERPT):
+    """``text``, or its start and its end (where a traceback names its
+    exception) when longer than ``limit``."""
+    if len(text) <= limit:
+        return text
+    half = limit // 2
+    return f"{text[:half]}\n[... {len(text) - 2 * half} characters ...]\n{text[-half:]}"
+
+
 def describe(found, where):
     """A report of ``found`` (records of file ``where``) for a person."""
     parts = [f"{where}: {len(found)} unexpected error(s) or traceback(s) in the server log:"]
-    for record in found:
-        text = record.text
-        if len(text) > EXCERPT:
-            text = text[:EXCERPT] + "\n[...]"
-        parts.append(text)
+    parts.extend(f"  * {summary(record)}" for record in found)
+    parts.extend(excerpt(record.text) for record in found)
     return "\n".join(parts)
+
+
+def add_to_digest(found):
+    """Append each problem's summary to the run's failure digest (the file
+    BUS_MOBILE_FAILURE_DIGEST names): ``make test`` repeats it last, where
+    a long output's tail shows it."""
+    digest = os.environ.get("BUS_MOBILE_FAILURE_DIGEST")
+    if not digest:
+        return
+    with open(digest, "a", encoding="utf-8") as out:
+        for path, records in found:
+            for record in records:
+                out.write(f"{os.path.basename(path)}: {summary(record)}\n")
 
 
 def _size(path):
@@ -177,6 +204,7 @@ def main(argv=None):
     found = watch.problems(args.allow)
     for path, bad in found:
         print(describe(bad, path), file=sys.stderr)
+    add_to_digest(found)
     return 1 if found else 0
 
 

@@ -51,6 +51,14 @@ setup_addons_path
 trap pg_stop EXIT
 pg_start
 
+# Each failure's one-line name, repeated last (a long output's tail is
+# what a CI page shows): pytest's FAILED/ERROR lines (digest_report) and
+# the server log problems scripts/server_logs.py finds.
+export BUS_MOBILE_FAILURE_DIGEST=$RUN_DIR/failures.txt
+: > "$BUS_MOBILE_FAILURE_DIGEST"
+digest_report() { grep -E "^(FAILED|ERROR) " "$1" >> "$BUS_MOBILE_FAILURE_DIGEST" || true; }
+digest_line() { echo "$*" >> "$BUS_MOBILE_FAILURE_DIGEST"; }
+
 status=0
 for stage in $STAGES; do
   log "==== stage: $stage"
@@ -59,6 +67,10 @@ done
 
 if [ $status != 0 ]; then
   log "FAILED"
+  if [ -s "$BUS_MOBILE_FAILURE_DIGEST" ]; then
+    log "what failed (details above):"
+    cut -c1-600 "$BUS_MOBILE_FAILURE_DIGEST" | sed 's/^/[bus_mobile]   /' >&2
+  fi
 elif [ ${#NARROWED[@]} != 0 ]; then
   status=3
 fi

@@ -11,7 +11,9 @@
 #      planted test makes the server log an error, the run fails, names the
 #      error, and says it was not a full run, while the real test passed;
 #   4. a narrowed run in which everything passed exits 3, naming what it
-#      left out.
+#      left out;
+#   5. scripts/server_logs.py names a long traceback's exception in its
+#      report and in the failure digest that scripts/test.sh repeats last.
 # Prints "N passed, N failed"; exits non-zero if any failed.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -92,6 +94,8 @@ check "the real tests passed in the image's layout" \
 check "the server's error fails its test" \
   'grep -q "ERROR .*test_zz_planted.py::TestPlanted::test_server_logs_an_error" "$report" && grep -q "planted server error" "$report"'
 check "the run fails" '[ "$code" = 1 ] && grep -q "FAILED" "$work/docker.out"'
+check "the run names the failure again at its end" \
+  'sed -n "/what failed/,\$p" "$work/docker.out" | grep -q "ERROR .*test_zz_planted.py::TestPlanted::test_server_logs_an_error"'
 check "the run says it was not a full run" \
   'grep -q "NOT A FULL RUN" "$work/docker.out" && grep -q "stage live" "$work/docker.out"'
 
@@ -107,6 +111,23 @@ check "a narrowed run that passed exits 3" '[ "$code" = 3 ]'
 check "it names every stage it left out" \
   '[ "$(grep -c -E "^\[bus_mobile\]   - stage (odoo_tests|lint|setup|live|bench_smoke) " "$work/narrowed.out")" = 5 ]'
 check "it never says all checks passed" '! grep -q "all checks passed" "$work/narrowed.out"'
+
+# 5. A server log's traceback longer than the excerpt: the report and the
+# failure digest still name its exception (its last line).
+log_file=$work/odoo.log
+{
+  echo "2026-01-01 00:00:00,000 1 ERROR db werkzeug: Error on request:"
+  echo "Traceback (most recent call last):"
+  for n in $(seq 200); do echo "  File \"/x/frame_$n.py\", line $n, in f"; done
+  echo "BrokenPipeError: [Errno 32] Broken pipe"
+} > "$log_file"
+BUS_MOBILE_FAILURE_DIGEST=$work/digest.txt "$VENV/bin/python" "$root/scripts/server_logs.py" \
+  check "$log_file" > "$work/logcheck.out" 2>&1
+code=$?
+check "a long traceback's report keeps its exception" \
+  '[ "$code" = 1 ] && grep -q "^  \* .*werkzeug: Error on request: -> BrokenPipeError" "$work/logcheck.out" \
+   && tail -1 "$work/logcheck.out" | grep -q "^BrokenPipeError"'
+check "and the failure digest names it" 'grep -q "odoo.log: .* -> BrokenPipeError: \[Errno 32\]" "$work/digest.txt"'
 
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

@@ -23,7 +23,9 @@ through it.
 Loaded with ``-p server_log_check`` by scripts/stages/odoo_tests.sh.
 """
 
+import importlib.util
 import logging
+import os
 import re
 import threading
 
@@ -33,6 +35,19 @@ import pytest
 CLIENT_LOGGERS = ("websocket",)
 TRACEBACK = "Traceback (most recent call last)"
 EXPECTED_ATTRIBUTE = "_bus_mobile_expected_logs"
+
+
+def _load_server_logs():
+    """scripts/server_logs.py (by path: scripts/ is not a package)."""
+    scripts = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    path = os.path.join(scripts, "server_logs.py")
+    spec = importlib.util.spec_from_file_location("bus_mobile_server_logs", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_server_logs = _load_server_logs()
 
 
 class _Collector(logging.Handler):
@@ -83,7 +98,7 @@ def _unexpected(records, patterns):
 def _report_text(records, when):
     lines = [f"the server logged {len(records)} unexpected error(s) {when}:"]
     for level, text in records:
-        lines.append(f"{level} {text[:3000]}")
+        lines.append(f"{level} {_server_logs.excerpt(text)}")
     lines.append(
         "If the test causes it on purpose, name it: @expect_server_log(regex) "
         "(tests/common.py), assertLogs or mute_logger."

@@ -15,6 +15,7 @@
 
 js_fail() {
   log "JS client: $*"
+  digest_line "JS client: $*"
   status=1
 }
 

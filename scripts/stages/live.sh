@@ -116,6 +116,7 @@ else
       BUS_MOBILE_FAULTS_REPORT=$figures \
       "$VENV/bin/pytest" -q -rfEs -p no:cacheprovider ${BUS_MOBILE_CLIENT_TESTS:-tests $NODE_TESTS_ELSEWHERE}) 2>&1 \
       | tee "$report" || status=1
+    digest_report "$report"
     cat "$figures" >&2 2>/dev/null || true
     summary=$(tail -1 "$report")
     if ! echo "$summary" | grep -q " passed"; then

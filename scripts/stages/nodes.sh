@@ -24,6 +24,7 @@
 
 nodes_fail() {
   log "nodes: $*"
+  digest_line "nodes: $*"
   status=1
 }
 
@@ -164,6 +165,7 @@ nodes_pytest() {
     BUS_MOBILE_SERVER_LOGS="$(IFS=:; echo "${NODES_LOGS[*]}")" \
     BUS_MOBILE_LOG_CHECKER=$ROOT/scripts/server_logs.py \
     "$VENV/bin/pytest" -q -rfEs -o faulthandler_timeout=600 "$@") 2>&1 | tee "$report" || status=1
+  digest_report "$report"
   summary=$(tail -1 "$report")
   echo "$summary" | grep -q " passed" || nodes_fail "no test passed ($label): $summary"
   if echo "$summary" | grep -q -E "skipped|deselected"; then

@@ -53,6 +53,7 @@ odoo_tests_run() {
       --odoo-log-level="$ODOO_LOG_LEVEL" \
       --ignore="$RUN_DIR/addons/bus_mobile/tests/js" "$@" \
       ${BUS_MOBILE_TESTS:-"$RUN_DIR/addons/bus_mobile/tests"}) 2>&1 | tee "$report" || status=1
+  digest_report "$report"
   summary=$(tail -1 "$report")
   if ! echo "$summary" | grep -q " passed"; then
     log "no test passed on $db: $summary"; status=1

@@ -234,6 +234,7 @@ class _ServerLogs:
     def fail_on(self, allowed, when):
         found = self.watch.problems(allowed)
         if found:
+            self.checker.add_to_digest(found)
             pytest.fail(
                 "\n".join(self.checker.describe(records, path) for path, records in found)
                 + f"\n(logged {when}; a test that causes an error on purpose names it with"
