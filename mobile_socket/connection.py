@@ -23,6 +23,9 @@ import socket
 import threading
 import time
 
+import psycopg2
+from psycopg2.pool import PoolError
+
 import odoo
 
 from odoo.addons.bus.websocket import (
@@ -129,10 +132,23 @@ class MobileWebsocket(Websocket):
 
     def _terminate(self):
         mobile_dispatch.unsubscribe(self)
-        # ``ir.websocket._on_websocket_closed`` learns its socket through
-        # ``wsrequest``, as during the socket's frames.
-        with MobileWebsocketRequest(self._db, None, self):
-            return super()._terminate()
+        try:
+            # ``ir.websocket._on_websocket_closed`` learns its socket through
+            # ``wsrequest``, as during the socket's frames.
+            with MobileWebsocketRequest(self._db, None, self):
+                return super()._terminate()
+        except (psycopg2.Error, PoolError) as exc:
+            if self.state is not ConnectionState.CLOSED:
+                raise
+            # Closed; only the presence update of the close failed (no
+            # connection left, the database restarting): presence ages out.
+            # Stock lets it escape the socket's thread as a traceback.
+            _logger.warning(
+                "Mobile socket of user %s closed without its presence update: %s",
+                self._session.uid,
+                str(exc)[:200],
+            )
+            return None
 
     @property
     def closed_for_rotation(self):
@@ -272,18 +288,22 @@ class MobileWebsocket(Websocket):
             # for SEND_TIMEOUT): nobody to tell, close as for a lost client.
             # Stock lets this escape its error handler and the socket's
             # thread, which logs a traceback and skips the close bookkeeping.
-            # Another thread (stock's _kick_all at shutdown) gets stock's error.
             if threading.current_thread() is not self._serving_thread:
-                raise
+                # Stock's _kick_all at shutdown: the socket's own thread
+                # closes it (it may be closing it already).
+                self.request_close(CloseCode.ABNORMAL_CLOSURE)
+                return None
+            if self.state is ConnectionState.CLOSED:
+                # Sent, then the close itself failed: not a client gone.
+                _logger.warning("Mobile socket close failed", exc_info=True)
+                return None
             _logger.info(
                 "Mobile socket of user %s closed: its client left before close code %s (%s)",
                 self._session.uid,
                 int(code),
                 exc.__class__.__name__,
             )
-            if self.state is not ConnectionState.CLOSED:
-                return super().disconnect(CloseCode.ABNORMAL_CLOSURE)
-            return None
+            return super().disconnect(CloseCode.ABNORMAL_CLOSURE)
 
     def _handle_transport_error(self, exc):
         request = self._close_request

@@ -19,7 +19,8 @@ from odoo.addons.bus.websocket import CloseCode
 
 from ..mobile_socket import dispatcher as dispatch_module
 from ..mobile_socket.dispatcher import MobileDispatcher, start_once
-from .common import TEST_TYPE, last_bus_id
+from ..mobile_socket.stock_dispatch import _one_at_a_time
+from .common import TEST_TYPE, last_bus_id, wait_until
 
 
 class SocketStandIn:
@@ -392,6 +393,17 @@ class TestStockChannelMap(BaseCase):
             self.go.wait(10)
             return super().pop(*args)
 
+    @staticmethod
+    def _waits_in_lock(thread):
+        """``thread`` is inside the lock wrapper of mobile_socket/stock_dispatch
+        (there, it can only wait: the lock is held by the paused close)."""
+        frame = sys._current_frames().get(thread.ident)
+        while frame is not None:
+            if frame.f_code is _one_at_a_time(lambda: None).__code__:
+                return True
+            frame = frame.f_back
+        return False
+
     def test_a_socket_joining_a_channel_its_last_socket_leaves_stays_in_it(self):
         stock_dispatch = ImDispatch()  # the patched class; not the server's
         stock_dispatch.start = lambda: None  # no bus thread: only the map
@@ -405,7 +417,11 @@ class TestStockChannelMap(BaseCase):
         # The other socket joins while the close is between "no socket
         # left" and dropping the channel; stock lets it in at once.
         join.start()
-        join.join(0.3)
+        # Until it is in (stock) or waits for the channel map's lock (ours).
+        wait_until(
+            lambda: not join.is_alive() or self._waits_in_lock(join),
+            "the other socket's subscribe to end or to wait for the lock",
+        )
         channel_map.go.set()
         leave.join()
         join.join()

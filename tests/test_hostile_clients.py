@@ -10,6 +10,7 @@ import threading
 import time
 from unittest.mock import patch
 
+import psycopg2
 import websocket as ws_client
 
 from odoo.exceptions import ValidationError
@@ -25,6 +26,7 @@ from odoo.addons.bus.websocket import (
 from ..mobile_socket import MobileWebsocket, dispatcher, mobile_dispatch
 from ..mobile_socket.dispatcher import MobileDispatcher
 from ..mobile_socket.frames import MAX_CHANNELS
+from ..models.ir_websocket import IrWebsocket
 from .common import ChannelCase, wait_until
 
 BAD_SUBSCRIBE_DATA = [
@@ -272,6 +274,26 @@ class TestHostileClients(ChannelCase):
         self.assertIsInstance(errors[0], ProtocolError)
         self.assertIs(server_ws.state, ConnectionState.CLOSED)
         self.assertEqual(mobile_dispatch.subscriber_count(self.env.cr.dbname), 0)
+
+    def test_a_close_without_database_still_closes_the_socket(self):
+        """The database fails the close's presence update (no connection
+        left, PostgreSQL restarting): the socket is closed all the same and
+        says so in one warning; stock let the error escape the socket's
+        thread (an ERROR and a traceback)."""
+        ws = self.connect(self.paul)
+        server_ws = self.server_socket(self.paul.id)
+        failing = psycopg2.OperationalError("server closed the connection unexpectedly")
+        with (
+            patch.object(IrWebsocket, "_bus_mobile_close_web_presence", side_effect=failing),
+            self.assertLogs("odoo.addons.bus_mobile.mobile_socket.connection", "WARNING") as logs,
+            self.assertNoLogs("odoo.addons.bus.websocket", "ERROR"),
+        ):
+            ws.close(CloseCode.CLEAN)
+            self.wait_mobile_sockets_done(1)
+        self.assertIs(server_ws.state, ConnectionState.CLOSED)
+        self.assertEqual(mobile_dispatch.subscriber_count(self.env.cr.dbname), 0)
+        expected = "closed without its presence update: server closed"
+        self.assertTrue(any(expected in line for line in logs.output), logs.output)
 
     def test_sockets_closed_in_any_state_leave_no_trace(self):
         """Sockets opened and killed in racing patterns (during a subscribe,
