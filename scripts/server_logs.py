@@ -131,10 +131,13 @@ def add_to_digest(found):
     digest = os.environ.get("BUS_MOBILE_FAILURE_DIGEST")
     if not digest:
         return
-    with open(digest, "a", encoding="utf-8") as out:
-        for path, records in found:
-            for record in records:
-                out.write(f"{os.path.basename(path)}: {summary(record)}\n")
+    try:
+        with open(digest, "a", encoding="utf-8") as out:
+            for path, records in found:
+                for record in records:
+                    out.write(f"{os.path.basename(path)}: {summary(record)}\n")
+    except OSError as exc:  # the report above stands without it
+        print(f"failure digest {digest} not written: {exc}", file=sys.stderr)
 
 
 def _size(path):

@@ -56,13 +56,21 @@ pg_start
 # the server log problems scripts/server_logs.py finds.
 export BUS_MOBILE_FAILURE_DIGEST=$RUN_DIR/failures.txt
 : > "$BUS_MOBILE_FAILURE_DIGEST"
-digest_report() { grep -E "^(FAILED|ERROR) " "$1" >> "$BUS_MOBILE_FAILURE_DIGEST" || true; }
+# digest_report REPORT: the FAILED/ERROR lines of a pytest report's summary
+# (not its captured logs), prefixed with the report's name.
+digest_report() {
+  sed -n '/short test summary info/,$p' "$1" | grep -E "^(FAILED|ERROR) " \
+    | sed "s|^|$(basename "$1" .txt): |" >> "$BUS_MOBILE_FAILURE_DIGEST" || true
+}
 digest_line() { echo "$*" >> "$BUS_MOBILE_FAILURE_DIGEST"; }
 
 status=0
 for stage in $STAGES; do
   log "==== stage: $stage"
+  failed_before=$status status=0
   source "$ROOT/scripts/stages/$stage.sh"
+  [ "$status" = 0 ] || digest_line "stage $stage failed"
+  [ "$failed_before" = 0 ] || status=$failed_before
 done
 
 if [ $status != 0 ]; then

@@ -95,7 +95,9 @@ check "the server's error fails its test" \
   'grep -q "ERROR .*test_zz_planted.py::TestPlanted::test_server_logs_an_error" "$report" && grep -q "planted server error" "$report"'
 check "the run fails" '[ "$code" = 1 ] && grep -q "FAILED" "$work/docker.out"'
 check "the run names the failure again at its end" \
-  'sed -n "/what failed/,\$p" "$work/docker.out" | grep -q "ERROR .*test_zz_planted.py::TestPlanted::test_server_logs_an_error"'
+  'sed -n "/what failed/,/NOT A FULL RUN/p" "$work/docker.out" > "$work/digest.out"
+   grep -q "pytest-report-bus: ERROR .*test_zz_planted.py::TestPlanted::test_server_logs_an_error" "$work/digest.out" \
+   && grep -q "stage odoo_tests failed" "$work/digest.out" && [ "$(grep -c "test_zz_planted" "$work/digest.out")" = 1 ]'
 check "the run says it was not a full run" \
   'grep -q "NOT A FULL RUN" "$work/docker.out" && grep -q "stage live" "$work/docker.out"'
 
