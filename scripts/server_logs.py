@@ -35,6 +35,11 @@ TRACEBACK = "Traceback (most recent call last)"
 # gevent's report of a greenlet that died: it ends the traceback gevent
 # printed to stderr, which is a record of its own.
 GREENLET_FAILED = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ <Greenlet at .*> failed with ")
+# Lines without a log header that do not continue the record before them:
+# what Python prints to stderr when a thread dies ("Exception in thread
+# ...:") or at exit, and scripts/live_server.sh's mark of each start. Each
+# begins a record of its own (level None), judged on its own.
+STANDALONE = re.compile(r"^(?:Exception in thread |Exception ignored in |---- start )")
 # A problem is shown with at most this many characters.
 EXCERPT = 3000
 
@@ -80,7 +85,9 @@ def records(text):
             current.lines.append(line)
             yield current
             current = None
-        elif current is None:
+        elif current is None or STANDALONE.match(line):
+            if current is not None:
+                yield current
             current = Record(None, None, line)
         else:
             current.lines.append(line)
