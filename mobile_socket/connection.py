@@ -50,8 +50,8 @@ OUTBOX_MAX_BYTES = 4 * 1024 * 1024
 SEND_TIMEOUT = 15.0
 # The keepalive's shortest wait (a step due now runs on the next wake-up).
 KEEPALIVE_MIN_WAIT = 0.05
-# Guards every mobile socket's outbox; held for a few instructions, never
-# across I/O (one lock for all keeps sockets small).
+# Guards every mobile socket's outbox and its one termination; held for a
+# few instructions, never across I/O (one lock for all keeps sockets small).
 _outbox_lock = threading.Lock()
 
 
@@ -89,6 +89,7 @@ class MobileWebsocket(Websocket):
     _ping_after = 65 * 0.3
     _last_frame_at = 0.0
     _ping_pending = False
+    _terminated = False
     # The thread that reads the socket (stock: the request's thread).
     _serving_thread = None
 
@@ -131,6 +132,13 @@ class MobileWebsocket(Websocket):
             device_presence.socket_closed(self)
 
     def _terminate(self):
+        # Once: stock's _kick_all (a server stop) and the socket's own
+        # thread can both get here, when the client answers the stop's close
+        # frame at once; the second would fail on the closed socket.
+        with _outbox_lock:
+            if self._terminated:
+                return None
+            self._terminated = True
         mobile_dispatch.unsubscribe(self)
         try:
             # ``ir.websocket._on_websocket_closed`` learns its socket through

@@ -275,6 +275,44 @@ class TestHostileClients(ChannelCase):
         self.assertIs(server_ws.state, ConnectionState.CLOSED)
         self.assertEqual(mobile_dispatch.subscriber_count(self.env.cr.dbname), 0)
 
+    def test_a_socket_closed_by_two_threads_is_closed_once(self):
+        """At a server stop, stock's _kick_all sends its close frame from the
+        main thread; a client answering at once makes the socket's own
+        thread answer too. The main thread closes the socket, and the own
+        thread's answer then fails on the closed socket: its error handling
+        closed it again, which raised out of its thread (KeyError: not
+        registered). Here the test thread plays the main thread."""
+        errors = []
+        get_messages = MobileWebsocket.get_messages
+
+        def watch_messages(ws_self):
+            try:
+                yield from get_messages(ws_self)
+            except Exception as exc:
+                errors.append(exc)
+                raise
+
+        close_presence = IrWebsocket._bus_mobile_close_web_presence
+        with (
+            patch.object(MobileWebsocket, "get_messages", watch_messages),
+            patch.object(
+                IrWebsocket,
+                "_bus_mobile_close_web_presence",
+                autospec=True,
+                side_effect=close_presence,
+            ) as closes,
+        ):
+            ws = self.connect(self.paul)
+            server_ws = self.server_socket(self.paul.id)
+            with server_ws._send_lock:
+                ws.send_close(CloseCode.CLEAN)
+                wait_until(lambda: server_ws._close_received, "the server to read the close frame")
+                server_ws._terminate()  # the main thread, as _send_frame does
+            self.wait_mobile_sockets_done(1)
+        self.assertEqual(errors, [])
+        self.assertEqual(closes.call_count, 1)
+        self.assertIs(server_ws.state, ConnectionState.CLOSED)
+
     def test_a_close_without_database_still_closes_the_socket(self):
         """The database fails the close's presence update (no connection
         left, PostgreSQL restarting): the socket is closed all the same and
