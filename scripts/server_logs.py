@@ -25,6 +25,7 @@ import json
 import os
 import re
 import sys
+import time
 
 # An Odoo log line: "2024-05-01 12:00:00,123 4242 ERROR db odoo.http: ..."
 RECORD = re.compile(
@@ -40,6 +41,10 @@ GREENLET_FAILED = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ <Greenlet at .*>
 # ...:") or at exit, and scripts/live_server.sh's mark of each start. Each
 # begins a record of its own (level None), judged on its own.
 STANDALONE = re.compile(r"^(?:Exception in thread |Exception ignored in |---- start )")
+# A log with a problem is read on until it stops growing this long, for
+# this long at most (see LogWatch.problems).
+SETTLE_SECONDS = 0.5
+PATIENCE_SECONDS = 5.0
 # A problem is shown with at most this many characters.
 EXCERPT = 3000
 
@@ -181,14 +186,33 @@ class LogWatch:
             new[path] = data.decode("utf-8", "replace")
         return new
 
-    def problems(self, allowed=()):
-        """``[(path, [Record])]`` of the new text, read now."""
-        found = []
-        for path, text in self.read_new().items():
-            bad = problems(text, allowed)
-            if bad:
-                found.append((path, bad))
+    def problems(self, allowed=(), settle=SETTLE_SECONDS, patience=PATIENCE_SECONDS):
+        """``[(path, [Record])]`` of the new text, read now. A server may
+        still be writing a traceback (a dying thread prints it line by
+        line): when the text has a problem, read on until the files stop
+        growing for ``settle`` seconds (``patience`` at most), then judge
+        the whole, which an allowed pattern may then match."""
+        texts = self.read_new()
+        found = _judge(texts, allowed)
+        deadline = time.monotonic() + patience
+        while found and time.monotonic() < deadline:
+            time.sleep(settle)
+            more = self.read_new()
+            if not more:
+                break
+            for path, text in more.items():
+                texts[path] = texts.get(path, "") + text
+            found = _judge(texts, allowed)
         return found
+
+
+def _judge(texts, allowed):
+    found = []
+    for path, text in texts.items():
+        bad = problems(text, allowed)
+        if bad:
+            found.append((path, bad))
+    return found
 
 
 def main(argv=None):
