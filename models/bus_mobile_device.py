@@ -149,6 +149,18 @@ class BusMobileDevice(models.Model):
         owner or an administrator only."""
         if not self.env.is_system() and self.user_id != self.env.user:
             raise AccessError(self.env._("Only a device's owner or an administrator signs it out."))
+        if self:
+            # A socket of the device may be writing its row at this moment
+            # (another worker): lock the rows first. A lost race fails here,
+            # unlogged, and the request's ``retrying`` replays it; failing in
+            # the push token's write below would log a bad query.
+            self.env.cr.execute(
+                SQL(
+                    "SELECT id FROM bus_mobile_device WHERE id IN %s FOR NO KEY UPDATE",
+                    tuple(self.ids),
+                ),
+                log_exceptions=False,
+            )
         self._bus_mobile_tokens()._bus_mobile_revoke()
         # sudo: bus_mobile.device - the push token is server-only.
         self.sudo().push_token = False
