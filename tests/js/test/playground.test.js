@@ -76,7 +76,7 @@ test('playground: sign in, see a message from another client, typing, presence, 
     assert.deepEqual(bodies, ['hello from node', 'hello from the page']);
 
     mkdirSync(OUT_DIR, { recursive: true });
-    const file = join(OUT_DIR, 'playground.png');
+    const file = join(OUT_DIR, `playground-${process.env.BUS_MOBILE_JS_LABEL || 'server'}.png`);
     await page.screenshot({ path: file });
     console.log(`playground screenshot: ${file}`);
   } finally {
