@@ -62,6 +62,7 @@ rm -f "$BENCH_DIR"/odoo-*.log
 ulimit -n "$(ulimit -Hn)"
 
 SERVER_PIDS=() SERVER_CHILDREN=() GEVENT_PIDS=() LOGS=()
+status=0
 
 bench_stop_servers() {
   local i pid
@@ -78,6 +79,13 @@ bench_stop_servers() {
       fi
     done
     log "bench: Odoo (pid $pid) stopped"
+  done
+  # No error in their logs (stock's either: its bus thread, started by the
+  # first subscribe, used to be started several times by stock sockets
+  # subscribing at once on a fresh gevent worker; start_once now starts it
+  # once for every socket).
+  for log_file in "${LOGS[@]}"; do
+    check_log "$log_file" || { log "bench: the server of $log_file logged errors (above)"; status=1; }
   done
   SERVER_PIDS=() SERVER_CHILDREN=() GEVENT_PIDS=() LOGS=()
 }
@@ -141,11 +149,11 @@ fi
 log "bench: $USERS users, $max_n sessions"
 BENCH_USERS=$USERS BENCH_SESSIONS=$max_n BENCH_SESSIONS_FILE=$SESSIONS \
   "$PY" "$ODOO_HOME/odoo-bin" shell -c "$BENCH_DIR/node1.conf" -d "$DB" --log-level=warn \
-  < "$ROOT/scripts/bench/setup_users.py" > "$BENCH_DIR/setup.log" 2>&1 \
+  < "$ROOT/scripts/bench/setup_users.py" >> "$BENCH_DIR/setup.log" 2>&1 \
   || { tail -20 "$BENCH_DIR/setup.log" >&2; die "bench: creating the users failed"; }
 grep "^bench:" "$BENCH_DIR/setup.log" >&2 || true
+check_log "$BENCH_DIR/setup.log" || die "bench: creating the users logged errors (above)"
 
-status=0
 # phase KIND N NODES TICKS [ATTACK]: one loadgen run on fresh servers.
 phase() {
   local kind=$1 n=$2 nodes=$3 ticks=$4 attack=${5:-} name servers=() i

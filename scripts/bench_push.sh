@@ -41,9 +41,10 @@ fi
 log "bench push: $PUSH_N offline devices"
 PUSH_N=$PUSH_N PUSH_SESSION_FILE=$BENCH_DIR/push-session.txt \
   "$PY" "$ODOO_HOME/odoo-bin" shell -c "$CONF" -d "$DB" --log-level=warn \
-  < "$ROOT/scripts/bench/push_setup.py" > "$BENCH_DIR/push-setup.log" 2>&1 \
+  < "$ROOT/scripts/bench/push_setup.py" >> "$BENCH_DIR/push-setup.log" 2>&1 \
   || { tail -20 "$BENCH_DIR/push-setup.log" >&2; die "bench push: setup failed"; }
 grep "^bench:" "$BENCH_DIR/push-setup.log" >&2 || true
+check_log "$BENCH_DIR/push-setup.log" || die "bench push: the setup logged errors (above)"
 
 : > "$BENCH_DIR/push-results.jsonl"
 # What README's push table says above it.
@@ -54,5 +55,9 @@ timeout 1800 "$PY" "$ROOT/scripts/bench/push_bench.py" --python "$PY" \
   --session-file "$BENCH_DIR/push-session.txt" --rounds "$PUSH_ROUNDS" \
   --log "$BENCH_DIR/push-odoo.log" --out "$BENCH_DIR/push-results.jsonl" \
   ${BENCH_SMOKE:+--smoke} | tee -a "$BENCH_DIR/push-report.txt" \
-  || { log "bench push: failed (log: $BENCH_DIR/push-odoo.log)"; exit 1; }
+  || { check_log "$BENCH_DIR/push-odoo.log"; log "bench push: failed (log: $BENCH_DIR/push-odoo.log)"; exit 1; }
+# The push cron ran end to end on a prefork server with a real cron
+# worker: its server must not have logged any error.
+check_log "$BENCH_DIR/push-odoo.log" \
+  || { log "bench push: the server logged errors (above; log: $BENCH_DIR/push-odoo.log)"; exit 1; }
 log "bench push: results in $BENCH_DIR/push-results.jsonl"

@@ -7,6 +7,10 @@ RUN_DIR=${BUS_MOBILE_RUN_DIR:-$ROOT/.run}
 mkdir -p "$RUN_DIR"
 RUN_DIR=$(cd "$RUN_DIR" && pwd)
 
+# Every check of a server log reads on from where the previous one stopped
+# (scripts/server_logs.py's ledger); scripts/test.sh starts each run afresh.
+export BUS_MOBILE_RUN_DIR=$RUN_DIR BUS_MOBILE_LOG_LEDGER=$RUN_DIR/log-ledger
+
 log() { echo "[bus_mobile] $*" >&2; }
 # Stock Odoo, stopped (SIGTERM) while a cron thread waits on its database
 # connection: the thread dies on the closed connection with a traceback,
@@ -95,9 +99,10 @@ export_pot() {
   sed "s|^addons_path = .*|addons_path = $ODOO_HOME/odoo/addons,$ODOO_HOME/addons,$copy/addons|" \
     "$conf" > "$copy/odoo.conf"
   odoo_bin -c "$copy/odoo.conf" -d "$db" --i18n-export="$out" --modules=bus_mobile \
-    --stop-after-init --log-level=warn > "$RUN_DIR/export-pot.log" 2>&1 \
+    --stop-after-init --log-level=warn >> "$RUN_DIR/export-pot.log" 2>&1 \
     || { tail -20 "$RUN_DIR/export-pot.log" >&2; rm -rf "$copy"; die "exporting the terms failed"; }
   rm -rf "$copy"
+  check_log "$RUN_DIR/export-pot.log"
 }
 
 pg_bindir() {
@@ -120,10 +125,12 @@ as_pg() {
   if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
 
-# Start a private cluster in $RUN_DIR/pg on a free loopback port.
-# Sets PG_PORT and PG_PID; pg_stop stops it by that PID.
+# Start a private cluster on a free loopback port: $RUN_DIR/pg, or
+# $RUN_DIR/pg-NAME for `pg_start NAME` (a stage that restarts PostgreSQL
+# runs its own, so that stages beside it never see the restart). Sets
+# PG_PORT, PG_PID and PG_DATA; pg_stop stops it by its PID.
 pg_start() {
-  local bindir data=$RUN_DIR/pg sockdir=$RUN_DIR/pg-socket
+  local bindir data=$RUN_DIR/pg${1:+-$1} sockdir=$RUN_DIR/pg${1:+-$1}-socket
   bindir=$(pg_bindir)
   if [ "$(id -u)" = 0 ]; then
     id postgres >/dev/null 2>&1 || useradd --system --no-create-home postgres
@@ -146,6 +153,7 @@ pg_start() {
   as_pg "$bindir/pg_ctl" -D "$data" -l "$sockdir/postgresql.log" -w -t 60 start \
     -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $sockdir -c max_connections=400 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" >/dev/null
   PG_PID=$(head -1 "$data/postmaster.pid")
+  PG_DATA=$data
   as_pg "$bindir/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -q -d postgres -c \
     "DO \$\$BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname='odoo') THEN CREATE ROLE odoo LOGIN SUPERUSER PASSWORD 'odoo'; END IF; END\$\$;" >/dev/null
   log "PostgreSQL (pid $PG_PID) on 127.0.0.1:$PG_PORT, data in $data"
@@ -153,8 +161,11 @@ pg_start() {
 
 pg_stop() {
   [ -n "${PG_PID:-}" ] || return 0
-  kill -INT "$PG_PID" 2>/dev/null || return 0
-  for _ in $(seq 1 60); do kill -0 "$PG_PID" 2>/dev/null || break; sleep 0.5; done
+  # A test may have restarted it (scripts/pg_restart.sh): stop the
+  # postmaster that runs now.
+  [ -f "${PG_DATA:-}/postmaster.pid" ] && PG_PID=$(head -1 "$PG_DATA/postmaster.pid")
+  kill -INT "$PG_PID" 2>/dev/null || { PG_PID=; return 0; }
+  for _ in $(seq 1 120); do kill -0 "$PG_PID" 2>/dev/null || break; sleep 0.25; done
   kill -KILL "$PG_PID" 2>/dev/null || true
   log "PostgreSQL (pid $PG_PID) stopped"
   PG_PID=
@@ -184,51 +195,164 @@ CONF
 }
 
 odoo_bin() { "$PY" "$ODOO_HOME/odoo-bin" "$@"; }
+# odoo_python SCRIPT ARGS...: a script of ours that imports Odoo.
+odoo_python() { PYTHONPATH="$ODOO_HOME${PYTHONPATH:+:$PYTHONPATH}" "$PY" "$@"; }
 
-# Create database $2 with the addon (and demo data if $3 = demo, and the
-# modules $4 too, e.g. "mail").
-create_db() {
-  local conf=$1 db=$2 demo=${3:-} extra=${4:-}
-  local args=(-c "$conf" -d "$db" -i "bus_mobile${extra:+,$extra}" --stop-after-init --log-level=warn)
-  [ "$demo" = demo ] || args+=(--without-demo=all)
+# check_log FILE [--allow REGEX]...: FILE (a server's log) holds no ERROR
+# or traceback that the patterns do not name (scripts/server_logs.py, read
+# on from the last check of FILE).
+check_log() {
+  local file=$1; shift
+  "$PY" "$ROOT/scripts/server_logs.py" check "$@" "$file"
+}
+
+# drop_db CONF DB: drop database DB (its connections too) and its filestore.
+drop_db() {
+  local conf=$1 db=$2
   "$PY" - "$PG_PORT" "$db" <<'PYEOF'
 import sys, psycopg2
 cnx = psycopg2.connect(host="127.0.0.1", port=sys.argv[1], user="odoo", password="odoo", dbname="postgres")
 cnx.autocommit = True
 cnx.cursor().execute('DROP DATABASE IF EXISTS "%s" WITH (FORCE)' % sys.argv[2])
 PYEOF
+  rm -rf "$(sed -n 's/^data_dir = //p' "$conf")/filestore/$db"
+}
+
+# Create database $2 with the addon (and demo data if $3 = demo, and the
+# modules $4 too, e.g. "mail"). Its log ($RUN_DIR/install-$2.log) must hold
+# no error, and no warning of ours.
+create_db() {
+  local conf=$1 db=$2 demo=${3:-} extra=${4:-}
+  local args=(-c "$conf" -d "$db" -i "bus_mobile${extra:+,$extra}" --stop-after-init --log-level=warn)
+  local install_log=$RUN_DIR/install-$db.log
+  [ "$demo" = demo ] || args+=(--without-demo=all)
+  drop_db "$conf" "$db"
   log "installing bus_mobile${extra:+ and $extra} in a new database $db"
-  odoo_bin "${args[@]}" > "$RUN_DIR/install-$db.log" 2>&1 \
-    || { tail -40 "$RUN_DIR/install-$db.log" >&2; die "installing bus_mobile failed"; }
-  if grep -E "(WARNING|ERROR|CRITICAL) .*(bus_mobile)" "$RUN_DIR/install-$db.log" >&2; then
-    die "installing bus_mobile logged warnings (above; full log $RUN_DIR/install-$db.log)"
+  odoo_bin "${args[@]}" >> "$install_log" 2>&1 \
+    || { tail -40 "$install_log" >&2; die "installing bus_mobile failed"; }
+  check_log "$install_log" || die "installing bus_mobile logged errors (above)"
+  if grep -E "(WARNING|ERROR|CRITICAL) .*(bus_mobile)" "$install_log" >&2; then
+    die "installing bus_mobile logged warnings (above; full log $install_log)"
   fi
 }
 
-# Start Odoo in the background (extra odoo-bin args after $2), wait until it
-# answers /web/health; sets ODOO_PID. odoo_stop stops it by that PID.
-odoo_start() {
-  local conf=$1 db=$2; shift 2
-  # Not through the odoo_bin function: $! must be the Odoo process itself.
-  "$PY" "$ODOO_HOME/odoo-bin" -c "$conf" -d "$db" --log-level=warn "$@" > "$RUN_DIR/odoo-$db.log" 2>&1 &
-  ODOO_PID=$!
-  local port
-  port=$(sed -n 's/^http_port = //p' "$conf")
-  for _ in $(seq 1 120); do
-    if curl -sf -o /dev/null "http://127.0.0.1:$port/web/health"; then
-      log "Odoo (pid $ODOO_PID) on http://127.0.0.1:$port"; return 0
-    fi
-    kill -0 "$ODOO_PID" 2>/dev/null || { tail -30 "$RUN_DIR/odoo-$db.log" >&2; die "Odoo exited at start"; }
-    sleep 0.5
-  done
-  die "Odoo did not answer on port $port within 60 s (log: $RUN_DIR/odoo-$db.log)"
+# Fresh databases come from templates, installed once per run and copied
+# with Odoo's own duplication (scripts/duplicate_db.py): `db_copy FLAVOR DB
+# CONF` makes database DB (its configuration CONF, written by
+# write_odoo_conf) from FLAVOR's template:
+#   bus   the addon and its dependencies only;
+#   mail  the addon and mail;
+#   bare  bus without the addon.
+# The first stage to need a flavor installs it; stages beside it wait for
+# it (a lock per flavor, held while copying: copies of one template never
+# overlap). BUS_MOBILE_RUN_ID tells this run's templates from a previous
+# run's (the addon may have changed since).
+db_template_name() { echo "bus_mobile_template_$1"; }
+
+db_template() {
+  local flavor=$1 name conf
+  name=$(db_template_name "$flavor")
+  conf=$RUN_DIR/template-$flavor.conf
+  if [ "$(cat "$RUN_DIR/template-$flavor.ready" 2>/dev/null)" != "${BUS_MOBILE_RUN_ID:-}:$PG_PORT" ]; then
+    unset HTTP_PORT GEVENT_PORT; write_odoo_conf "$name" "$conf"; unset HTTP_PORT GEVENT_PORT
+    case $flavor in
+      bus) create_db "$conf" "$name" ;;
+      mail) create_db "$conf" "$name" "" mail ;;
+      bare)
+        drop_db "$conf" "$name"
+        log "installing bus (not bus_mobile) in a new database $name"
+        odoo_bin -c "$conf" -d "$name" -i bus --without-demo=all --stop-after-init \
+          --log-level=warn >> "$RUN_DIR/install-$name.log" 2>&1 \
+          || { tail -40 "$RUN_DIR/install-$name.log" >&2; die "creating $name failed"; }
+        check_log "$RUN_DIR/install-$name.log" || die "installing bus logged errors (above)"
+        ;;
+      *) die "unknown database flavor $flavor" ;;
+    esac
+    echo "${BUS_MOBILE_RUN_ID:-}:$PG_PORT" > "$RUN_DIR/template-$flavor.ready"
+  fi
 }
 
-odoo_stop() {
-  [ -n "${ODOO_PID:-}" ] || return 0
-  kill -TERM "$ODOO_PID" 2>/dev/null || { ODOO_PID=; return 0; }
-  for _ in $(seq 1 40); do kill -0 "$ODOO_PID" 2>/dev/null || break; sleep 0.5; done
-  kill -KILL "$ODOO_PID" 2>/dev/null || true
-  log "Odoo (pid $ODOO_PID) stopped"
-  ODOO_PID=
+# db_templates FLAVOR...: these templates ready, the missing ones
+# installed side by side.
+db_templates() {
+  local flavor pids=() code=0
+  for flavor in "$@"; do
+    ( flock 9; db_template "$flavor" ) 9> "$RUN_DIR/template-$flavor.lock" &
+    pids+=($!)
+  done
+  for pid in "${pids[@]}"; do wait "$pid" || code=1; done
+  [ "$code" = 0 ] || die "installing the database templates failed"
+}
+
+db_copy() {
+  local flavor=$1 db=$2 conf=$3 copy_log=$RUN_DIR/duplicate-$2.log
+  (
+    flock 9
+    db_template "$flavor"
+    drop_db "$conf" "$db"
+    log "database $db: a copy of the $flavor template (Odoo's duplication)"
+    odoo_python "$ROOT/scripts/duplicate_db.py" "$RUN_DIR/template-$flavor.conf" \
+      "$(db_template_name "$flavor")" "$db" >> "$copy_log" 2>&1 \
+      || { tail -20 "$copy_log" >&2; die "copying the $flavor template to $db failed"; }
+    check_log "$copy_log" || die "copying the $flavor template to $db logged errors (above)"
+  ) 9> "$RUN_DIR/template-$flavor.lock"
+}
+
+# user_pool CONF DB COUNT: COUNT users of DB for the live tests, made in one
+# batch with one password hash and open sessions (scripts/user_pool.py),
+# in $RUN_DIR/user-pool-DB (BUS_MOBILE_USER_POOL of the tests).
+user_pool() {
+  local conf=$1 db=$2 count=$3 pool_log=$RUN_DIR/user-pool-$2.log
+  odoo_python "$ROOT/scripts/user_pool.py" "$conf" "$db" "$count" "$RUN_DIR/user-pool-$db" \
+    >> "$pool_log" 2>&1 || { tail -20 "$pool_log" >&2; die "making the user pool of $db failed"; }
+  check_log "$pool_log" || die "making the user pool of $db logged errors (above)"
+}
+
+# nginx_stop_all PATTERN...: stop the nginx of this run whose names match
+# a glob PATTERN (a test's own, left running by a killed test process), by
+# their PID files, and check their logs.
+nginx_stop_all() {
+  local pattern pidfile name
+  for pattern in "$@"; do
+    for pidfile in "$RUN_DIR"/nginx-$pattern/master.pid; do
+      [ -f "$pidfile" ] || continue
+      name=$(basename "$(dirname "$pidfile")")
+      "$PY" "$ROOT/scripts/nginx_proxy.py" stop "${name#nginx-}" || true
+    done
+  done
+}
+
+# apt_install PACKAGE...: Debian's packages (as root), one install at a
+# time however many stages need one at once.
+apt_install() {
+  [ "$(id -u)" = 0 ] || { log "$* missing: apt-get install $*"; return 1; }
+  (
+    flock 9
+    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@"
+  ) 9> "$RUN_DIR/apt.lock" >&2
+}
+
+# Debian's nginx when missing, without ever starting its system service:
+# during the install a policy-rc.d refuses every start (the machine's own
+# is used if it refuses them already; else it is put back after). The
+# tests run their own nginx (scripts/nginx_proxy.py).
+nginx_need() {
+  { command -v nginx || [ -x /usr/sbin/nginx ]; } >/dev/null 2>&1 && return 0
+  [ "$(id -u)" = 0 ] || { log "nginx is missing: apt-get install nginx"; return 1; }
+  local policy=/usr/sbin/policy-rc.d saved= code=0
+  if [ -e "$policy" ]; then
+    "$policy" nginx start >/dev/null 2>&1 || [ $? != 101 ] || saved=keep
+    [ -n "$saved" ] || { saved=$policy.bus_mobile-saved; mv "$policy" "$saved"; }
+  fi
+  if [ "$saved" != keep ]; then
+    printf '#!/bin/sh\n# bus_mobile tests: no service starts while nginx installs\nexit 101\n' > "$policy"
+    chmod 755 "$policy"
+  fi
+  log "installing Debian's nginx (its service is not started: $policy refuses it)"
+  apt_install nginx || code=$?
+  if [ "$saved" != keep ]; then
+    rm -f "$policy"
+    [ -z "$saved" ] || mv "$saved" "$policy"
+  fi
+  [ "$code" = 0 ] || { log "apt-get install nginx failed"; return 1; }
 }

@@ -4,7 +4,13 @@
     python scripts/gen_readme.py --check    # exit 1 if README.rst is not up to date
 
 Edit the fragments in readme/ (pandoc Markdown; "##" for a subsection),
-never README.rst. The fragments are converted with pandoc (pypandoc-binary,
+never README.rst. Blocks between ``<!-- nginx: ARGS -->`` and
+``<!-- /nginx -->`` are scripts/nginx/bus_mobile.conf rendered with ARGS
+(``listen=80 server_name=... http=HOST:PORT,... gevent=HOST:PORT,...``,
+``indent=8`` inside a list item, and ``upstreams`` for its upstream
+blocks alone): the configuration the
+tests run in nginx. Writing README.rst writes them again; ``--check``
+fails when they drift. The fragments are converted with pandoc (pypandoc-binary,
 pinned in scripts/requirements-dev.txt, so every machine writes the same
 file); the title and the credits come from __manifest__.py.
 """
@@ -17,8 +23,13 @@ import sys
 from pathlib import Path
 
 import pypandoc
+from nginx_proxy import render, upstreams
 
 ROOT = Path(__file__).resolve().parents[1]
+NGINX_BLOCK = re.compile(
+    r"^(?P<open><!-- nginx: (?P<args>[^>]*) -->\n)(?P<body>.*?)(?P<close>^<!-- /nginx -->\n)",
+    flags=re.MULTILINE | re.DOTALL,
+)
 # (fragment, section title); DESCRIPTION has no title.
 FRAGMENTS = [
     ("DESCRIPTION", None),
@@ -52,6 +63,37 @@ def fragment(name):
     return re.sub(r"^<!--.*-->\n", "", text, flags=re.MULTILINE)
 
 
+def nginx_block(args):
+    """The configuration a block's ARGS ask for, as a Markdown code block."""
+    options = dict(arg.split("=", 1) for arg in args.split() if "=" in arg)
+    site = render(
+        options.get("listen", "80"),
+        options["http"].split(","),
+        options["gevent"].split(","),
+        options.get("server_name", "_"),
+    )
+    if "upstreams" in args.split():
+        site = upstreams(site)
+    indent = " " * int(options.get("indent", 4))
+    return "".join(f"{indent}{line}\n" if line else "\n" for line in site.splitlines())
+
+
+def with_nginx_blocks(text):
+    return NGINX_BLOCK.sub(lambda m: m["open"] + nginx_block(m["args"]) + m["close"], text)
+
+
+def stale_fragments():
+    """``{path: (current, expected)}`` of the fragments whose nginx blocks
+    are not the configuration rendered."""
+    stale = {}
+    for path in sorted((ROOT / "readme").glob("*.md")):
+        text = path.read_text(encoding="utf-8")
+        expected = with_nginx_blocks(text)
+        if expected != text:
+            stale[path] = (text, expected)
+    return stale
+
+
 def generate():
     manifest = ast.literal_eval((ROOT / "__manifest__.py").read_text(encoding="utf-8"))
     name = manifest["name"]
@@ -82,10 +124,26 @@ def main(argv=None):
     parser.add_argument("--check", action="store_true", help="fail if README.rst is stale")
     args = parser.parse_args(argv)
     readme = ROOT / "README.rst"
-    text = generate()
+    stale = stale_fragments()
     if not args.check:
-        readme.write_text(text, encoding="utf-8")
+        for path, (_current, expected) in stale.items():
+            path.write_text(expected, encoding="utf-8")
+        readme.write_text(generate(), encoding="utf-8")
         return 0
+    for path, (current, expected) in stale.items():
+        name = str(path.relative_to(ROOT))
+        sys.stdout.writelines(
+            difflib.unified_diff(
+                current.splitlines(keepends=True), expected.splitlines(keepends=True), name, name
+            )
+        )
+        sys.stderr.write(
+            f"{name}: its nginx configuration is not scripts/nginx/bus_mobile.conf as the "
+            "tests run it: run `make readme`\n"
+        )
+    if stale:
+        return 1
+    text = generate()
     current = readme.read_text(encoding="utf-8") if readme.exists() else ""
     if current == text:
         return 0

@@ -22,20 +22,29 @@ live_start() {
   if curl -sf -o /dev/null "http://127.0.0.1:$port/web/health"; then
     die "port $port already answers: another server runs there"
   fi
+  # A --workers server serves sockets on its gevent port, whose worker
+  # starts after the HTTP port answers: it is up once both do.
+  local ports=("$port")
+  case " $* " in *" --workers="[1-9]*) ports+=("$(sed -n 's/^gevent_port = //p' "$conf")") ;; esac
   echo "---- start $(date -Is)" >> "$logfile"
   # Not through the odoo_bin function: a backgrounded function runs in a
   # subshell, and $! would be that shell, not Odoo.
   "$PY" "$ODOO_HOME/odoo-bin" -c "$conf" -d "$db" --log-level=warn "$@" >> "$logfile" 2>&1 &
   pid=$!
   echo "$pid" > "$pidfile"
-  for _ in $(seq 1 120); do
-    if curl -sf -o /dev/null "http://127.0.0.1:$port/web/health" && kill -0 "$pid" 2>/dev/null; then
+  for _ in $(seq 1 600); do
+    if live_answers "${ports[@]}" && kill -0 "$pid" 2>/dev/null; then
       log "live server $name (pid $pid) on http://127.0.0.1:$port"; return 0
     fi
     kill -0 "$pid" 2>/dev/null || { tail -30 "$logfile" >&2; die "live server $name exited at start"; }
-    sleep 0.5
+    sleep 0.1
   done
   die "live server $name did not answer on port $port within 60 s (log: $logfile)"
+}
+
+live_answers() {
+  local port
+  for port in "$@"; do curl -sf -o /dev/null "http://127.0.0.1:$port/web/health" || return 1; done
 }
 
 live_stop() {
@@ -44,7 +53,7 @@ live_stop() {
   pid=$(cat "$pidfile")
   rm -f "$pidfile"
   kill -TERM "$pid" 2>/dev/null || return 0
-  for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+  for _ in $(seq 1 200); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
   kill -KILL "$pid" 2>/dev/null || true
   log "live server $name (pid $pid) stopped"
 }

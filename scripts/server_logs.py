@@ -1,5 +1,6 @@
 """What a server logged that no test expected: ERROR and CRITICAL records
-and tracebacks, in Odoo log files.
+and tracebacks, in Odoo log files (and nginx's error log: its error, crit,
+alert and emerg lines).
 
 Every stage of ``make test`` that starts a server fails when that server
 logs one of them, unless the test that causes it names it. Used:
@@ -13,24 +14,43 @@ logs one of them, unless the test that causes it names it. Used:
 The Odoo tests' server runs inside pytest: ``scripts/pytest/server_log_check.py``
 checks its log records directly.
 
-    python scripts/server_logs.py mark OFFSETS.json FILE...
-        record the current size of each FILE
-    python scripts/server_logs.py check [--since OFFSETS.json] [--allow REGEX]... FILE...
-        print what each FILE logged since the marks (whole files without
-        --since) that no REGEX matches; exit 1 if anything
+Nothing a server logs escapes: in ``make test`` (``BUS_MOBILE_LOG_LEDGER``
+set to a directory of the run) a ledger keeps, for each log file of the run
+directory, how far checks have read it. Each check reads on from there, so
+no text falls between two checks, and ``audit`` fails the run when a log
+file under the run directory holds text that no check read: a server whose
+log nobody checks fails the run by construction.
+
+    python scripts/server_logs.py check [--allow REGEX]... FILE...
+        print what each FILE logged since the ledger's offset (the whole
+        file without a ledger) that no REGEX matches; exit 1 if anything
+    python scripts/server_logs.py audit RUN_DIR
+        exit 1, naming them, if log files (*.log) under RUN_DIR hold text
+        that no check read
 """
 
 import argparse
+import hashlib
 import json
 import os
 import re
 import sys
 import time
+from pathlib import Path
 
 # An Odoo log line: "2024-05-01 12:00:00,123 4242 ERROR db odoo.http: ..."
 RECORD = re.compile(
     r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} \d+ (?P<level>[A-Z]+) (?P<db>\S+) (?P<logger>[^\s:]+): "
 )
+# nginx's error log: "2024/05/01 12:00:00 [error] 42#42: *7 connect() failed ..."
+NGINX_RECORD = re.compile(r"^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d \[(?P<level>[a-z]+)\] ")
+NGINX_LEVELS = {
+    "emerg": "CRITICAL",
+    "alert": "CRITICAL",
+    "crit": "CRITICAL",
+    "error": "ERROR",
+    "warn": "WARNING",
+}
 BAD_LEVELS = {"ERROR", "CRITICAL"}
 TRACEBACK = "Traceback (most recent call last)"
 # gevent's report of a greenlet that died: it ends the traceback gevent
@@ -75,10 +95,14 @@ def records(text):
     current = None
     for line in text.splitlines():
         match = RECORD.match(line)
-        if match:
+        nginx = None if match else NGINX_RECORD.match(line)
+        if match or nginx:
             if current is not None:
                 yield current
-            current = Record(match["level"], match["logger"], line)
+            if match:
+                current = Record(match["level"], match["logger"], line)
+            else:
+                current = Record(NGINX_LEVELS.get(nginx["level"], "INFO"), "nginx", line)
         elif GREENLET_FAILED.match(line) and current is not None:
             # The traceback before this line is gevent's, not the record's
             # it follows: split it off, so that it is judged on its own.
@@ -159,14 +183,95 @@ def _size(path):
         return 0
 
 
-class LogWatch:
-    """The new text of several log files since the last read."""
+class Ledger:
+    """How far checks have read each log file under ``root``: a file per
+    log in ``directory`` (its path, inode and offset). A log replaced by
+    another file (another inode) or truncated is read from its start."""
 
-    def __init__(self, paths, offsets=None):
+    def __init__(self, directory, root):
+        self.directory = Path(directory)
+        self.root = Path(root).resolve()
+
+    @classmethod
+    def from_env(cls):
+        """The run's ledger (``BUS_MOBILE_LOG_LEDGER``, its logs under
+        ``BUS_MOBILE_RUN_DIR``), or None outside ``make test``."""
+        directory = os.environ.get("BUS_MOBILE_LOG_LEDGER")
+        root = os.environ.get("BUS_MOBILE_RUN_DIR")
+        return cls(directory, root) if directory and root else None
+
+    def tracks(self, path):
+        return Path(path).resolve().is_relative_to(self.root)
+
+    def _entry(self, path):
+        key = hashlib.sha1(str(Path(path).resolve()).encode()).hexdigest()
+        return self.directory / key
+
+    def offset(self, path):
+        """Where the next check of ``path`` starts reading."""
+        try:
+            entry = json.loads(self._entry(path).read_text(encoding="utf-8"))
+            stat = os.stat(path)
+        except (OSError, ValueError):
+            return 0
+        if entry.get("inode") != stat.st_ino or stat.st_size < entry.get("offset", 0):
+            return 0
+        return entry["offset"]
+
+    def advance(self, path, offset):
+        """Record that checks read ``path`` up to ``offset``."""
+        try:
+            inode = os.stat(path).st_ino
+        except OSError:
+            return
+        self.directory.mkdir(parents=True, exist_ok=True)
+        entry = self._entry(path)
+        tmp = entry.with_suffix(f".{os.getpid()}")
+        tmp.write_text(
+            json.dumps({"path": str(Path(path).resolve()), "inode": inode, "offset": offset}),
+            encoding="utf-8",
+        )
+        tmp.replace(entry)
+
+    def unread(self, exempt=()):
+        """``[(path, unread bytes)]`` of the log files (``*.log``) under the
+        root that hold text no check read; basenames in ``exempt`` aside."""
+        found = []
+        for path in sorted(self.root.rglob("*.log")):
+            if path.name in exempt or not path.is_file():
+                continue
+            left = path.stat().st_size - self.offset(path)
+            if left:
+                found.append((path, left))
+        return found
+
+
+# Logs of servers that are not ours to judge, and why. Every other *.log
+# under the run directory must have been read by a check.
+NOT_CHECKED = {
+    "postgresql.log": "PostgreSQL logs the failed statements of its clients, "
+    "which Odoo retries by design (serialization failures, locks)",
+    "pgbouncer.log": "PgBouncer logs each client's connect and disconnect; "
+    "its pools are checked by the nodes stage",
+}
+
+
+class LogWatch:
+    """The new text of several log files since the last read: from the
+    ledger's offsets for the files it tracks, else from the start of each
+    file (``from_start``) or from its current size."""
+
+    def __init__(self, paths, offsets=None, ledger=None, from_start=False):
         self.paths = list(paths)
-        self.offsets = {path: _size(path) for path in self.paths}
+        self.ledger = ledger
+        self.offsets = {path: self._start(path, from_start) for path in self.paths}
         if offsets:
             self.offsets.update(offsets)
+
+    def _start(self, path, from_start):
+        if self.ledger is not None and self.ledger.tracks(path):
+            return self.ledger.offset(path)
+        return 0 if from_start else _size(path)
 
     def read_new(self):
         """``{path: text}`` written since the last read (a file that was
@@ -183,6 +288,8 @@ class LogWatch:
                 log_file.seek(start)
                 data = log_file.read(size - start)
             self.offsets[path] = start + len(data)
+            if self.ledger is not None and self.ledger.tracks(path):
+                self.ledger.advance(path, self.offsets[path])
             new[path] = data.decode("utf-8", "replace")
         return new
 
@@ -218,28 +325,43 @@ def _judge(texts, allowed):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
-    mark = commands.add_parser("mark")
-    mark.add_argument("offsets")
-    mark.add_argument("files", nargs="+")
     check = commands.add_parser("check")
-    check.add_argument("--since")
     check.add_argument("--allow", action="append", default=[])
     check.add_argument("files", nargs="+")
+    audit = commands.add_parser("audit")
+    audit.add_argument("run_dir")
     args = parser.parse_args(argv)
-    if args.command == "mark":
-        with open(args.offsets, "w", encoding="utf-8") as out:
-            json.dump({path: _size(path) for path in args.files}, out)
-        return 0
-    offsets = {}
-    if args.since:
-        with open(args.since, encoding="utf-8") as marks:
-            offsets = json.load(marks)
-    watch = LogWatch(args.files, {path: offsets.get(path, 0) for path in args.files})
+    ledger = Ledger.from_env()
+    if args.command == "audit":
+        return _audit(ledger, args.run_dir)
+    watch = LogWatch(args.files, ledger=ledger, from_start=True)
     found = watch.problems(args.allow)
     for path, bad in found:
         print(describe(bad, path), file=sys.stderr)
     add_to_digest(found)
     return 1 if found else 0
+
+
+def _audit(ledger, run_dir):
+    if ledger is None or Path(run_dir).resolve() != ledger.root:
+        print(
+            f"audit: needs BUS_MOBILE_LOG_LEDGER, and {run_dir} as BUS_MOBILE_RUN_DIR",
+            file=sys.stderr,
+        )
+        return 2
+    unread = ledger.unread(NOT_CHECKED)
+    for path, left in unread:
+        print(
+            f"{path}: {left} bytes of this server log were never checked "
+            "(start servers through the stage helpers, which check their logs)",
+            file=sys.stderr,
+        )
+    digest = os.environ.get("BUS_MOBILE_FAILURE_DIGEST")
+    if unread and digest:
+        with open(digest, "a", encoding="utf-8") as out:
+            for path, left in unread:
+                out.write(f"log never checked: {path.relative_to(ledger.root)} ({left} bytes)\n")
+    return 1 if unread else 0
 
 
 if __name__ == "__main__":

@@ -3,10 +3,19 @@
 # the one test command: `.ci/run` calls it, and so does the Docker path
 # (scripts/docker-test.sh, after preparing the image).
 #
-# Exits 1 on any failure: a failed, skipped, deselected or missing test, or
-# an ERROR or traceback a server logged that no test named. Each stage is a
-# file of scripts/stages/ sourced here (they share the cluster, `status`
-# and `narrowed`).
+# Exits 1 on any failure: a failed, skipped, deselected or missing test
+# (each suite's tests are listed in scripts/expected/), an ERROR or
+# traceback a server logged that no test named, or a server log that no
+# check read (scripts/server_logs.py audit).
+#
+# Each stage is a file of scripts/stages/, sourced in a subshell of its own
+# (it shares the cluster, the database templates of common.sh's db_copy,
+# `narrowed` and the failure digest; its exit status is its result). A
+# stage whose file says `# stage: background` starts at once and runs
+# beside the others (its own databases, servers and ports; its own cluster
+# if it restarts PostgreSQL); its output is kept in .run/stage-NAME.out and
+# printed when it ends. The others run one after the other. At the end
+# each stage's wall time is printed (.run/stage-times.txt).
 #
 # Narrowing a run while developing (each is reported at the end, and a
 # narrowed run exits 3 even when everything that ran passed: it never
@@ -32,10 +41,19 @@ for stage in $STAGES; do
   [ -f "$ROOT/scripts/stages/$stage.sh" ] || die "unknown stage '$stage' in BUS_MOBILE_STAGES (stages: $ALL_STAGES)"
 done
 
+# This run's files: a previous run's logs, ledger and reports go.
+find "$RUN_DIR" -name '*.log' -not -name postgresql.log -not -path "$RUN_DIR/addons/*" -delete 2>/dev/null || true
+rm -rf "$RUN_DIR/log-ledger" "$RUN_DIR"/stage-*.out "$RUN_DIR"/junit-*.xml "$RUN_DIR"/js-*.tap
+BUS_MOBILE_RUN_ID=$(date +%s.%N)
+BUS_MOBILE_LOG_LEDGER=$RUN_DIR/log-ledger
+BUS_MOBILE_RUN_DIR=$RUN_DIR
+export BUS_MOBILE_RUN_ID BUS_MOBILE_LOG_LEDGER BUS_MOBILE_RUN_DIR
+
 # What this run leaves out; a stage that skips something says it here.
-NARROWED=()
+NARROWED_FILE=$RUN_DIR/narrowed.txt
+: > "$NARROWED_FILE"
 narrowed() {
-  NARROWED+=("$*")
+  echo "$*" >> "$NARROWED_FILE"
   log "NOT RUN: $*"
 }
 for stage in $ALL_STAGES; do
@@ -44,12 +62,6 @@ for stage in $ALL_STAGES; do
     *) narrowed "stage $stage (BUS_MOBILE_STAGES=\"$STAGES\")" ;;
   esac
 done
-
-find_odoo
-setup_venv
-setup_addons_path
-trap pg_stop EXIT
-pg_start
 
 # Each failure's one-line name, repeated last (a long output's tail is
 # what a CI page shows): pytest's FAILED/ERROR lines (digest_report) and
@@ -64,14 +76,125 @@ digest_report() {
 }
 digest_line() { echo "$*" >> "$BUS_MOBILE_FAILURE_DIGEST"; }
 
+# expect_tests SUITE KIND REPORT: the tests that REPORT (pytest's junit XML
+# or node's TAP) says ran are exactly scripts/expected/SUITE.txt; in a
+# narrowed run, only that none ran that the list lacks.
+expect_tests() {
+  local args=()
+  [ -s "$NARROWED_FILE" ] && args+=(--subset)
+  "$PY" "$ROOT/scripts/expected_tests.py" "${args[@]}" "$1" "$2" "$3" \
+    || { digest_line "tests of $1 missing or unlisted (scripts/expected/$1.txt)"; return 1; }
+}
+
+find_odoo
+setup_venv
+setup_addons_path
+
+STAGE_TIMES=$RUN_DIR/stage-times.txt
+: > "$STAGE_TIMES"
+rm -f "$RUN_DIR"/stage-*.pid
+BACKGROUND_PIDS=()
+BACKGROUND_NAMES=()
+# At the run's end (or when it is stopped): every stage still running is
+# stopped by its PID (its own EXIT trap stops what it started), then the
+# cluster.
+stop_stages() {
+  local pidfile pid
+  for pidfile in "$RUN_DIR"/stage-*.pid; do
+    [ -f "$pidfile" ] || continue
+    pid=$(cat "$pidfile")
+    rm -f "$pidfile"
+    kill -TERM "$pid" 2>/dev/null || continue
+    for _ in $(seq 1 600); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  done
+}
+trap 'stop_stages; pg_stop' EXIT
+trap 'exit 143' TERM INT
+pg_start
+RUN_STARTED=$(date +%s)
+LOAD_AT_START=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# run_stage NAME: the stage in a subshell (its PID in .run/stage-NAME.pid);
+# its exit status is its result. Its own EXIT trap stops what it started.
+run_stage() {
+  local name=$1 started code=0
+  started=$(date +%s)
+  (
+    echo "$BASHPID" > "$RUN_DIR/stage-$name.pid"
+    trap 'exit 143' TERM INT
+    status=0
+    source "$ROOT/scripts/stages/$name.sh"
+    exit "$status"
+  ) || code=$?
+  rm -f "$RUN_DIR/stage-$name.pid"
+  echo "$name $started $(date +%s) $code" >> "$STAGE_TIMES"
+  [ "$code" = 0 ] || digest_line "stage $name failed"
+  return "$code"
+}
+
+is_background() { grep -q '^# stage: background$' "$ROOT/scripts/stages/$1.sh"; }
+
+# The database templates the chosen stages copy, installed at once, side
+# by side (a stage waits for the one it needs: common.sh's db_copy).
+templates=""
+for stage in $STAGES; do
+  case $stage in
+    odoo_tests) templates+=" bus mail" ;;
+    live) templates+=" bus mail bare" ;;
+    setup | nodes | bench_smoke) templates+=" bus" ;;
+  esac
+done
+if [ -n "$templates" ]; then
+  # shellcheck disable=SC2046
+  (db_templates $(echo "$templates" | tr ' ' '\n' | sort -u)) > "$RUN_DIR/templates.out" 2>&1 &
+  TEMPLATES_PID=$!
+fi
+
 status=0
 for stage in $STAGES; do
-  log "==== stage: $stage"
-  failed_before=$status status=0
-  source "$ROOT/scripts/stages/$stage.sh"
-  [ "$status" = 0 ] || digest_line "stage $stage failed"
-  [ "$failed_before" = 0 ] || status=$failed_before
+  if is_background "$stage"; then
+    log "==== stage: $stage (in the background; output in $RUN_DIR/stage-$stage.out)"
+    run_stage "$stage" > "$RUN_DIR/stage-$stage.out" 2>&1 &
+    BACKGROUND_PIDS+=($!)
+    BACKGROUND_NAMES+=("$stage")
+  fi
 done
+for stage in $STAGES; do
+  is_background "$stage" && continue
+  log "==== stage: $stage"
+  run_stage "$stage" || status=1
+done
+for i in "${!BACKGROUND_PIDS[@]}"; do
+  log "==== waiting for the background stage ${BACKGROUND_NAMES[i]}"
+  wait "${BACKGROUND_PIDS[i]}" || status=1
+  log "==== stage: ${BACKGROUND_NAMES[i]} (background) ended; its output:"
+  cat "$RUN_DIR/stage-${BACKGROUND_NAMES[i]}.out" >&2
+  log "==== end of ${BACKGROUND_NAMES[i]}'s output"
+done
+
+if [ -n "${TEMPLATES_PID:-}" ]; then
+  wait "$TEMPLATES_PID" || true  # a stage that needed a failed one failed
+  cat "$RUN_DIR/templates.out" >&2
+fi
+
+# Every server log of the run was read by a check.
+log "every server log was checked (scripts/server_logs.py audit)"
+"$PY" "$ROOT/scripts/server_logs.py" audit "$RUN_DIR" || status=1
+
+RUN_ENDED=$(date +%s)
+log "stage times (wall; background stages ran beside the others):"
+while read -r name started ended code; do
+  kind=""
+  is_background "$name" && kind=" (background)"
+  result=passed
+  [ "$code" = 0 ] || result="FAILED ($code)"
+  printf '[bus_mobile]   %-14s %3dm%02ds  from +%dm%02ds  %s%s\n' "$name" \
+    $(((ended - started) / 60)) $(((ended - started) % 60)) \
+    $(((started - RUN_STARTED) / 60)) $(((started - RUN_STARTED) % 60)) "$result" "$kind" >&2
+done < "$STAGE_TIMES"
+printf '[bus_mobile]   %-14s %3dm%02ds  (load average %s at the start, %s at the end; %s cores)\n' \
+  total $(((RUN_ENDED - RUN_STARTED) / 60)) $(((RUN_ENDED - RUN_STARTED) % 60)) \
+  "$LOAD_AT_START" "$(cut -d' ' -f1-3 /proc/loadavg)" "$(nproc)" >&2
 
 if [ $status != 0 ]; then
   log "FAILED"
@@ -79,13 +202,13 @@ if [ $status != 0 ]; then
     log "what failed (details above):"
     cut -c1-600 "$BUS_MOBILE_FAILURE_DIGEST" | sed 's/^/[bus_mobile]   /' >&2
   fi
-elif [ ${#NARROWED[@]} != 0 ]; then
+elif [ -s "$NARROWED_FILE" ]; then
   status=3
 fi
-if [ ${#NARROWED[@]} != 0 ]; then
+if [ -s "$NARROWED_FILE" ]; then
   log "************************************************************************"
   log "NOT A FULL RUN: this run left out"
-  for what in "${NARROWED[@]}"; do log "  - $what"; done
+  while IFS= read -r what; do log "  - $what"; done < "$NARROWED_FILE"
   log "A narrowed run never passes (exit $status). \`make test\` without the"
   log "BUS_MOBILE_* variables above runs everything (as .ci/run does)."
   log "************************************************************************"

@@ -16,7 +16,14 @@
 #      report and in the failure digest that scripts/test.sh repeats last;
 #   6. it reads a thread's death that Python printed without a log header
 #      as a record of its own (the stops' allowance then matches it);
-#   7. it judges a traceback still being written once it is whole.
+#   7. it judges a traceback still being written once it is whole;
+#   8. with the run's ledger, each check reads on from the previous one,
+#      and the audit fails while a log holds text no check read (a server
+#      whose log nobody checks fails the run); nginx's error lines count;
+#   9. scripts/expected_tests.py fails on a listed test that did not run
+#      and on a test the list lacks, naming them;
+#  10. scripts/nginx_proxy.py renders the README's configuration: the
+#      nodes in the upstreams, a header left out on demand.
 # Prints "N passed, N failed"; exits non-zero if any failed.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -169,6 +176,57 @@ BUS_MOBILE_FAILURE_DIGEST='' "$VENV/bin/python" "$root/scripts/server_logs.py" c
 code=$?
 wait
 check "a traceback still being written is judged whole" '[ "$code" = 0 ]'
+
+# 8. The ledger and the audit, in a run directory of their own.
+run=$work/run
+mkdir -p "$run/sub"
+odoo_error="2026-01-01 00:00:00,000 1 ERROR db odoo.x: first"
+printf '%s\n' "$odoo_error" > "$run/sub/a.log"
+ledger() { BUS_MOBILE_RUN_DIR=$run BUS_MOBILE_LOG_LEDGER=$run/ledger BUS_MOBILE_FAILURE_DIGEST='' \
+  "$VENV/bin/python" "$root/scripts/server_logs.py" "$@" > "$work/ledger.out" 2>&1; }
+ledger audit "$run"; code=$?
+check "the audit fails on a log no check read" '[ "$code" = 1 ] && grep -q "sub/a.log: .* never checked" "$work/ledger.out"'
+ledger check "$run/sub/a.log"; code=$?
+check "a check reads it (and finds its error)" '[ "$code" = 1 ] && grep -q "odoo.x: first" "$work/ledger.out"'
+ledger audit "$run"; code=$?
+check "then the audit passes" '[ "$code" = 0 ]'
+echo "2026/01/01 00:00:01 [error] 7#7: *1 connect() failed (111: Connection refused)" >> "$run/sub/a.log"
+ledger check "$run/sub/a.log"; code=$?
+check "the next check reads on from there, nginx's error lines too" \
+  '[ "$code" = 1 ] && grep -q "connect() failed" "$work/ledger.out" && ! grep -q "odoo.x: first" "$work/ledger.out"'
+echo "more" >> "$run/sub/a.log"
+ledger audit "$run"; code=$?
+check "text written after the last check fails the audit" '[ "$code" = 1 ]'
+
+# 9. Expected tests.
+mkdir -p "$work/expected"
+cat > "$work/tap" <<'EOF2'
+TAP version 13
+ok 1 - first test
+not ok 2 - second test
+ok 3 - a new test
+EOF2
+printf '%s\n' "first test" "second test" "a gone test" > "$root/scripts/expected/zz-runner-check.txt"
+"$VENV/bin/python" "$root/scripts/expected_tests.py" zz-runner-check tap "$work/tap" > "$work/expected.out" 2>&1
+code=$?
+rm -f "$root/scripts/expected/zz-runner-check.txt"
+check "a missing and an unlisted test fail, both named" \
+  '[ "$code" = 1 ] && grep -q "^  a gone test" "$work/expected.out" && grep -q "^  a new test" "$work/expected.out"'
+
+# 10. nginx's configuration.
+"$VENV/bin/python" - "$root/scripts" > "$work/nginx.out" 2>&1 <<'PYEOF'
+import sys
+sys.path.insert(0, sys.argv[1])
+from nginx_proxy import render, upstreams
+site = render("127.0.0.1:1", ["a:1", "b:1"], ["a:2", "b:2"])
+assert "upstream odoo_gevent {\n    server a:2;\n    server b:2;\n}" in upstreams(site), site
+assert site.count("proxy_set_header Upgrade $http_upgrade;") == 2, site
+broken = render("127.0.0.1:1", ["a:1"], ["a:2"], without=("Upgrade", "Connection"))
+assert "Upgrade $http_upgrade" not in broken and "Connection $connection_upgrade" not in broken
+assert broken.count("proxy_set_header Host $http_host;") == 3
+print("nginx configuration OK")
+PYEOF
+check "the README's nginx configuration renders, and breaks on demand" 'grep -q "nginx configuration OK" "$work/nginx.out"'
 
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

@@ -2,18 +2,24 @@
 # clients/python, pip-installed into this run's own directory, and its
 # pytest (no Odoo import), then the JavaScript client (scripts/stages/js.sh),
 # against real Odoo servers on the private cluster, started as `make serve`
-# starts one, for each database flavor:
+# starts one, for each database flavor (copies of common.sh's templates):
 #   bus   bus_mobile_live: the addon and its dependencies only;
 #   mail  bus_mobile_live_mail: with mail installed too, as users have it.
-# Per flavor:
+# The two flavors share nothing (databases, servers, ports, users) and run
+# side by side, each with its output in .run/live-FLAVOR.out, printed when
+# it ends. Per flavor:
 #   live     the addon, threaded; the restart tests stop and start it
-#   prefork  the same database with --workers=2 (a socket on its HTTP port
-#            fails, its gevent port works: the production path)
-# and, shared, bare: a database without the addon.
-# Fails on any failed, skipped or deselected test, and on any ERROR or
-# traceback in the servers' logs ($RUN_DIR/live-*.log) that no test named:
-# per test in the Python client's tests (conftest.py, @pytest.mark.server_log),
-# and here for a server's start and stop and for the JavaScript tests.
+#   prefork  the same database with --workers=2 --proxy-mode, behind
+#            Debian's nginx with the README's configuration
+#            (scripts/nginx/bus_mobile.conf: its gevent port for both socket
+#            routes, its HTTP port for the rest): the production path. A
+#            socket on its HTTP port fails, its gevent port works.
+#   bare     a server on a database without the addon.
+# Fails on any failed, skipped, deselected or missing test (the lists of
+# scripts/expected/), and on any ERROR or traceback in the servers' logs
+# ($RUN_DIR/live-*.log, nginx-*/error.log) that no test named: per test in
+# the Python client's tests (conftest.py, @pytest.mark.server_log), and here
+# for a server's start and stop and for the JavaScript tests.
 # BUS_MOBILE_LIVE=0 skips the stage; narrowed runs (BUS_MOBILE_TESTS) skip it
 # unless BUS_MOBILE_LIVE=1; BUS_MOBILE_JS=0 leaves the JavaScript client's
 # tests out; BUS_MOBILE_CLIENT_TESTS (paths relative to
@@ -25,42 +31,66 @@ if [ "${BUS_MOBILE_LIVE:-}" = 0 ] || { [ -n "${BUS_MOBILE_TESTS:-}" ] && [ "${BU
 else
   log "Clients against live servers"
   live=$ROOT/scripts/live_server.sh
-  export BUS_MOBILE_RUN_DIR=$RUN_DIR
+  nginx_proxy=$ROOT/scripts/nginx_proxy.py
+  source "$ROOT/scripts/stages/js.sh"
   LIVE_FLAVORS=${BUS_MOBILE_LIVE_FLAVORS:-bus mail}
   case " $LIVE_FLAVORS " in *" bus "*) ;; *) narrowed "live tests on the bus-only database (BUS_MOBILE_LIVE_FLAVORS=\"$LIVE_FLAVORS\")" ;; esac
   case " $LIVE_FLAVORS " in *" mail "*) ;; *) narrowed "live tests on the mail database (BUS_MOBILE_LIVE_FLAVORS=\"$LIVE_FLAVORS\")" ;; esac
   [ -n "${BUS_MOBILE_CLIENT_TESTS:-}" ] && narrowed "Python client tests other than BUS_MOBILE_CLIENT_TESTS=\"$BUS_MOBILE_CLIENT_TESTS\""
-  live_names="live prefork live-mail prefork-mail bare"
-  live_stop_all() { for name in $live_names; do bash "$live" stop "$name"; done; }
-  trap 'live_stop_all; pg_stop' EXIT
-  live_log() { echo "$RUN_DIR/live-$1.log"; }
-  # live_logs_check MARKS WHAT LOGS...: the errors logged since MARKS fail the stage.
-  live_logs_check() {
-    local marks=$1 what=$2; shift 2
-    "$PY" "$ROOT/scripts/server_logs.py" check --since "$marks" "$@" \
-      || { log "a live server logged errors $what (above)"; status=1; }
+  [ "${BUS_MOBILE_JS:-}" = 0 ] && narrowed "the JavaScript client's tests (BUS_MOBILE_JS=0)"
+  live_names="live prefork bare live-mail prefork-mail bare-mail"
+  live_stop_all() {
+    local name
+    for name in $live_names; do bash "$live" stop "$name"; done
+    # Its nginx, and those of its tests (test_live_diagnose.py).
+    nginx_stop_all 'prefork*' 'no-upgrade-*' 'plain-page-*'
   }
-  live_logs_mark() { local marks=$1; shift; "$PY" "$ROOT/scripts/server_logs.py" mark "$marks" "$@"; }
+  trap 'live_stop_all' EXIT
+  live_log() { echo "$RUN_DIR/live-$1.log"; }
+  nginx_logs() { echo "$RUN_DIR/nginx-$1/error.log" "$RUN_DIR/nginx-$1/access.log"; }
+  # live_logs_check WHAT LOGS... [--allow REGEX]: what the servers logged
+  # since the last check of each log that no pattern names fails the stage.
+  live_logs_check() {
+    local what=$1; shift
+    "$PY" "$ROOT/scripts/server_logs.py" check "$@" \
+      || { log "a live server logged errors $what (above)"; return 1; }
+  }
   conf_value() { sed -n "s/^$2 = //p" "$1"; }
   # ODOO_STOP_NOISE (common.sh): only the stops may log it, the stage's own
-  # and the restart tests'.
+  # and the restart tests'; NGINX_RESTART_NOISE: nginx meanwhile, the
+  # requests the stopping server dropped and those it could not pass on
+  # while it was down (the JavaScript restart test restarts the
+  # --workers=2 server behind it).
+  NGINX_RESTART_NOISE='\[error\] .*(connect\(\) failed \(111: Connection refused\) while connecting to upstream|recv\(\) failed \(104: Connection reset by peer\) while reading response header from upstream|upstream prematurely closed connection while reading response header from upstream), '
 
   LIVE_DB=bus_mobile_live MAIL_LIVE_DB=bus_mobile_live_mail BARE_DB=bus_mobile_bare
   for name in live prefork; do
     unset HTTP_PORT GEVENT_PORT; write_odoo_conf "$LIVE_DB" "$RUN_DIR/$name.conf"
     unset HTTP_PORT GEVENT_PORT; write_odoo_conf "$MAIL_LIVE_DB" "$RUN_DIR/$name-mail.conf"
   done
-  unset HTTP_PORT GEVENT_PORT; write_odoo_conf "$BARE_DB" "$RUN_DIR/bare.conf"
+  for name in bare bare-mail; do
+    unset HTTP_PORT GEVENT_PORT; write_odoo_conf "$BARE_DB" "$RUN_DIR/$name.conf"
+  done
   unset HTTP_PORT GEVENT_PORT
-  # The databases install side by side.
-  live_db_pids=()
-  case " $LIVE_FLAVORS " in *" bus "*) (create_db "$RUN_DIR/live.conf" "$LIVE_DB") & live_db_pids+=($!) ;; esac
-  case " $LIVE_FLAVORS " in *" mail "*) (create_db "$RUN_DIR/live-mail.conf" "$MAIL_LIVE_DB" "" mail) & live_db_pids+=($!) ;; esac
-  log "installing bus (not bus_mobile) in a new database $BARE_DB"
-  odoo_bin -c "$RUN_DIR/bare.conf" -d "$BARE_DB" -i bus --without-demo=all --stop-after-init \
-    --log-level=warn > "$RUN_DIR/install-$BARE_DB.log" 2>&1 \
-    || { tail -40 "$RUN_DIR/install-$BARE_DB.log" >&2; die "creating $BARE_DB failed"; }
-  for pid in "${live_db_pids[@]}"; do wait "$pid" || die "creating the live databases failed"; done
+
+  # Meanwhile: nginx, node and Chromium, npm ci, tsc and the JavaScript
+  # tests without a server.
+  if [ "${BUS_MOBILE_JS:-}" != 0 ]; then
+    js_prepare > "$RUN_DIR/js-prepare.out" 2>&1 & js_prepare_pid=$!
+  fi
+  nginx_need || status=1
+  # Each database with its users for the tests (the Python client's and
+  # both JavaScript runs take theirs from it).
+  db_templates $LIVE_FLAVORS bare
+  case " $LIVE_FLAVORS " in *" bus "*)
+    db_copy bus "$LIVE_DB" "$RUN_DIR/live.conf"
+    user_pool "$RUN_DIR/live.conf" "$LIVE_DB" 250 ;;
+  esac
+  case " $LIVE_FLAVORS " in *" mail "*)
+    db_copy mail "$MAIL_LIVE_DB" "$RUN_DIR/live-mail.conf"
+    user_pool "$RUN_DIR/live-mail.conf" "$MAIL_LIVE_DB" 250 ;;
+  esac
+  db_copy bare "$BARE_DB" "$RUN_DIR/bare.conf"
 
   # The package as pip builds it (not the source tree), with its bus-mobile
   # command, in this run's directory: the venv is shared by every checkout.
@@ -70,87 +100,103 @@ else
   rm -rf "$client_dir"
   "$VENV/bin/pip" install -q --no-deps --no-build-isolation --target "$client_dir" \
     "$ROOT/clients/python" || die "pip install clients/python failed"
-
-  bare_log=$(live_log bare)
-  touch "$bare_log"
-  live_logs_mark "$RUN_DIR/live-marks-bare.json" "$bare_log"
-  bash "$live" start bare "$RUN_DIR/bare.conf" "$BARE_DB"
-  live_logs_check "$RUN_DIR/live-marks-bare.json" "while starting" "$bare_log"
+  if [ -n "${js_prepare_pid:-}" ]; then
+    wait "$js_prepare_pid" || status=1
+    cat "$RUN_DIR/js-prepare.out" >&2
+  fi
 
   # live_flavor bus|mail: the Python client's and the JavaScript client's
-  # tests against that database's threaded and --workers=2 servers.
+  # tests against that database's servers.
   live_flavor() {
-    local flavor=$1 db suffix
+    local flavor=$1 db suffix failed=0
     case $flavor in
       bus) db=$LIVE_DB suffix= ;;
       mail) db=$MAIL_LIVE_DB suffix=-mail ;;
     esac
-    local live_name=live$suffix prefork_name=prefork$suffix
+    local live_name=live$suffix prefork_name=prefork$suffix bare_name=bare$suffix
     local live_conf=$RUN_DIR/$live_name.conf prefork_conf=$RUN_DIR/$prefork_name.conf
-    local logs=("$(live_log "$live_name")" "$(live_log "$prefork_name")" "$bare_log")
-    local marks=$RUN_DIR/live-marks-$flavor.json
-    local report=$RUN_DIR/client-report-$flavor.txt summary
-    local figures=$RUN_DIR/live-figures-$flavor.txt
+    local bare_conf=$RUN_DIR/$bare_name.conf
+    local odoo_logs=("$(live_log "$live_name")" "$(live_log "$prefork_name")" "$(live_log "$bare_name")")
+    local proxy_logs
+    read -r -a proxy_logs <<< "$(nginx_logs "$prefork_name")"
+    local logs=("${odoo_logs[@]}" "${proxy_logs[@]}")
+    local report=$RUN_DIR/client-report-$flavor.txt junit=$RUN_DIR/junit-client-$flavor.xml summary
+    local figures=$RUN_DIR/live-figures-$flavor.txt proxy_url
     rm -f "$figures"
-    touch "${logs[@]}"
     log "---- live tests on $db ($flavor)"
-    live_logs_mark "$marks" "${logs[@]}"
     bash "$live" start "$live_name" "$live_conf" "$db"
-    bash "$live" start "$prefork_name" "$prefork_conf" "$db" --workers=2
-    live_logs_check "$marks" "while starting" "${logs[@]}"
+    bash "$live" start "$prefork_name" "$prefork_conf" "$db" --workers=2 --proxy-mode
+    bash "$live" start "$bare_name" "$bare_conf" "$BARE_DB"
+    proxy_url=$("$PY" "$nginx_proxy" start "$prefork_name" \
+      --http "127.0.0.1:$(conf_value "$prefork_conf" http_port)" \
+      --gevent "127.0.0.1:$(conf_value "$prefork_conf" gevent_port)") \
+      || { log "nginx in front of $prefork_name did not start"; return 1; }
+    log "nginx (the README's configuration) on $proxy_url, in front of $prefork_name"
+    live_logs_check "while starting" "${logs[@]}" || failed=1
 
     # The client's conftest.py checks the logs per test from here on.
     (cd "$ROOT/clients/python" && \
       PATH=$client_dir/bin:$PATH PYTHONPATH=$client_dir \
       BUS_MOBILE_URL=http://127.0.0.1:$(conf_value "$live_conf" http_port) BUS_MOBILE_DB=$db \
       BUS_MOBILE_ADMIN_LOGIN=admin BUS_MOBILE_ADMIN_PASSWORD=admin \
+      BUS_MOBILE_USER_POOL="$RUN_DIR/user-pool-$db" \
       BUS_MOBILE_STOP_CMD="$(printf '%q ' bash "$live" stop "$live_name")" \
       BUS_MOBILE_START_CMD="$(printf '%q ' bash "$live" start "$live_name" "$live_conf" "$db")" \
-      BUS_MOBILE_PREFORK_URL=http://127.0.0.1:$(conf_value "$prefork_conf" http_port) \
-      BUS_MOBILE_PREFORK_WS=ws://127.0.0.1:$(conf_value "$prefork_conf" gevent_port) \
-      BUS_MOBILE_BARE_URL=http://127.0.0.1:$(conf_value "$RUN_DIR/bare.conf" http_port) \
+      BUS_MOBILE_PREFORK_URL=$proxy_url BUS_MOBILE_PREFORK_WS=${proxy_url/http/ws} \
+      BUS_MOBILE_PREFORK_HTTP=http://127.0.0.1:$(conf_value "$prefork_conf" http_port) \
+      BUS_MOBILE_PREFORK_GEVENT=ws://127.0.0.1:$(conf_value "$prefork_conf" gevent_port) \
+      BUS_MOBILE_NGINX_PROXY=$nginx_proxy \
+      BUS_MOBILE_BARE_URL=http://127.0.0.1:$(conf_value "$bare_conf" http_port) \
       BUS_MOBILE_BARE_DB=$BARE_DB \
       BUS_MOBILE_SERVER_LOGS="$(IFS=:; echo "${logs[*]}")" \
       BUS_MOBILE_LOG_CHECKER=$ROOT/scripts/server_logs.py \
       BUS_MOBILE_LIVE_LOG="${logs[0]}" BUS_MOBILE_PREFORK_LOG="${logs[1]}" \
       BUS_MOBILE_FAULTS_REPORT=$figures \
-      "$VENV/bin/pytest" -q -rfEs -p no:cacheprovider ${BUS_MOBILE_CLIENT_TESTS:-tests $NODE_TESTS_ELSEWHERE}) 2>&1 \
-      | tee "$report" || status=1
+      "$VENV/bin/pytest" -q -rfEs -p no:cacheprovider --durations=15 --junitxml="$junit" \
+        ${BUS_MOBILE_CLIENT_TESTS:-tests $NODE_TESTS_ELSEWHERE}) > "$report" 2>&1 || failed=1
+    cat "$report"
     digest_report "$report"
     cat "$figures" >&2 2>/dev/null || true
     summary=$(tail -1 "$report")
     if ! echo "$summary" | grep -q " passed"; then
-      log "no client test passed on $db: $summary"; status=1
+      log "no client test passed on $db: $summary"; failed=1
     fi
     if echo "$summary" | grep -q -E "skipped|deselected"; then
-      log "client tests were skipped or deselected on $db, which hides failures: $summary"; status=1
+      log "client tests were skipped or deselected on $db, which hides failures: $summary"; failed=1
+    fi
+    expect_tests client junit "$junit" || failed=1
+
+    live_logs_check "after the Python client's tests on $db" "${logs[@]}" || failed=1
+    if [ "${BUS_MOBILE_JS:-}" != 0 ]; then
+      js_flavor "$flavor" "$db" "http://127.0.0.1:$(conf_value "$live_conf" http_port)" \
+        "$(printf '%q ' bash "$live" stop "$live_name")" \
+        "$(printf '%q ' bash "$live" start "$live_name" "$live_conf" "$db")" \
+        "$proxy_url" \
+        "$(printf '%q ' bash "$live" stop "$prefork_name")" \
+        "$(printf '%q ' bash "$live" start "$prefork_name" "$prefork_conf" "$db" --workers=2 --proxy-mode)" \
+        || failed=1
+      # restart.test.js stops and starts both servers, nginx meanwhile
+      # fails to reach the --workers=2 one.
+      live_logs_check "during the JavaScript client's tests on $db" "${logs[@]}" \
+        --allow "$ODOO_STOP_NOISE" --allow "$NGINX_RESTART_NOISE" || failed=1
     fi
 
-    live_logs_mark "$marks" "${logs[@]}"
-    # What js.sh reads, for this flavor.
-    local LIVE_PORT LIVE_DB=$db LIVE_NAME=$live_name LIVE_CONF=$live_conf PREFORK_PORT PREFORK_GEVENT
-    local JS_FLAVOR=$flavor
-    LIVE_PORT=$(conf_value "$live_conf" http_port)
-    PREFORK_PORT=$(conf_value "$prefork_conf" http_port)
-    PREFORK_GEVENT=$(conf_value "$prefork_conf" gevent_port)
-    if [ "${BUS_MOBILE_JS:-}" = 0 ]; then
-      narrowed "the JavaScript client's tests on $db (BUS_MOBILE_JS=0)"
-    else
-      source "$ROOT/scripts/stages/js.sh"
-    fi
-    # restart.test.js stops and starts the threaded server.
-    live_logs_check "$marks" "during the JavaScript client's tests on $db" --allow "$ODOO_STOP_NOISE" "${logs[@]}"
-
-    live_logs_mark "$marks" "${logs[@]}"
     bash "$live" stop "$live_name"
     bash "$live" stop "$prefork_name"
-    live_logs_check "$marks" "while stopping" --allow "$ODOO_STOP_NOISE" "${logs[@]}"
+    bash "$live" stop "$bare_name"
+    "$PY" "$nginx_proxy" stop "$prefork_name" || failed=1
+    live_logs_check "while stopping" "${logs[@]}" --allow "$ODOO_STOP_NOISE" || failed=1
+    return $failed
   }
 
+  flavor_pids=() flavor_names=()
   for flavor in $LIVE_FLAVORS; do
-    live_flavor "$flavor"
+    live_flavor "$flavor" > "$RUN_DIR/live-$flavor.out" 2>&1 &
+    flavor_pids+=($!) flavor_names+=("$flavor")
   done
-  live_logs_mark "$RUN_DIR/live-marks-bare.json" "$bare_log"
-  live_stop_all
-  live_logs_check "$RUN_DIR/live-marks-bare.json" "while stopping" --allow "$ODOO_STOP_NOISE" "$bare_log"
+  for i in "${!flavor_pids[@]}"; do
+    wait "${flavor_pids[i]}" || status=1
+    log "==== live tests on the ${flavor_names[i]} database: $RUN_DIR/live-${flavor_names[i]}.out"
+    cat "$RUN_DIR/live-${flavor_names[i]}.out" >&2
+  done
 fi

@@ -1,12 +1,16 @@
+# stage: background
 # Stage: several Odoo servers (nodes) on one database, and faults, on live
-# servers. Two Odoo processes on their own ports share one database, one
+# servers. It runs beside the other stages: its fault test restarts
+# PostgreSQL, so it has a cluster of its own ($RUN_DIR/pg-nodes), its
+# database a copy of the bus template moved there (pg_dump | pg_restore). Two Odoo processes on their own ports share one database, one
 # PostgreSQL and one data_dir (sessions, filestore), as two nodes behind a
 # load balancer would; the Python client's tests in clients/python/tests
 # drive them:
 #   direct     node A --workers=2 (sockets on its gevent port), node B
-#              threaded; test_live_nodes.py, then test_live_faults.py on
-#              node A (kill -9 of its gevent worker, a PostgreSQL restart,
-#              a full restart)
+#              threaded; test_live_nodes.py (its balancer test through
+#              Debian's nginx with both nodes in the README's upstreams),
+#              then test_live_faults.py on node A (kill -9 of its gevent
+#              worker, a PostgreSQL restart, a full restart)
 #   pgbouncer  both nodes --workers=2 through PgBouncer (Debian's package):
 #              the database in transaction pooling, the `postgres` alias
 #              (Odoo's LISTEN/NOTIFY connection) in session pooling;
@@ -32,11 +36,9 @@ nodes_fail() {
 nodes_need_pgbouncer() {
   PGBOUNCER=$(command -v pgbouncer || echo /usr/sbin/pgbouncer)
   [ -x "$PGBOUNCER" ] && return 0
-  [ "$(id -u)" = 0 ] || { nodes_fail "pgbouncer is missing: apt-get install pgbouncer"; return 1; }
   log "installing Debian's pgbouncer"
   # The package's own service is left alone: ours runs on its own port.
-  { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q pgbouncer; } >&2 \
-    || { nodes_fail "apt-get install pgbouncer failed"; return 1; }
+  apt_install pgbouncer || { nodes_fail "apt-get install pgbouncer failed"; return 1; }
   PGBOUNCER=$(command -v pgbouncer || echo /usr/sbin/pgbouncer)
 }
 
@@ -92,30 +94,22 @@ pgbouncer_show() {
     -X -A -F '|' -c "SHOW $1"
 }
 
-# The tests' fault restarts PostgreSQL: pg_stop must stop the new postmaster.
-nodes_pg_pid() {
-  local pidfile=$RUN_DIR/pg/postmaster.pid
-  [ -f "$pidfile" ] && PG_PID=$(head -1 "$pidfile")
-  return 0
-}
-
 nodes_stop_all() {
   local name
-  nodes_logs_mark
+  nodes_logs_check "before stopping"
   for name in node-a node-b; do bash "$live" stop "$name"; done
+  nginx_stop_all 'nodes-*'  # the balancer test's, if its process was killed
   pgbouncer_stop
-  nodes_pg_pid
   nodes_logs_check "while stopping" --allow "$ODOO_STOP_NOISE"
 }
 
 # The nodes' logs: what they log outside the tests (start, stop) fails the
 # stage; conftest.py checks each test's part.
 NODES_LOGS=("$RUN_DIR/live-node-a.log" "$RUN_DIR/live-node-b.log")
-nodes_logs_mark() { touch "${NODES_LOGS[@]}"; "$PY" "$ROOT/scripts/server_logs.py" mark "$RUN_DIR/nodes-marks.json" "${NODES_LOGS[@]}"; }
-# nodes_logs_check WHAT [--allow REGEX]
+# nodes_logs_check WHAT [--allow REGEX]: since the last check of each log.
 nodes_logs_check() {
   local what=$1; shift
-  "$PY" "$ROOT/scripts/server_logs.py" check --since "$RUN_DIR/nodes-marks.json" "$@" "${NODES_LOGS[@]}" \
+  "$PY" "$ROOT/scripts/server_logs.py" check "$@" "${NODES_LOGS[@]}" \
     || nodes_fail "a node logged errors $what (above)"
 }
 
@@ -141,17 +135,20 @@ nodes_start() {
 }
 
 # nodes_pytest LABEL CONF_A WS_A CONF_B WS_B TESTS...: the client's tests
-# against the two nodes; fails on a failure, a skip or nothing passed.
+# against the two nodes; fails on a failure, a skip, nothing passed or a
+# test missing from scripts/expected/nodes-LABEL.txt.
 nodes_pytest() {
   local label=$1 conf_a=$2 ws_a=$3 conf_b=$4 ws_b=$5; shift 5
-  local report=$RUN_DIR/nodes-pytest-$label.txt summary
+  local report=$RUN_DIR/nodes-pytest-$label.txt junit=$RUN_DIR/junit-nodes-$label.xml summary
   log "two nodes ($label): $*"
   (cd "$ROOT/clients/python" && \
     PATH=$client_dir/bin:$PATH PYTHONPATH=$client_dir \
     BUS_MOBILE_NODES_LABEL=$label BUS_MOBILE_NODES_DB=$NODES_DB \
     BUS_MOBILE_ADMIN_LOGIN=admin BUS_MOBILE_ADMIN_PASSWORD=admin \
+    BUS_MOBILE_USER_POOL="$RUN_DIR/user-pool-$NODES_DB" \
     BUS_MOBILE_NODE_A_URL=http://127.0.0.1:$(conf_port "$conf_a" http_port) \
     BUS_MOBILE_NODE_A_WS=$ws_a \
+    BUS_MOBILE_NODE_A_HTTP=127.0.0.1:$(conf_port "$conf_a" http_port) \
     BUS_MOBILE_NODE_A_LOG=$RUN_DIR/live-node-a.log \
     BUS_MOBILE_NODE_A_PIDFILE=$RUN_DIR/live-node-a.pid \
     BUS_MOBILE_NODE_A_STOP_CMD="$(printf '%q ' bash "$live" stop node-a)" \
@@ -159,18 +156,22 @@ nodes_pytest() {
       start node-a "$conf_a" "$NODES_DB" "${NODE_ARGS[@]}" "${NODE_A_ARGS[@]}")" \
     BUS_MOBILE_NODE_B_URL=http://127.0.0.1:$(conf_port "$conf_b" http_port) \
     BUS_MOBILE_NODE_B_WS=$ws_b \
+    BUS_MOBILE_NODE_B_HTTP=127.0.0.1:$(conf_port "$conf_b" http_port) \
     BUS_MOBILE_NODE_B_LOG=$RUN_DIR/live-node-b.log \
-    BUS_MOBILE_PG_RESTART_CMD="$(printf '%q ' bash "$ROOT/scripts/pg_restart.sh")" \
+    BUS_MOBILE_NGINX_PROXY=$ROOT/scripts/nginx_proxy.py \
+    BUS_MOBILE_PG_RESTART_CMD="$(printf '%q ' bash "$ROOT/scripts/pg_restart.sh" "$PG_DATA")" \
     BUS_MOBILE_FAULTS_REPORT=$RUN_DIR/nodes-figures-$label.txt \
     BUS_MOBILE_SERVER_LOGS="$(IFS=:; echo "${NODES_LOGS[*]}")" \
     BUS_MOBILE_LOG_CHECKER=$ROOT/scripts/server_logs.py \
-    "$VENV/bin/pytest" -q -rfEs -o faulthandler_timeout=600 "$@") 2>&1 | tee "$report" || status=1
+    "$VENV/bin/pytest" -q -rfEs -o faulthandler_timeout=600 --junitxml="$junit" "$@") 2>&1 \
+    | tee "$report" || status=1
   digest_report "$report"
   summary=$(tail -1 "$report")
   echo "$summary" | grep -q " passed" || nodes_fail "no test passed ($label): $summary"
   if echo "$summary" | grep -q -E "skipped|deselected"; then
     nodes_fail "tests were skipped or deselected ($label), which hides failures: $summary"
   fi
+  expect_tests "nodes-$label" junit "$junit" || status=1
   cat "$RUN_DIR/nodes-figures-$label.txt" >&2 2>/dev/null || true
 }
 
@@ -229,13 +230,25 @@ if [ "${BUS_MOBILE_NODES:-}" = 0 ] || { [ -n "${BUS_MOBILE_TESTS:-}" ] && [ "${B
 else
   log "two nodes on one database, directly and through PgBouncer; faults"
   live=$ROOT/scripts/live_server.sh
-  export BUS_MOBILE_RUN_DIR=$RUN_DIR
   PGB_PID=
-  trap 'nodes_stop_all; pg_stop' EXIT
   NODES_DB=bus_mobile_nodes
   rm -f "$RUN_DIR"/nodes-figures-*.txt
   nodes_need_pgbouncer || true
-  conf=$(nodes_conf node-a); create_db "$conf" "$NODES_DB"
+  nginx_need || nodes_fail "nginx is needed for the balancer test"
+  # The database and its users, made on the run's cluster, then moved to
+  # this stage's own (the data_dir, filestore and sessions, is shared).
+  conf=$(nodes_conf node-a)
+  db_copy bus "$NODES_DB" "$conf"
+  user_pool "$conf" "$NODES_DB" 120
+  main_pg_port=$PG_PORT
+  pg_start nodes
+  trap 'nodes_stop_all; pg_stop' EXIT
+  log "moving $NODES_DB to this stage's cluster (pg_dump | pg_restore)"
+  "$(pg_bindir)/pg_dump" -h 127.0.0.1 -p "$main_pg_port" -U odoo -Fc -d "$NODES_DB" \
+    | "$(pg_bindir)/pg_restore" -h 127.0.0.1 -p "$PG_PORT" -U odoo --create -d postgres \
+    || die "moving $NODES_DB to the nodes' cluster failed"
+  "$(pg_bindir)/psql" -h 127.0.0.1 -p "$main_pg_port" -U odoo -d postgres -q \
+    -c "DROP DATABASE \"$NODES_DB\" WITH (FORCE)" || die "dropping $NODES_DB from the run's cluster failed"
   # The package as pip builds it, as the live stage does.
   client_dir=$RUN_DIR/python-client-nodes
   rm -rf "$client_dir"
@@ -245,20 +258,17 @@ else
   # Direct: node A prefork (sockets on its gevent port), node B threaded.
   NODE_A_ARGS=(--workers=2)
   conf_a=$(nodes_conf node-a) conf_b=$(nodes_conf node-b)
-  nodes_logs_mark
   nodes_start node-a "$conf_a" "${NODE_A_ARGS[@]}"
   nodes_start node-b "$conf_b"
   nodes_logs_check "while starting"
   nodes_pytest direct "$conf_a" "ws://127.0.0.1:$(conf_port "$conf_a" gevent_port)" \
     "$conf_b" "ws://127.0.0.1:$(conf_port "$conf_b" http_port)" \
     tests/test_live_nodes.py tests/test_live_faults.py
-  nodes_pg_pid
   nodes_stop_all
 
   # PgBouncer: both nodes prefork.
   if [ -n "${PGBOUNCER:-}" ] && [ -x "$PGBOUNCER" ] && pgbouncer_start; then
     conf_a=$(nodes_conf node-a "$PGB_PORT") conf_b=$(nodes_conf node-b "$PGB_PORT")
-    nodes_logs_mark
     nodes_start node-a "$conf_a" "${NODE_A_ARGS[@]}"
     nodes_start node-b "$conf_b" --workers=2
     nodes_logs_check "while starting"

@@ -3,9 +3,13 @@
 #   bus   the addon and its dependencies only;
 #   mail  with mail installed too (nearly every real database has it); the
 #         mail-only tests (tests/test_discuss.py) run here, and only here.
-# Fails on any failed, skipped or deselected test, on an empty run, and on
-# an ERROR or traceback the in-process server logs that the test did not
-# name (scripts/pytest/server_log_check.py).
+# Each database is a copy of its template (common.sh's db_copy); the two
+# runs share nothing and run side by side, each with its own report
+# (.run/pytest-report-NAME.txt, printed when it ends).
+# Fails on any failed, skipped or deselected test, on a test missing from
+# (or not in) scripts/expected/odoo-NAME.txt, and on an ERROR or traceback
+# the in-process server logs that the test did not name
+# (scripts/pytest/server_log_check.py).
 # BUS_MOBILE_ODOO_DBS="mail" (or "bus") narrows it to one database.
 DB=${BUS_MOBILE_TEST_DB:-bus_mobile_test}
 CONF=$RUN_DIR/test.conf
@@ -27,21 +31,13 @@ case $ODOO_LOG_LEVEL in
 esac
 [ -n "${BUS_MOBILE_TESTS:-}" ] && narrowed "Odoo tests other than BUS_MOBILE_TESTS=\"$BUS_MOBILE_TESTS\""
 
-# Both databases install side by side; the bus one is also the database
-# of the setup and bench stages.
-(create_db "$CONF" "$DB") & bus_db_pid=$!
-mail_db_pid=
-case " $ODOO_DBS " in
-  *" mail "*) (create_db "$MAIL_CONF" "$MAIL_DB" "" mail) & mail_db_pid=$! ;;
-esac
-wait "$bus_db_pid" || die "creating $DB failed"
-[ -z "$mail_db_pid" ] || wait "$mail_db_pid" || die "creating $MAIL_DB failed"
-
-# odoo_tests_run NAME CONF DB [pytest args]: one run; sets status=1 on failure.
+# odoo_tests_run NAME CONF DB [pytest args]: one run, its output in its
+# report; fails on a failure, a skip, an empty run or a missing test.
 odoo_tests_run() {
   local name=$1 conf=$2 db=$3; shift 3
-  local report=$RUN_DIR/pytest-report-$name.txt summary
-  log "Odoo tests on $db ($name; pytest-odoo --odoo-http)"
+  local report=$RUN_DIR/pytest-report-$name.txt junit=$RUN_DIR/junit-odoo-$name.xml summary
+  local failed=0
+  log "Odoo tests on $db ($name; pytest-odoo --odoo-http): output in $report"
   # Run from the symlinked addon path so pytest-odoo names the modules
   # odoo.addons.bus_mobile.*; cwd is the run dir, so nothing of ours
   # shadows websocket-client's `websocket` package.
@@ -49,23 +45,39 @@ odoo_tests_run() {
   # error; server_log_check.py: the server's errors fail their test.
   (cd "$RUN_DIR" && PYTHONPATH=$ODOO_HOME:$ROOT/scripts/pytest "$VENV/bin/pytest" \
       -p odoo_test_mode -p server_log_check -p no:cacheprovider -q -rfEs \
+      --junitxml="$junit" \
       --odoo-config="$conf" --odoo-database="$db" --odoo-http \
       --odoo-log-level="$ODOO_LOG_LEVEL" \
       --ignore="$RUN_DIR/addons/bus_mobile/tests/js" "$@" \
-      ${BUS_MOBILE_TESTS:-"$RUN_DIR/addons/bus_mobile/tests"}) 2>&1 | tee "$report" || status=1
+      ${BUS_MOBILE_TESTS:-"$RUN_DIR/addons/bus_mobile/tests"}) > "$report" 2>&1 || failed=1
   digest_report "$report"
   summary=$(tail -1 "$report")
   if ! echo "$summary" | grep -q " passed"; then
-    log "no test passed on $db: $summary"; status=1
+    log "no test passed on $db: $summary"; failed=1
   fi
   if echo "$summary" | grep -q -E "skipped|deselected"; then
-    log "tests were skipped or deselected on $db, which hides failures: $summary"; status=1
+    log "tests were skipped or deselected on $db, which hides failures: $summary"; failed=1
   fi
+  expect_tests "odoo-$name" junit "$junit" || failed=1
+  return $failed
 }
 
+# odoo_tests_flavor NAME CONF DB [pytest args]: its database, then its run.
+odoo_tests_flavor() {
+  local name=$1 conf=$2 db=$3
+  db_copy "$name" "$db" "$conf"
+  odoo_tests_run "$@"
+}
+
+odoo_pids=() odoo_names=()
 case " $ODOO_DBS " in
-  *" bus "*) odoo_tests_run bus "$CONF" "$DB" --ignore="$MAIL_ONLY_TESTS" ;;
+  *" bus "*) odoo_tests_flavor bus "$CONF" "$DB" --ignore="$MAIL_ONLY_TESTS" & odoo_pids+=($!) odoo_names+=(bus) ;;
 esac
 case " $ODOO_DBS " in
-  *" mail "*) odoo_tests_run mail "$MAIL_CONF" "$MAIL_DB" ;;
+  *" mail "*) odoo_tests_flavor mail "$MAIL_CONF" "$MAIL_DB" & odoo_pids+=($!) odoo_names+=(mail) ;;
 esac
+for i in "${!odoo_pids[@]}"; do
+  wait "${odoo_pids[i]}" || status=1
+  log "---- Odoo tests ($(echo "${odoo_names[i]}")): $RUN_DIR/pytest-report-${odoo_names[i]}.txt"
+  cat "$RUN_DIR/pytest-report-${odoo_names[i]}.txt"
+done

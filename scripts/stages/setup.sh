@@ -1,3 +1,4 @@
+# stage: background
 # Stage: what a newcomer or a packager meets first.
 #   - a fresh machine: find_odoo without any Odoo 18 (scripts/test_fresh_machine.sh);
 #   - the test command itself: .ci/run clears narrowing variables, and the
@@ -41,12 +42,10 @@ fi
 rm -rf "$pkg"
 
 log "i18n/bus_mobile.pot is up to date"
-if [ -z "${DB:-}" ]; then  # the Odoo tests' database, or our own
-  DB=bus_mobile_test CONF=$RUN_DIR/test.conf
-  write_odoo_conf "$DB" "$CONF"
-  create_db "$CONF" "$DB"
-fi
-export_pot "$CONF" "$DB" "$RUN_DIR/bus_mobile.pot"
+POT_DB=bus_mobile_pot POT_CONF=$RUN_DIR/pot.conf
+unset HTTP_PORT GEVENT_PORT; write_odoo_conf "$POT_DB" "$POT_CONF"; unset HTTP_PORT GEVENT_PORT
+db_copy bus "$POT_DB" "$POT_CONF"
+export_pot "$POT_CONF" "$POT_DB" "$RUN_DIR/bus_mobile.pot" || status=1
 dates='^"(POT-Creation-Date|PO-Revision-Date): '
 if ! diff <(grep -v -E "$dates" "$ROOT/i18n/bus_mobile.pot") \
           <(grep -v -E "$dates" "$RUN_DIR/bus_mobile.pot") >&2; then

@@ -9,11 +9,19 @@
 ``BUS_MOBILE_START_CMD``       starting it again (the restart test)
 ``BUS_MOBILE_BARE_URL``        a server whose database lacks bus_mobile,
 ``BUS_MOBILE_BARE_DB``         and that database
-``BUS_MOBILE_PREFORK_URL``     the HTTP port of a --workers=N server with the
-``BUS_MOBILE_PREFORK_WS``      addon, and its gevent port as ws://host:port
+``BUS_MOBILE_PREFORK_URL``     a --workers=N server with the addon behind
+``BUS_MOBILE_PREFORK_WS``      nginx (the README's configuration): its URL,
+                               and the same as ws://host:port
+``BUS_MOBILE_PREFORK_HTTP``    that server's own HTTP port, http://host:port,
+``BUS_MOBILE_PREFORK_GEVENT``  and its gevent port, ws://host:port
+``BUS_MOBILE_NGINX_PROXY``     scripts/nginx_proxy.py: tests start nginx with
+                               the README's configuration (or a broken one)
 ``BUS_MOBILE_LIVE_LOG``        the log files of the ``BUS_MOBILE_URL`` and
 ``BUS_MOBILE_PREFORK_LOG``     ``BUS_MOBILE_PREFORK_URL`` servers (the fuzz
                                tests check they log no traceback)
+``BUS_MOBILE_USER_POOL``       users made in one batch, with open sessions
+                               (scripts/user_pool.py): new users come from
+                               there, without hashing a password
 =============================  ===============================================
 
 A test whose server is not given is skipped with the variable to set
@@ -31,11 +39,13 @@ reported on the next test; after the last test, on the session.
 """
 
 import importlib.util
+import json
 import os
 import shlex
 import subprocess
 import time
 import uuid
+from pathlib import Path
 
 import pytest
 from bus_mobile_client.backoff import Backoff
@@ -58,6 +68,31 @@ def require_env(*names):
     return [env(name) for name in names]
 
 
+class UserPool:
+    """Users made in one batch by scripts/user_pool.py, each with sessions
+    already open. A user is claimed by creating ``claims/INDEX``
+    exclusively: no two test processes ever get the same one."""
+
+    def __init__(self, directory):
+        self.directory = Path(directory)
+        self.users = json.loads((self.directory / "users.json").read_text(encoding="utf-8"))
+
+    @classmethod
+    def from_env(cls):
+        directory = env("BUS_MOBILE_USER_POOL")
+        return cls(directory) if directory else None
+
+    def claim(self):
+        """A user nobody claimed (its ``sessions`` a list of its own), or None."""
+        for index, user in enumerate(self.users):
+            try:
+                os.close(os.open(self.directory / "claims" / str(index), os.O_CREAT | os.O_EXCL))
+            except FileExistsError:
+                continue
+            return dict(user, sessions=list(user["sessions"]))
+        return None
+
+
 class LiveServer:
     """A running Odoo with bus_mobile, and what tests need from it."""
 
@@ -68,6 +103,7 @@ class LiveServer:
         self._clients = []
         self._group_user_id = None
         self._pool = {}
+        self._user_pool = UserPool.from_env()
 
     def call_kw(self, model, method, *args, **kwargs):
         return self.admin.rpc(
@@ -79,7 +115,15 @@ class LiveServer:
         )
 
     def new_user(self, name):
-        """A new internal user ``{"login", "password", "id", "partner_id"}``."""
+        """A new internal user ``{"login", "password", "id", "partner_id",
+        "sessions"}``: from the user pool (renamed ``name``), else created
+        (its password hashed, then hashed again at its first sign-in).
+        ``sessions``: sessions already open, one for each of its clients
+        (:meth:`client` takes them) as a sign-in would give."""
+        pooled = self._user_pool and self._user_pool.claim()
+        if pooled:
+            self.call_kw("res.users", "write", [pooled["id"]], {"name": name.capitalize()})
+            return pooled
         login = f"{name}_{uuid.uuid4().hex[:8]}"
         if self._group_user_id is None:
             rows = self.call_kw(
@@ -100,26 +144,39 @@ class LiveServer:
             },
         )
         partner = self.call_kw("res.users", "read", [user_id], ["partner_id"])[0]["partner_id"]
-        return {"login": login, "password": login, "id": user_id, "partner_id": partner[0]}
+        return {
+            "login": login,
+            "password": login,
+            "id": user_id,
+            "partner_id": partner[0],
+            "sessions": [],
+        }
 
     def user(self, name):
-        """A user shared by the tests of the session, created and logged in
-        once: Odoo's password hashing costs about a second per login. Tests
-        that end sessions use :meth:`new_user`."""
+        """A user shared by the tests of the session, with one session for
+        all its clients: Odoo's password hashing costs about a second per
+        login. Tests that end sessions use :meth:`new_user`."""
         if name not in self._pool:
             user = self.new_user(name)
-            login = MobileBusClient(self.url, self.db, user["login"], user["password"])
-            login.authenticate()
-            user["session_id"] = login.session_id
+            if user["sessions"]:
+                user["session_id"] = user["sessions"][0]
+            else:
+                login = MobileBusClient(self.url, self.db, user["login"], user["password"])
+                login.authenticate()
+                user["session_id"] = login.session_id
             self._pool[name] = user
         return self._pool[name]
 
     def client(self, user, connect=True, url=None, cls=MobileBusClient, **kw):
-        """A logged-in :class:`MobileBusClient` (or ``cls``) of ``user`` (with
-        its pooled session if it has one), closed after the test; ``url``:
-        another server on the same database (the --workers one)."""
+        """A logged-in :class:`MobileBusClient` (or ``cls``) of ``user``: with
+        its shared session if it has one (:meth:`user`), else with a session
+        of its own (one of those the pool opened, else a new sign-in);
+        closed after the test. ``url``: another server on the same database
+        (the --workers one)."""
         kw.setdefault("backoff", TEST_BACKOFF)
-        kw.setdefault("session_id", user.get("session_id"))
+        if "session_id" not in kw:
+            sessions = user.get("sessions") or []
+            kw["session_id"] = user.get("session_id") or (sessions.pop(0) if sessions else None)
         client = cls(url or self.url, self.db, user["login"], user["password"], **kw)
         self._clients.append(client)
         if not client.session_id:
@@ -227,7 +284,8 @@ class _ServerLogs:
 
     def __init__(self, checker, paths):
         self.checker = checker
-        self.watch = checker.LogWatch(paths)
+        # From where the stage's last check stopped, and on from there.
+        self.watch = checker.LogWatch(paths, ledger=checker.Ledger.from_env())
         # Names of the previous test and the patterns it named.
         self.previous, self.allowed = "the session's start", []
 

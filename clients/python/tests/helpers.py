@@ -2,13 +2,17 @@
 
 import base64
 import hmac
+import importlib.util
+import os
 import shutil
 import struct
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
 from bus_mobile_client.notifications import CHANNEL, MESSAGE
 
 
@@ -152,3 +156,34 @@ def enable_totp(client, user):
     call("auth_totp.wizard", "write", [wizard], {"code": totp_code(secret)})
     call("auth_totp.wizard", "enable", [wizard])
     return secret
+
+
+def _nginx_module():
+    """scripts/nginx_proxy.py of the checkout (BUS_MOBILE_NGINX_PROXY), by path."""
+    path = os.environ.get("BUS_MOBILE_NGINX_PROXY")
+    if not path:
+        pytest.skip("set BUS_MOBILE_NGINX_PROXY (scripts/nginx_proxy.py) to run nginx")
+    spec = importlib.util.spec_from_file_location("bus_mobile_nginx_proxy", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@contextmanager
+def nginx(name, http, gevent, without=(), site=None, allow=()):
+    """Debian's nginx with the README's configuration (scripts/nginx/
+    bus_mobile.conf) in front of these ``host:port`` upstreams, or with
+    ``site`` (a configuration with ``{{LISTEN}}``); ``without``: headers
+    the configuration leaves out (a misconfigured proxy). Yields the
+    running :class:`Nginx` (``.url``, ``.ws``); on the way out it is stopped
+    and its logs checked: an error there that no pattern of ``allow``
+    names fails the test."""
+    module = _nginx_module()
+    proxy = module.Nginx(f"{name}-{os.getpid()}")
+    proxy.start(http, gevent, without=without, site=site)
+    try:
+        yield proxy
+    finally:
+        proxy.stop()
+        problems = proxy.check_logs(allow)
+    assert not problems, problems

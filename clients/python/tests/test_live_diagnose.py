@@ -2,13 +2,13 @@
 
 import json
 import socket
+from urllib.parse import urlsplit
 
 import pytest
 from bus_mobile_client.client import MobileBusClient
 from bus_mobile_client.diagnose import CHECKS
 from conftest import require_env
-from helpers import run_cli
-from naive_proxy import NaiveProxy
+from helpers import nginx, run_cli
 
 ALL_CHECKS = [name for name, _title in CHECKS]
 
@@ -138,8 +138,18 @@ def test_expired_session_is_explained(live, user):
     assert "log in again" in checks["mobile_socket"]["fix"]
 
 
+def prefork_upstreams():
+    """``(http, gevent)``: the --workers server's own ports, ``host:port``."""
+    http, gevent = require_env("BUS_MOBILE_PREFORK_HTTP", "BUS_MOBILE_PREFORK_GEVENT")
+    return [urlsplit(http).netloc], [urlsplit(gevent).netloc]
+
+
 def test_proxy_without_upgrade_headers(live, user):
-    with NaiveProxy(live.url, "strip") as proxy:
+    """Debian's nginx with the README's configuration but for its two
+    ``proxy_set_header Upgrade/Connection`` lines: nginx then drops both
+    hop-by-hop headers and Odoo answers the handshake with 400."""
+    http, gevent = prefork_upstreams()
+    with nginx("no-upgrade", http, gevent, without=("Upgrade", "Connection")) as proxy:
         code, report = diagnose_json(proxy.url, "--db", live.db, *credentials(user))
     checks = checks_of(report)
     assert code == 1
@@ -150,8 +160,32 @@ def test_proxy_without_upgrade_headers(live, user):
         assert "proxy_set_header" in checks[name]["fix"]
 
 
+# A catch-all of a web app or CDN in front of the socket routes.
+PLAIN_PAGE_SITE = """
+upstream odoo_http {
+    server %s;
+}
+server {
+    listen {{LISTEN}};
+    location /websocket {
+        default_type text/html;
+        return 200 "<html>app shell</html>";
+    }
+    location /bus_mobile/websocket {
+        default_type text/html;
+        return 200 "<html>app shell</html>";
+    }
+    location / {
+        proxy_pass http://odoo_http;
+        proxy_set_header Host $http_host;
+    }
+}
+"""
+
+
 def test_proxy_answering_a_plain_page(live, user):
-    with NaiveProxy(live.url, "plain200") as proxy:
+    http, gevent = prefork_upstreams()
+    with nginx("plain-page", http, gevent, site=PLAIN_PAGE_SITE % http[0]) as proxy:
         code, report = diagnose_json(proxy.url, "--db", live.db, *credentials(user))
     mobile = checks_of(report)["mobile_socket"]
     assert code == 1
@@ -163,7 +197,7 @@ def test_proxy_answering_a_plain_page(live, user):
 # failure (stock /websocket and the mobile socket), which this test causes.
 @pytest.mark.server_log(r"RuntimeError: Couldn't bind the websocket")
 def test_prefork_http_port_and_its_gevent_port(live, user):
-    url, ws_base = require_env("BUS_MOBILE_PREFORK_URL", "BUS_MOBILE_PREFORK_WS")
+    url, ws_base = require_env("BUS_MOBILE_PREFORK_HTTP", "BUS_MOBILE_PREFORK_GEVENT")
     code, report = diagnose_json(url, "--db", live.db, *credentials(user))
     mobile = checks_of(report)["mobile_socket"]
     assert code == 1
@@ -172,5 +206,14 @@ def test_prefork_http_port_and_its_gevent_port(live, user):
     assert "gevent port" in mobile["fix"]
     # The fix works: sockets on the gevent port, everything passes.
     code, report = diagnose_json(url, "--db", live.db, "--ws-base", ws_base, *credentials(user))
+    assert [c["name"] for c in report["checks"] if c["status"] != "pass"] == [], report
+    assert code == 0
+
+
+def test_the_readme_proxy_passes_every_check(live, user):
+    """The same server behind nginx with the README's configuration: one
+    URL for everything, every check passes."""
+    (url,) = require_env("BUS_MOBILE_PREFORK_URL")
+    code, report = diagnose_json(url, "--db", live.db, *credentials(user))
     assert [c["name"] for c in report["checks"] if c["status"] != "pass"] == [], report
     assert code == 0

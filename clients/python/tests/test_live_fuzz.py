@@ -161,8 +161,9 @@ def target(request):
     if request.param == "threaded":
         url, log_path = require_env("BUS_MOBILE_URL", "BUS_MOBILE_LIVE_LOG")
         return Target("threaded", url, websocket_base(url), log_path)
+    # The server's own ports: it is what is fuzzed, not a proxy.
     url, ws_base, log_path = require_env(
-        "BUS_MOBILE_PREFORK_URL", "BUS_MOBILE_PREFORK_WS", "BUS_MOBILE_PREFORK_LOG"
+        "BUS_MOBILE_PREFORK_HTTP", "BUS_MOBILE_PREFORK_GEVENT", "BUS_MOBILE_PREFORK_LOG"
     )
     return Target("prefork", url, ws_base, log_path)
 

@@ -11,12 +11,11 @@ from collections import Counter
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from balancer import Balancer
 from bus_mobile_client.client import RpcError
 from bus_mobile_client.notifications import CHANNEL
 from conftest import TEST_BACKOFF
 from faults import DELIVERY_TIMEOUT, CountingClient, Inbox, Poster, PresenceWatch, report
-from helpers import channel_event
+from helpers import channel_event, nginx
 from nodes import Cluster, log_size, read_log, wait_until
 
 # A node's sockets get the messages of the other node within this long:
@@ -83,7 +82,11 @@ def test_a_post_through_one_node_reaches_the_other_nodes_sockets_once(nodes):
                 posted_at[message["id"]] = before
         for name, inbox in inboxes.items():
             assert inbox.wait_for(posted_at, CROSS_NODE_TIMEOUT), f"socket {name} misses messages"
-        time.sleep(SETTLE_S)
+        # A sentinel through each node: a copy of an earlier message would
+        # come before them.
+        sentinels = [poster.post(cid, "sentinel")["id"] for poster in (alice_a, alice_b)]
+        for name, inbox in inboxes.items():
+            assert inbox.wait_for(sentinels, CROSS_NODE_TIMEOUT), f"socket {name} misses a sentinel"
     finally:
         for inbox in inboxes.values():
             inbox.stop()
@@ -220,15 +223,15 @@ def test_each_cron_runs_once_not_once_per_node(nodes):
         )
 
 
-def balanced_client(nodes, user, http_lb, ws_url, connect=True):
-    """A client that reaches the nodes only through the balancers."""
+def balanced_client(nodes, user, proxy, connect=True):
+    """A client that reaches the nodes only through the balancer."""
     client = CountingClient(
-        http_lb.base(),
+        proxy.url,
         nodes.db,
         user["login"],
         user["password"],
         session_id=user["session_id"],
-        ws_url=ws_url,
+        ws_url=proxy.ws + "/bus_mobile/websocket",
         backoff=TEST_BACKOFF,
     )
     nodes.a._clients.append(client)  # closed after the test
@@ -238,24 +241,39 @@ def balanced_client(nodes, user, http_lb, ws_url, connect=True):
     return client
 
 
+def node_of(client):
+    """The node (``host:port``) nginx passed the client's socket to: its
+    handshake's answer says so (``X-Bus-Mobile-Upstream``, added by the
+    tests' nginx around the README's configuration)."""
+    return client.websocket.getheaders().get("x-bus-mobile-upstream")
+
+
+# nginx's own account of node A going away under it: connections it could
+# not open, and sockets cut while it relayed them.
+NODE_STOPPED = (
+    r"connect\(\) failed \(111: Connection refused\) while connecting to upstream",
+    r"recv\(\) failed \(104: Connection reset by peer\) while proxying upgraded connection",
+    r"upstream prematurely closed connection while reading response header from upstream",
+)
+
+
 def test_stopping_a_node_moves_its_clients_to_the_other(nodes):
-    """Through a load balancer (round robin, no sticky sessions): node A
-    stops in the middle of a burst; its sockets reconnect through the
-    balancer to node B and catch up (``last`` plus ``sync``), nothing lost,
-    nothing sent twice."""
+    """Through Debian's nginx with both nodes in the README's upstreams
+    (round robin, no sticky sessions): node A stops in the middle of a
+    burst; its sockets reconnect through nginx to node B and catch up
+    (``last`` plus ``sync``), nothing lost, nothing sent twice."""
     alice_user = nodes.a.user("alice")
     bob_users = [nodes.a.user(f"bob{i}") for i in range(4)]
-    with (
-        Balancer([nodes.a.address("http"), nodes.b.address("http")]) as http_lb,
-        Balancer([nodes.a.address("ws"), nodes.b.address("ws")]) as ws_lb,
-    ):
-        ws_url = ws_lb.base("ws") + "/bus_mobile/websocket"
-        poster = balanced_client(nodes, alice_user, http_lb, ws_url, connect=False)
-        bobs = [balanced_client(nodes, u, http_lb, ws_url) for u in bob_users]
+    a_ws, b_ws = ("{}:{}".format(*node.address()) for node in (nodes.a, nodes.b))
+    http = ["{}:{}".format(*node.address("http")) for node in (nodes.a, nodes.b)]
+    with nginx("nodes", http, [a_ws, b_ws], allow=NODE_STOPPED) as proxy:
+        poster = balanced_client(nodes, alice_user, proxy, connect=False)
+        bobs = [balanced_client(nodes, u, proxy) for u in bob_users]
         _poster, channel = new_channel(nodes, alice_user, bob_users, bobs)
         cid = channel["id"]
-        on_a = [b for b in bobs if ws_lb.node_of(b.websocket.sock) == nodes.a.address()]
-        assert on_a and len(on_a) < len(bobs), "the balancer put every socket on one node"
+        on_a = [b for b in bobs if node_of(b) == a_ws]
+        assert on_a and len(on_a) < len(bobs), [node_of(b) for b in bobs]
+        assert {node_of(b) for b in bobs} == {a_ws, b_ws}
         inboxes = [Inbox(b, cid) for b in bobs]
         for inbox in inboxes:
             inbox.start()
@@ -270,29 +288,33 @@ def test_stopping_a_node_moves_its_clients_to_the_other(nodes):
             assert not sender.errors, sender.errors
             for inbox in inboxes:
                 inbox.wait_for(sender.ids)
-            time.sleep(SETTLE_S)
+            # A sentinel after them: a copy of an earlier message would come
+            # before it.
+            sentinel = poster.post(cid, "sentinel")["id"]
+            for inbox in inboxes:
+                assert inbox.wait_for([sentinel]), "a socket misses the sentinel"
         finally:
             for inbox in inboxes:
                 inbox.stop()
             if stopped_a:
                 nodes.start_a()
-        ids = sender.ids
-        assert len(ids) == sender.count
-        moved = 0
-        for bob, inbox in zip(bobs, inboxes, strict=True):
-            assert not inbox.errors, inbox.errors
-            assert ids <= set(inbox.shown), f"lost: {sorted(ids - set(inbox.shown))}"
-            assert {inbox.shown[mid] for mid in ids} == {1}
-            sent_twice, bus_ids_twice = bob.sent_twice(ids)
-            assert sent_twice == {} and bus_ids_twice == {}, (sent_twice, bus_ids_twice)
-            if bob in on_a:
-                # It lost node A and came back through the balancer to B.
-                assert bob.stats["reconnects"] >= 1, bob.stats
-                assert ws_lb.node_of(bob.websocket.sock) == nodes.b.address()
-                moved += 1
-        report(
-            f"[{nodes.label}] node A stopped mid-burst behind a balancer: {len(ids)} posted, "
-            f"{moved} of {len(bobs)} sockets moved from A to B, 0 lost, 0 sent twice, "
-            f"{sum(b.stats['synced'] for b in bobs)} caught up by sync, "
-            f"{sender.retries} post retries"
-        )
+    ids = sender.ids
+    assert len(ids) == sender.count
+    moved = 0
+    for bob, inbox in zip(bobs, inboxes, strict=True):
+        assert not inbox.errors, inbox.errors
+        assert ids <= set(inbox.shown), f"lost: {sorted(ids - set(inbox.shown))}"
+        assert {inbox.shown[mid] for mid in ids} == {1}
+        sent_twice, bus_ids_twice = bob.sent_twice(ids)
+        assert sent_twice == {} and bus_ids_twice == {}, (sent_twice, bus_ids_twice)
+        if bob in on_a:
+            # It lost node A and came back through nginx to B.
+            assert bob.stats["reconnects"] >= 1, bob.stats
+            assert node_of(bob) == b_ws
+            moved += 1
+    report(
+        f"[{nodes.label}] node A stopped mid-burst behind nginx (both nodes in its upstreams): "
+        f"{len(ids)} posted, {moved} of {len(bobs)} sockets moved from A to B, 0 lost, "
+        f"0 sent twice, {sum(b.stats['synced'] for b in bobs)} caught up by sync, "
+        f"{sender.retries} post retries"
+    )

@@ -1,8 +1,11 @@
-"""The production path: a --workers=2 server, sockets on its gevent port.
-What the threaded server's tests check, here again where the mobile
-dispatcher runs in the gevent worker: membership filtering after a leave,
-4001 on a revoked session, a slow reader and its outbox, offline on close,
-and a reconnect with ``last``."""
+"""The production path: a --workers=2 server behind nginx (the README's
+configuration: sockets to its gevent port). What the threaded server's
+tests check, here again where the mobile dispatcher runs in the gevent
+worker: membership filtering after a leave, 4001 on a revoked session, a
+slow reader and its outbox, offline on close, and a reconnect with
+``last``. The tests of the server's own handling of a connection (a
+reader that stalls its TCP window, bytes after a refused handshake) talk
+to its ports directly: nginx in between would be what they test."""
 
 import json
 import socket
@@ -21,27 +24,33 @@ TEXT = websocket.ABNF.OPCODE_TEXT
 
 @pytest.fixture
 def prefork(live):
-    """``(http url, ws base)`` of the --workers server of the live database."""
-    url, ws_base = require_env("BUS_MOBILE_PREFORK_URL", "BUS_MOBILE_PREFORK_WS")
-    return url, ws_base
+    """``(url, ws base, http url, gevent ws base)`` of the --workers server
+    of the live database: behind nginx, then its own ports."""
+    return require_env(
+        "BUS_MOBILE_PREFORK_URL",
+        "BUS_MOBILE_PREFORK_WS",
+        "BUS_MOBILE_PREFORK_HTTP",
+        "BUS_MOBILE_PREFORK_GEVENT",
+    )
 
 
 class Prefork:
     """Clients of the prefork server: the library for what an app does, raw
-    sockets to see exactly what the server sends."""
+    sockets to see exactly what the server sends; through nginx, or on the
+    server's own ports (``direct``)."""
 
-    def __init__(self, live, url, ws_base):
+    def __init__(self, live, url, ws_base, http, gevent):
         self.live, self.url, self.ws_base = live, url, ws_base
+        self.http, self.gevent = http, gevent
         self._sockets = []
 
-    def client(self, user, **kw):
-        return self.live.client(
-            user, url=self.url, ws_url=f"{self.ws_base}/bus_mobile/websocket", **kw
-        )
+    def client(self, user, direct=False, **kw):
+        url, ws_base = (self.http, self.gevent) if direct else (self.url, self.ws_base)
+        return self.live.client(user, url=url, ws_url=f"{ws_base}/bus_mobile/websocket", **kw)
 
-    def raw(self, session_id, channels=(), last=0, device_uuid=None, **kw):
+    def raw(self, session_id, channels=(), last=0, device_uuid=None, direct=False, **kw):
         """A subscribed raw socket (websocket-client), closed after the test."""
-        url = f"{self.ws_base}/bus_mobile/websocket"
+        url = f"{self.gevent if direct else self.ws_base}/bus_mobile/websocket"
         if device_uuid:
             url += f"?device_uuid={device_uuid}"
         ws = websocket.create_connection(
@@ -191,13 +200,14 @@ def test_slow_reader_is_closed_and_the_others_are_served(live, pf, server_settin
     # Users of their own: a socket of theirs opened later would be sent
     # these megabytes again in its replay.
     alice_user, bob_user, carol_user = (live.new_user(name) for name in ("alice", "bob", "carol"))
-    alice, bob = pf.client(alice_user, connect=False), pf.client(bob_user, connect=False)
+    alice = pf.client(alice_user, direct=True, connect=False)
+    bob = pf.client(bob_user, direct=True, connect=False)
     channel = new_channel(alice, bob_user, carol_user)
     cid = channel["id"]
-    carol = pf.client(carol_user)
+    carol = pf.client(carol_user, direct=True)
     carol.wait_for(channel_event(cid))
     small = (socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    bob_ws = pf.raw(bob.session_id, sockopt=(small,))
+    bob_ws = pf.raw(bob.session_id, sockopt=(small,), direct=True)
     probe = alice.post(cid, "probe")
     read_until(bob_ws, message_of(cid, probe["id"]), "the probe")
 
@@ -314,9 +324,9 @@ def test_what_follows_a_refused_handshake_is_not_read(live, pf, server_settings)
     server_settings("handshake_refill_s", 3600)
     user = live.new_user("closer")
     session_id = live.client(user, connect=False).session_id
-    host, port = pf.ws_base.split("//")[1].rsplit(":", 1)
+    host, port = pf.gevent.split("//")[1].rsplit(":", 1)
     websocket.create_connection(
-        f"{pf.ws_base}/bus_mobile/websocket", cookie=f"session_id={session_id}", timeout=10
+        f"{pf.gevent}/bus_mobile/websocket", cookie=f"session_id={session_id}", timeout=10
     ).close()
     handshake = (
         f"GET /bus_mobile/websocket HTTP/1.1\r\nHost: {host}:{port}\r\n"
