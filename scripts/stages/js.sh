@@ -21,10 +21,11 @@
 JS_DIR=$ROOT/tests/js
 JS_PURE_TESTS="test/unit.test.js test/package.test.js"
 JS_ONCE_TESTS="test/latency.test.js"
-# js_live_tests: every other test file (a new one runs on both kinds).
+# js_live_tests: every other test file (a new one runs on both kinds), or
+# those of BUS_MOBILE_JS_TESTS (e.g. "test/outbox.test.js": a narrowed run).
 js_live_tests() {
   local file
-  for file in $(cd "$JS_DIR" && echo test/*.test.js); do
+  for file in ${BUS_MOBILE_JS_TESTS:-$(cd "$JS_DIR" && echo test/*.test.js)}; do
     case " $JS_PURE_TESTS $JS_ONCE_TESTS " in *" $file "*) ;; *) echo "$file" ;; esac
   done
 }

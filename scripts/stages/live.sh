@@ -22,7 +22,8 @@
 # for a server's start and stop and for the JavaScript tests.
 # BUS_MOBILE_LIVE=0 skips the stage; narrowed runs (BUS_MOBILE_TESTS) skip it
 # unless BUS_MOBILE_LIVE=1; BUS_MOBILE_JS=0 leaves the JavaScript client's
-# tests out; BUS_MOBILE_CLIENT_TESTS (paths relative to
+# tests out, BUS_MOBILE_JS_TESTS ("test/x.test.js ...") narrows their live
+# runs; BUS_MOBILE_CLIENT_TESTS (paths relative to
 # clients/python) narrows the Python client's tests, BUS_MOBILE_LIVE_FLAVORS
 # ("bus mail") the databases. One test pip-installs the package into an empty
 # venv (requests and websocket-client come from the package index).
@@ -38,6 +39,7 @@ else
   case " $LIVE_FLAVORS " in *" mail "*) ;; *) narrowed "live tests on the mail database (BUS_MOBILE_LIVE_FLAVORS=\"$LIVE_FLAVORS\")" ;; esac
   [ -n "${BUS_MOBILE_CLIENT_TESTS:-}" ] && narrowed "Python client tests other than BUS_MOBILE_CLIENT_TESTS=\"$BUS_MOBILE_CLIENT_TESTS\""
   [ "${BUS_MOBILE_JS:-}" = 0 ] && narrowed "the JavaScript client's tests (BUS_MOBILE_JS=0)"
+  [ -n "${BUS_MOBILE_JS_TESTS:-}" ] && narrowed "JavaScript tests other than BUS_MOBILE_JS_TESTS=\"$BUS_MOBILE_JS_TESTS\""
   live_names="live prefork bare live-mail prefork-mail bare-mail"
   live_stop_all() {
     local name

@@ -244,15 +244,18 @@ def balanced_client(nodes, user, proxy, connect=True):
 def node_of(client):
     """The node (``host:port``) nginx passed the client's socket to: its
     handshake's answer says so (``X-Bus-Mobile-Upstream``, added by the
-    tests' nginx around the README's configuration)."""
-    return client.websocket.getheaders().get("x-bus-mobile-upstream")
+    tests' nginx around the README's configuration). nginx lists every
+    node it tried (``A, B`` when A refused): the last one took it."""
+    tried = client.websocket.getheaders().get("x-bus-mobile-upstream") or ""
+    return tried.split(",")[-1].strip()
 
 
 # nginx's own account of node A going away under it: connections it could
-# not open, and sockets cut while it relayed them.
+# not open, requests and sockets cut while it relayed them.
 NODE_STOPPED = (
     r"connect\(\) failed \(111: Connection refused\) while connecting to upstream",
-    r"recv\(\) failed \(104: Connection reset by peer\) while proxying upgraded connection",
+    r"recv\(\) failed \(104: Connection reset by peer\) while "
+    r"(reading response header from upstream|proxying upgraded connection)",
     r"upstream prematurely closed connection while reading response header from upstream",
 )
 
