@@ -183,13 +183,20 @@ def health(request, db_param):
         db = None  # server-wide without a database: the node's facts
     families = collect.node_families(db)
     sockets = collect.total(families, "bus_mobile_sockets")
-    beats = collect.sample_values(families, "bus_mobile_dispatcher_heartbeat_timestamp_seconds")
+    # Every process holds the gauge at 0 until its dispatcher beats.
+    beats = [
+        beat
+        for beat in collect.sample_values(
+            families, "bus_mobile_dispatcher_heartbeat_timestamp_seconds"
+        ).values()
+        if beat > 0
+    ]
     positions = collect.sample_values(families, "bus_mobile_dispatch_position")
     position = max(positions.values(), default=0) or None
     facts = {"status": "pass", "database": "pass"}
     if not beats:
         facts["dispatcher"] = "idle"  # no socket ever subscribed on this node
-    elif time.time() - max(beats.values()) > HEARTBEAT_STALE_S:
+    elif time.time() - max(beats) > HEARTBEAT_STALE_S:
         facts["dispatcher"] = "stalled"
     else:
         facts["dispatcher"] = "running"

@@ -13,6 +13,7 @@ from odoo.tests import tagged
 from odoo.addons.bus.websocket import CloseCode
 
 from ..metrics import collect, scrape, store
+from ..mobile_socket import mobile_dispatch
 from .common import MobileWebsocketCase
 from .test_push import PushCase, expo_token
 
@@ -102,6 +103,14 @@ class TestScrapeAccess(MobileWebsocketCase):
         )
         self.assertEqual((facts["status"], facts["database"]), ("pass", "pass"))
         self.assertEqual(response.headers["Cache-Control"], "no-store")
+
+    def test_health_of_a_node_whose_dispatcher_never_ran(self):
+        with patch.object(mobile_dispatch, "_beat", lambda: None):
+            store.state.metrics.heartbeat.set(0)
+            response = self.url_open("/bus_mobile/health")
+        store.dispatcher_beat({})
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(response.json()["dispatcher"], "idle")
 
     def test_health_fails_when_the_dispatcher_stalls(self):
         store.dispatcher_beat({})
