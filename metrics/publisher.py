@@ -65,7 +65,7 @@ class SnapshotPublisher(threading.Thread):
         try:
             with closing(Registry(db).cursor()) as cr:
                 take_snapshot(api.Environment(cr, SUPERUSER_ID, {}))
-                cr.commit()
+                cr.commit()  # pylint: disable=invalid-commit
             self._failures.pop(db, None)
         except Exception as exc:  # the next snapshot tries again
             now = time.monotonic()

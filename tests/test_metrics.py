@@ -195,8 +195,13 @@ class TestCounting(MobileWebsocketCase):
         self.assertGreater(
             after["bus_mobile_sent_bytes_total"], before["bus_mobile_sent_bytes_total"] + 20
         )
-        self.assertEqual(after["bus_mobile_notifications_delivered_total"], 1)
-        self.assertEqual(after["bus_mobile_delivery_latency_seconds_count"], 1)
+        # Other tests' sockets of this database may get rows of the same
+        # batch: each delivered notification is observed once.
+        self.assertGreaterEqual(after["bus_mobile_notifications_delivered_total"], 1)
+        self.assertEqual(
+            after["bus_mobile_delivery_latency_seconds_count"],
+            after["bus_mobile_notifications_delivered_total"],
+        )
         self.assertGreater(self.value("bus_mobile_dispatch_batch_seconds_count"), 0)
         self.assertGreater(self.value("bus_mobile_dispatch_position"), 0)
 
