@@ -6,6 +6,7 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, MissingError, UserError, ValidationError
 from odoo.tools import SQL
 
+from .. import metrics
 from ..push.expo import is_expo_token
 from ..tools.bearer import DEVICE_SCOPE
 from ..tools.presence import APP_STATES, STATUSES, best_status, iso_utc
@@ -194,6 +195,7 @@ class BusMobileDevice(models.Model):
                     )
                 )
         device._bus_mobile_sign_out()
+        metrics.after_commit(self.env.cr, metrics.device_token, self.env.cr.dbname, "sign_out")
         return device
 
     # ------------------------------------------------------------------
