@@ -1,7 +1,6 @@
+import collections
 import hashlib
 import logging
-import time
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import requests
@@ -10,8 +9,10 @@ from psycopg2 import errors as pg_errors
 from odoo import api, fields, models
 from odoo.tools import SQL, mute_logger
 
-from ..push import DEAD, DEFER, FAILED, RETRY, SENT, Outcome, expo, fcm
+from .. import metrics
+from ..push import DEAD, DEFER, FAILED, RETRY, SENT, Outcome, delivery, expo, fcm
 from ..push.message import PushMessage
+from ..push.settings import read_settings
 
 _logger = logging.getLogger(__name__)
 
@@ -34,27 +35,6 @@ RECEIPT_STATES = [
 CRON_XMLID = "bus_mobile.ir_cron_bus_mobile_push_send"
 MESSAGE_TYPE = "bus_mobile/message"
 
-# Integer settings (``bus_mobile.<key>`` system parameters) and defaults.
-INT_SETTINGS = {
-    "push_ttl_s": 3600,  # older pushes are dropped, not sent late
-    "push_max_attempts": 5,
-    "push_retry_base_s": 30,  # first retry delay; doubled at each attempt
-    "push_batch_size": 500,  # pushes claimed per cron call
-    "push_concurrency": 8,  # parallel provider requests
-    "push_timeout_s": 10,  # per HTTP request
-    "push_batch_time_s": 60,  # no request is started later in a batch
-    "push_receipt_delay_s": 900,  # Expo: receipts are ready after ~15 min
-    "push_log_days": 30,  # finished rows are deleted after this
-}
-TEXT_SETTINGS = {
-    "push_expo_base_url": "https://exp.host/--/api/v2",
-    "push_expo_access_token": "",
-    "push_fcm_base_url": "https://fcm.googleapis.com",
-    "push_fcm_service_account": "",
-    "push_fcm_service_account_file": "",
-    "push_fcm_project_id": "",
-    "push_data_only": "",
-}
 # A row left in "sending" this long was claimed by a worker that died.
 STALE_SENDING_S = 600
 # Expo keeps receipts for a day.
@@ -138,20 +118,9 @@ class BusMobilePush(models.Model):
 
     @api.model
     def _bus_mobile_push_settings(self):
-        """The push settings; a bad integer falls back to its default."""
+        """The push settings (push/settings.py)."""
         # sudo: ir.config_parameter - read by the cron and by posting users.
-        params = self.env["ir.config_parameter"].sudo()
-        settings = {}
-        for key, default in INT_SETTINGS.items():
-            try:
-                value = int(params.get_param(f"bus_mobile.{key}", default))
-            except ValueError:
-                value = default
-            settings[key] = value if value > 0 else default
-        for key, default in TEXT_SETTINGS.items():
-            settings[key] = (params.get_param(f"bus_mobile.{key}") or default).strip()
-        settings["push_data_only"] = settings["push_data_only"].lower() in ("1", "true", "yes")
-        return settings
+        return read_settings(self.env["ir.config_parameter"].sudo().get_param)
 
     # ------------------------------------------------------------------
     # Enqueue (inside the posting transaction)
@@ -261,6 +230,11 @@ class BusMobilePush(models.Model):
         outcomes = self._bus_mobile_deliver(prepared, settings)
         hashes = {push_id: token_hash(token) for push_id, _provider, token, _body in prepared}
         self._bus_mobile_record(outcomes, hashes, settings)
+        providers = {push_id: provider for push_id, provider, _token, _body in prepared}
+        metrics.push_outcomes(
+            self.env.cr.dbname,
+            collections.Counter((providers[i], o.state) for i, o in outcomes.items()),
+        )
         remaining = self._bus_mobile_due_count()
         self.env["ir.cron"]._notify_progress(done=len(prepared), remaining=remaining)
         return len(prepared)
@@ -439,88 +413,12 @@ class BusMobilePush(models.Model):
     # ------------------------------------------------------------------
 
     @api.model
-    def _bus_mobile_fcm_client(self, session, settings):
-        """The FCM client of the settings; ValueError says what is missing."""
-        text = settings["push_fcm_service_account"]
-        path = settings["push_fcm_service_account_file"]
-        if not text and path:
-            try:
-                with open(path, encoding="utf-8") as file:
-                    text = file.read()
-            except OSError as exc:
-                raise ValueError(
-                    f"cannot read bus_mobile.push_fcm_service_account_file: {exc.strerror}"
-                ) from None
-        if not text:
-            raise ValueError(
-                "Firebase is not configured: set bus_mobile.push_fcm_service_account "
-                "or bus_mobile.push_fcm_service_account_file"
-            )
-        return fcm.FcmClient(
-            session,
-            settings["push_fcm_base_url"],
-            fcm.load_service_account(text),
-            project_id=settings["push_fcm_project_id"] or None,
-            timeout=settings["push_timeout_s"],
-        )
-
-    @api.model
-    def _bus_mobile_http_session(self, settings):
-        session = requests.Session()
-        size = settings["push_concurrency"]
-        adapter = requests.adapters.HTTPAdapter(pool_connections=size, pool_maxsize=size)
-        session.mount("http://", adapter)
-        session.mount("https://", adapter)
-        return session
-
-    @api.model
     def _bus_mobile_deliver(self, prepared, settings):
-        """Send the prepared pushes; {push id: Outcome}. Expo in batches of
-        100, FCM one request each, ``push_concurrency`` requests at a time;
-        none is started after ``push_batch_time_s``."""
-        if not prepared:
-            return {}
-        outcomes = {}
-        deadline = time.monotonic() + settings["push_batch_time_s"]
-        with self._bus_mobile_http_session(settings) as session:
-            tasks = []
-            expo_items = [item for item in prepared if item[1] == "expo"]
-            fcm_items = [item for item in prepared if item[1] != "expo"]
-            if expo_items:
-                client = expo.ExpoClient(
-                    session,
-                    settings["push_expo_base_url"],
-                    settings["push_expo_access_token"] or None,
-                    settings["push_timeout_s"],
-                )
-                for start in range(0, len(expo_items), expo.BATCH_SIZE):
-                    chunk = expo_items[start : start + expo.BATCH_SIZE]
-                    tasks.append((chunk, lambda c=chunk, cl=client: cl.send([i[3] for i in c])))
-            if fcm_items:
-                try:
-                    client = self._bus_mobile_fcm_client(session, settings)
-                except ValueError as exc:
-                    for item in fcm_items:
-                        outcomes[item[0]] = Outcome(FAILED, f"FCM: {exc}")
-                else:
-                    for item in fcm_items:
-                        tasks.append(([item], lambda i=item, cl=client: [cl.send(i[3])]))
-
-            def run(task):
-                chunk, call = task
-                if time.monotonic() > deadline:
-                    return chunk, [Outcome(DEFER, "Deferred: out of time.") for _ in chunk]
-                try:
-                    return chunk, call()
-                except Exception as exc:  # recorded on the rows: no push is lost
-                    _logger.exception("Push: unexpected error while sending")
-                    return chunk, [Outcome(RETRY, f"Unexpected error: {exc!r}") for _ in chunk]
-
-            with ThreadPoolExecutor(max_workers=settings["push_concurrency"]) as pool:
-                for chunk, results in pool.map(run, tasks):
-                    for item, outcome in zip(chunk, results, strict=True):
-                        outcomes[item[0]] = outcome
-        return outcomes
+        """Send the prepared pushes (push/delivery.py); {push id: Outcome}."""
+        db = self.env.cr.dbname
+        return delivery.deliver(
+            prepared, settings, lambda provider, s: metrics.push_answered(db, provider, s)
+        )
 
     # ------------------------------------------------------------------
     # Outcomes
@@ -736,13 +634,8 @@ class BusMobilePush(models.Model):
         rows = cr.fetchall()
         if not rows:
             return
-        with self._bus_mobile_http_session(settings) as session:
-            client = expo.ExpoClient(
-                session,
-                settings["push_expo_base_url"],
-                settings["push_expo_access_token"] or None,
-                settings["push_timeout_s"],
-            )
+        with delivery.http_session(settings) as session:
+            client = delivery.expo_client(session, settings)
             try:
                 receipts = client.receipts([ticket for _id, ticket, _hash in rows])
             except requests.RequestException as exc:
@@ -759,6 +652,10 @@ class BusMobilePush(models.Model):
                 failed.append((push_id, DEAD if outcome.state == DEAD else FAILED, outcome.reason))
                 if outcome.state == DEAD and hashed:
                     dead_tokens.append((push_id, hashed, outcome.reason))
+        metrics.push_receipts(
+            cr.dbname,
+            collections.Counter(["ok"] * len(ok_ids) + [state for _id, state, _r in failed]),
+        )
         if ok_ids:
             cr.execute(
                 "UPDATE bus_mobile_push SET receipt_state = 'ok' WHERE id = ANY(%s)", [ok_ids]
@@ -794,22 +691,7 @@ class BusMobilePush(models.Model):
             collapse_key="bus_mobile.test",
             data_only=settings["push_data_only"],
         )
-        with self._bus_mobile_http_session(settings) as session:
-            if provider == "expo":
-                client = expo.ExpoClient(
-                    session,
-                    settings["push_expo_base_url"],
-                    settings["push_expo_access_token"] or None,
-                    settings["push_timeout_s"],
-                )
-                outcome = client.send([expo.build(message)])[0]
-            else:
-                try:
-                    client = self._bus_mobile_fcm_client(session, settings)
-                except ValueError as exc:
-                    outcome = Outcome(FAILED, f"FCM: {exc}")
-                else:
-                    outcome = client.send(fcm.build(message))
+        outcome = delivery.send_now(message, provider, settings)
         state = outcome.state if outcome.state in (SENT, DEAD) else FAILED
         # sudo: bus_mobile.push - the log is written by the server only.
         push = self.sudo().create(

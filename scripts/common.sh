@@ -332,27 +332,49 @@ apt_install() {
   ) 9> "$RUN_DIR/apt.lock" >&2
 }
 
-# Debian's nginx when missing, without ever starting its system service:
-# during the install a policy-rc.d refuses every start (the machine's own
-# is used if it refuses them already; else it is put back after). The
-# tests run their own nginx (scripts/nginx_proxy.py).
-nginx_need() {
-  { command -v nginx || [ -x /usr/sbin/nginx ]; } >/dev/null 2>&1 && return 0
-  [ "$(id -u)" = 0 ] || { log "nginx is missing: apt-get install nginx"; return 1; }
+# apt_install_no_service PACKAGE...: Debian's packages, their system
+# services never started: during the install a policy-rc.d refuses every
+# start (the machine's own is used if it refuses them already; else it is
+# put back after). The tests run their own servers, as unprivileged users.
+apt_install_no_service() {
+  [ "$(id -u)" = 0 ] || { log "$* missing: apt-get install $*"; return 1; }
   local policy=/usr/sbin/policy-rc.d saved= code=0
   if [ -e "$policy" ]; then
-    "$policy" nginx start >/dev/null 2>&1 || [ $? != 101 ] || saved=keep
+    "$policy" "$1" start >/dev/null 2>&1 || [ $? != 101 ] || saved=keep
     [ -n "$saved" ] || { saved=$policy.bus_mobile-saved; mv "$policy" "$saved"; }
   fi
   if [ "$saved" != keep ]; then
-    printf '#!/bin/sh\n# bus_mobile tests: no service starts while nginx installs\nexit 101\n' > "$policy"
+    printf '#!/bin/sh\n# bus_mobile tests: no service starts while packages install\nexit 101\n' > "$policy"
     chmod 755 "$policy"
   fi
-  log "installing Debian's nginx (its service is not started: $policy refuses it)"
-  apt_install nginx || code=$?
+  log "installing Debian's $* (its service is not started: $policy refuses it)"
+  apt_install "$@" || code=$?
   if [ "$saved" != keep ]; then
     rm -f "$policy"
     [ -z "$saved" ] || mv "$saved" "$policy"
   fi
-  [ "$code" = 0 ] || { log "apt-get install nginx failed"; return 1; }
+  [ "$code" = 0 ] || log "apt-get install $* failed"
+  return "$code"
+}
+
+# Debian's nginx when missing (scripts/nginx_proxy.py runs it).
+nginx_need() {
+  { command -v nginx || [ -x /usr/sbin/nginx ]; } >/dev/null 2>&1 && return 0
+  apt_install_no_service nginx
+}
+
+# db_move DB FROM_PORT: database DB of the cluster on FROM_PORT moved to
+# the current one (PG_PORT), for a stage with a cluster of its own (its
+# tests restart PostgreSQL); its filestore stays where it is (data_dir).
+db_move() {
+  local db=$1 from=$2 bindir
+  bindir=$(pg_bindir)
+  log "moving $db to this stage's cluster (pg_dump | pg_restore)"
+  "$bindir/psql" -h 127.0.0.1 -p "$PG_PORT" -U odoo -d postgres -q \
+    -c "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" || die "dropping an old $db failed"
+  "$bindir/pg_dump" -h 127.0.0.1 -p "$from" -U odoo -Fc -d "$db" \
+    | "$bindir/pg_restore" -h 127.0.0.1 -p "$PG_PORT" -U odoo --create -d postgres \
+    || die "moving $db failed"
+  "$bindir/psql" -h 127.0.0.1 -p "$from" -U odoo -d postgres -q \
+    -c "DROP DATABASE \"$db\" WITH (FORCE)" || die "dropping $db from the run's cluster failed"
 }

@@ -1,6 +1,6 @@
 """What a server logged that no test expected: ERROR and CRITICAL records
 and tracebacks, in Odoo log files (and nginx's error log: its error, crit,
-alert and emerg lines).
+alert and emerg lines; Prometheus's: its level=error lines).
 
 Every stage of ``make test`` that starts a server fails when that server
 logs one of them, unless the test that causes it names it. Used:
@@ -51,6 +51,8 @@ NGINX_LEVELS = {
     "error": "ERROR",
     "warn": "WARNING",
 }
+# Prometheus's (logfmt): "ts=2024-05-01T12:00:00.000Z caller=main.go:1 level=error msg=..."
+LOGFMT_RECORD = re.compile(r"^(?:ts|time)=\S+ (?:.*? )?level=(?P<level>[A-Za-z]+) ")
 BAD_LEVELS = {"ERROR", "CRITICAL"}
 TRACEBACK = "Traceback (most recent call last)"
 # gevent's report of a greenlet that died: it ends the traceback gevent
@@ -96,13 +98,17 @@ def records(text):
     for line in text.splitlines():
         match = RECORD.match(line)
         nginx = None if match else NGINX_RECORD.match(line)
-        if match or nginx:
+        logfmt = None if match or nginx else LOGFMT_RECORD.match(line)
+        if match or nginx or logfmt:
             if current is not None:
                 yield current
             if match:
                 current = Record(match["level"], match["logger"], line)
-            else:
+            elif nginx:
                 current = Record(NGINX_LEVELS.get(nginx["level"], "INFO"), "nginx", line)
+            else:
+                level = logfmt["level"].upper()
+                current = Record("ERROR" if level == "ERROR" else level, "logfmt", line)
         elif GREENLET_FAILED.match(line) and current is not None:
             # The traceback before this line is gevent's, not the record's
             # it follows: split it off, so that it is judged on its own.

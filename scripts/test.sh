@@ -35,7 +35,7 @@
 # BUS_MOBILE_RUN_DIR gives a run its own directory and cluster.
 source "$(dirname "$0")/common.sh"
 
-ALL_STAGES="odoo_tests lint setup live nodes bench_smoke"
+ALL_STAGES="odoo_tests lint setup live nodes metrics bench_smoke"
 STAGES=${BUS_MOBILE_STAGES:-$ALL_STAGES}
 for stage in $STAGES; do
   [ -f "$ROOT/scripts/stages/$stage.sh" ] || die "unknown stage '$stage' in BUS_MOBILE_STAGES (stages: $ALL_STAGES)"
@@ -142,6 +142,7 @@ for stage in $STAGES; do
     odoo_tests) templates+=" bus mail" ;;
     live) templates+=" bus mail bare" ;;
     setup | nodes | bench_smoke) templates+=" bus" ;;
+    metrics) templates+=" bus mail" ;;
   esac
 done
 if [ -n "$templates" ]; then

@@ -1,11 +1,7 @@
-from contextlib import closing
-
-from psycopg2.errors import SerializationFailure
-
-from odoo import SUPERUSER_ID, Command, api, sql_db
+from odoo import Command
 from odoo.exceptions import AccessError, MissingError, ValidationError
 from odoo.http import SessionExpiredException
-from odoo.tests import HttpCase, TransactionCase, tagged
+from odoo.tests import HttpCase, tagged
 
 from .common import PresenceAssertions, RpcMixin, make_test_user
 
@@ -269,49 +265,3 @@ class TestDevice(PresenceAssertions, RpcMixin, HttpCase):
             with self.subTest(view_type=view_type):
                 view = self.env.ref(f"bus_mobile.bus_mobile_device_view_{view_type}")
                 self.assertEqual(views["views"][view_type]["id"], view.id)
-
-
-@tagged("post_install", "-at_install")
-class TestSignOutRace(TransactionCase):
-    """Real transactions, as the HTTP worker signing a device out and the
-    gevent worker serving its socket at the same moment (seen in the live
-    tests on a --workers=2 server)."""
-
-    def setUp(self):
-        super().setUp()
-        self.dbname = self.env.cr.dbname
-        with closing(sql_db.db_connect(self.dbname).cursor()) as cr:
-            env = api.Environment(cr, SUPERUSER_ID, {})
-            user = make_test_user(env, login="race_alice", password="race_alice")
-            device = (
-                env["bus_mobile.device"]
-                .with_user(user)
-                ._bus_mobile_register("race-phone", "ios", push_token="tok-race")
-            )
-            self.user_id, self.device_id = user.id, device.id
-            cr.commit()  # pylint: disable=invalid-commit
-        self.addCleanup(self.cleanup)
-
-    def cleanup(self):
-        with closing(sql_db.db_connect(self.dbname).cursor()) as cr:
-            env = api.Environment(cr, SUPERUSER_ID, {})
-            env["bus_mobile.device"].browse(self.device_id).unlink()
-            env["res.users"].browse(self.user_id).active = False
-            cr.commit()  # pylint: disable=invalid-commit
-
-    def test_a_sign_out_losing_a_race_with_the_socket_is_retried_unlogged(self):
-        with (
-            closing(sql_db.db_connect(self.dbname).cursor()) as signing_out,
-            closing(sql_db.db_connect(self.dbname).cursor()) as socket_cr,
-        ):
-            signing_out.execute("SELECT 1")  # its snapshot, before the socket's write
-            socket_cr.execute(
-                "UPDATE bus_mobile_device SET last_seen = now() WHERE id = %s", [self.device_id]
-            )
-            socket_cr.commit()  # pylint: disable=invalid-commit
-            env = api.Environment(signing_out, self.user_id, {})
-            device = env["bus_mobile.device"].browse(self.device_id)
-            # The request's ``retrying`` replays a serialization failure;
-            # Odoo logs the statement that raised it unless told not to.
-            with self.assertNoLogs("odoo.sql_db", "ERROR"), self.assertRaises(SerializationFailure):
-                device._bus_mobile_sign_out()

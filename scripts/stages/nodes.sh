@@ -243,12 +243,7 @@ else
   main_pg_port=$PG_PORT
   pg_start nodes
   trap 'nodes_stop_all; pg_stop' EXIT
-  log "moving $NODES_DB to this stage's cluster (pg_dump | pg_restore)"
-  "$(pg_bindir)/pg_dump" -h 127.0.0.1 -p "$main_pg_port" -U odoo -Fc -d "$NODES_DB" \
-    | "$(pg_bindir)/pg_restore" -h 127.0.0.1 -p "$PG_PORT" -U odoo --create -d postgres \
-    || die "moving $NODES_DB to the nodes' cluster failed"
-  "$(pg_bindir)/psql" -h 127.0.0.1 -p "$main_pg_port" -U odoo -d postgres -q \
-    -c "DROP DATABASE \"$NODES_DB\" WITH (FORCE)" || die "dropping $NODES_DB from the run's cluster failed"
+  db_move "$NODES_DB" "$main_pg_port"
   # The package as pip builds it, as the live stage does.
   client_dir=$RUN_DIR/python-client-nodes
   rm -rf "$client_dir"
