@@ -54,16 +54,20 @@ class BusMobileDiscussJournal(models.Model):
 
     @api.model
     def _bus_mobile_cursor(self):
-        """The cursor of now: the last journal id this transaction sees."""
+        """The cursor of now: the last journal id this transaction sees (at
+        least the cleanup's mark, when it deleted the last rows)."""
         self.env.cr.execute("SELECT COALESCE(max(id), 0) FROM bus_mobile_discuss_journal")
-        return self.env.cr.fetchone()[0]
+        return max(self.env.cr.fetchone()[0], self._bus_mobile_gc_id())
+
+    @api.model
+    def _bus_mobile_gc_id(self):
+        # sudo: ir.config_parameter - the cleanup's mark, read by every app.
+        return int(self.env["ir.config_parameter"].sudo().get_param(GC_PARAM, "0") or 0)
 
     @api.model
     def _bus_mobile_too_old(self, cursor):
         """Whether rows after ``cursor`` were deleted by the cleanup."""
-        # sudo: ir.config_parameter - the cleanup's mark, read by every app.
-        gc_id = self.env["ir.config_parameter"].sudo().get_param(GC_PARAM, "0")
-        return cursor < int(gc_id or 0)
+        return cursor < self._bus_mobile_gc_id()
 
     @api.model
     def _bus_mobile_page(self, channel_ids, cursor, limit):

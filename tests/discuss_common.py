@@ -66,7 +66,7 @@ class DiscussCase(AuthCallsMixin, MobileWebsocketCase):
             self._keys[user] = self.api_key(user)
         return self._keys[user]
 
-    def d(self, user, route, **params):
+    def d(self, user, route, /, **params):
         """The result of the Discuss route ``route`` as ``user`` (bearer)."""
         status, result, error = self.call(PREFIX + route, params, token=self.key(user))
         self.assertEqual(status, 200, error)
@@ -74,13 +74,13 @@ class DiscussCase(AuthCallsMixin, MobileWebsocketCase):
         self.env.invalidate_all()
         return result
 
-    def d_error(self, user, route, name, message_part=None, **params):
-        """``route`` as ``user`` fails with Odoo's ``name`` error (a short
-        name, e.g. ``AccessError``); its message."""
+    def d_error(self, user, route, error_name, message_part=None, /, **params):
+        """``route`` as ``user`` fails with Odoo's ``error_name`` error (a
+        short name, e.g. ``AccessError``); its message."""
         status, result, error = self.call(PREFIX + route, params, token=self.key(user))
         self.assertEqual(status, 200, error)
         self.assertIsNotNone(error, f"{route} {params} succeeded: {result}")
-        full_name = name if "." in name else f"odoo.exceptions.{name}"
+        full_name = error_name if "." in error_name else f"odoo.exceptions.{error_name}"
         message = self.check_rpc_error(error, full_name, message_part)
         self.env.invalidate_all()
         return message
@@ -135,7 +135,7 @@ class DiscussCase(AuthCallsMixin, MobileWebsocketCase):
     def assert_json_error(self, response, status, name, message_part=None):
         """An HTTP route's JSON error: ``status`` and Odoo's ``name``."""
         self.assertEqual(response.status_code, status, response.text[:500])
-        self.assertEqual(response.headers.get("Content-Type"), "application/json", response.text)
+        self.assertTrue(response.headers.get("Content-Type", "").startswith("application/json"), response.text)
         error = response.json()["error"]
         full_name = name if "." in name else f"odoo.exceptions.{name}"
         self.assertEqual(error["name"], full_name, error)
