@@ -43,7 +43,8 @@ class BusMobileDiscussController(Controller):
     # Conversations
     # ------------------------------------------------------------------
 
-    @route(PREFIX + "channels", **JSON_ROUTE, readonly=True)
+    # Not readonly: the first call creates the user's Discuss settings.
+    @route(PREFIX + "channels", **JSON_ROUTE)
     def channels(self):
         return _discuss()._bus_mobile_channels()
 

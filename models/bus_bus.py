@@ -1,10 +1,13 @@
 import json
+import logging
 
 from odoo import api, models
 
 from odoo.addons.bus.models.bus import channel_with_db
 
 from ..tools.channels import CHANNEL_MODEL, mobile_channel_id
+
+_logger = logging.getLogger(__name__)
 
 # How json_dump writes a mobile message notification (type first).
 MESSAGE_PREFIX = '{"type":"bus_mobile/message","payload":'
@@ -42,12 +45,26 @@ class BusBus(models.Model):
             if post:
                 posts.append((*post, record.id))
         if posts:
+            # A message deleted since its notification was queued (the same
+            # transaction) is neither journaled nor pushed.
+            # sudo: mail.message - existence only.
+            Message = self.env["mail.message"].sudo()
+            existing = set(Message.browse([post[1] for post in posts]).exists().ids)
+            posts = [post for post in posts if post[1] in existing]
+        if posts:
             # sudo: bus_mobile.discuss.journal - written for every poster.
             self.env["bus_mobile.discuss.journal"].sudo()._bus_mobile_record(
                 [(channel_id, message_id) for channel_id, message_id, _bus_id in posts]
             )
-            # sudo: bus_mobile.discuss - recipients are mail's, whoever posted.
-            self.env["bus_mobile.discuss"].sudo()._bus_mobile_push(posts)
+            try:
+                # A failure here must not fail the post (the web user's one
+                # included): the push is lost, the message is not.
+                with self.env.cr.savepoint():
+                    # sudo: bus_mobile.discuss - recipients are mail's,
+                    # whoever posted.
+                    self.env["bus_mobile.discuss"].sudo()._bus_mobile_push(posts)
+            except Exception:
+                _logger.exception("Push: Discuss message(s) %s not queued", [p[1] for p in posts])
 
     @api.model
     def _poll(self, channels, last=0, ignore_ids=None):

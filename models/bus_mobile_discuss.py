@@ -105,6 +105,9 @@ class BusMobileDiscuss(models.AbstractModel):
     def _bus_mobile_channels(self):
         """The env user's conversations, as the web client lists them."""
         self._bus_mobile_check_available()
+        # As mail's web client on its first load: its Discuss settings, without
+        # which mail notifies (and we push) nothing of a user's conversations.
+        self.env["res.users.settings"]._find_or_create_for_user(self.env.user)
         # sudo: bus_mobile.discuss.journal - the cursor is a number.
         cursor = self.env["bus_mobile.discuss.journal"].sudo()._bus_mobile_cursor()
         channels = self.env[CHANNEL_MODEL]._get_channels_as_member()
