@@ -17,6 +17,7 @@ from . import test_discuss_input
 from . import test_discuss_sync
 from . import test_discuss_push
 from . import test_discuss_attachments
+from . import test_mail_optional
 from . import test_dispatcher_unit
 from . import test_hostile_clients
 from . import test_keepalive
