@@ -80,7 +80,9 @@ class BusMobileDiscussController(Controller):
 
     @route(PREFIX + "partners", **JSON_ROUTE, readonly=True)
     def partners(self, search=None, limit=None):
-        return _discuss()._bus_mobile_partners(search, check_optional_int(request.env, limit, "limit"))
+        return _discuss()._bus_mobile_partners(
+            search, check_optional_int(request.env, limit, "limit")
+        )
 
     @route(PREFIX + "mute", **JSON_ROUTE)
     def mute(self, channel_id=None, minutes=None):

@@ -178,7 +178,9 @@ class StoreData:
 
     def member_dict(self, member):
         persona = member.get("persona") or {}
-        partner = self.partners.get(persona.get("id"), {}) if persona.get("type") == "partner" else {}
+        partner = (
+            self.partners.get(persona.get("id"), {}) if persona.get("type") == "partner" else {}
+        )
         return {
             "partner_id": partner.get("id"),
             "name": self.persona_name(persona) or "",
@@ -197,9 +199,11 @@ class StoreData:
         name = channel.get("name") or ""
         if channel_type == "chat":
             other = next((m for m in others), None)
-            name = channel.get("custom_channel_name") or (
-                self.persona_name(other.get("persona")) if other else None
-            ) or name
+            name = (
+                channel.get("custom_channel_name")
+                or (self.persona_name(other.get("persona")) if other else None)
+                or name
+            )
         mute_until = channel.get("mute_until_dt") or None
         return {
             "id": channel_id,

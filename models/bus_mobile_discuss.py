@@ -121,8 +121,8 @@ class BusMobileDiscuss(models.AbstractModel):
         store = _store_class()(channels).add(last_messages, for_current_user=True)
         data = shape.StoreData(store.get_result())
         # sudo: bus_mobile.discuss.post - client_uuids of readable messages.
-        uuids = self.env["bus_mobile.discuss.post"].sudo()._bus_mobile_client_uuids(
-            last_messages.ids
+        uuids = (
+            self.env["bus_mobile.discuss.post"].sudo()._bus_mobile_client_uuids(last_messages.ids)
         )
         # sudo: mail.message - res_id of the last messages, read above.
         last_by_channel = {m.res_id: m.id for m in last_messages.sudo()}
@@ -187,8 +187,12 @@ class BusMobileDiscuss(models.AbstractModel):
         # only; the messages are then read with mail's access rules.
         Journal = self.env["bus_mobile.discuss.journal"].sudo()
         if Journal._bus_mobile_too_old(cursor):
-            return {"messages": [], "cursor": Journal._bus_mobile_cursor(), "has_more": False,
-                    "reset": True}
+            return {
+                "messages": [],
+                "cursor": Journal._bus_mobile_cursor(),
+                "has_more": False,
+                "reset": True,
+            }
         members = self.env["discuss.channel.member"].search([("is_self", "=", True)])
         rows, next_cursor, has_more = Journal._bus_mobile_page(
             members.channel_id.ids, cursor, limit
@@ -264,9 +268,7 @@ class BusMobileDiscuss(models.AbstractModel):
         """The message a post with the same key made."""
         message = self.env["mail.message"].browse(message_id).exists() if message_id else None
         if not message:
-            raise MissingError(
-                self.env._("The message posted with this client_uuid was deleted.")
-            )
+            raise MissingError(self.env._("The message posted with this client_uuid was deleted."))
         return self._bus_mobile_message_dicts(message)[0]
 
     @api.model
@@ -277,15 +279,13 @@ class BusMobileDiscuss(models.AbstractModel):
         partners = self.env["res.partner"].sudo().browse(list(dict.fromkeys(partner_ids)))
         missing = partners - partners.exists()
         if missing:
-            raise MissingError(
-                self.env._(
-                    "These partners do not exist: %s", excerpt(missing.ids)
-                )
-            )
+            raise MissingError(self.env._("These partners do not exist: %s", excerpt(missing.ids)))
         if not self.env.user._is_internal():
             # sudo: discuss.channel.member - mail filters the same way.
-            members = self.env["discuss.channel.member"].sudo().search(
-                [("channel_id", "=", channel.id), ("partner_id", "in", partners.ids)]
+            members = (
+                self.env["discuss.channel.member"]
+                .sudo()
+                .search([("channel_id", "=", channel.id), ("partner_id", "in", partners.ids)])
             )
             partners = partners & members.partner_id
         return partners
@@ -305,7 +305,9 @@ class BusMobileDiscuss(models.AbstractModel):
                 self.env._("These attachments do not exist: %s", excerpt(missing.ids))
             )
         foreign = attachments.filtered(
-            lambda a: a.res_model != "mail.compose.message" or a.res_id or a.create_uid != self.env.user
+            lambda a: a.res_model != "mail.compose.message"
+            or a.res_id
+            or a.create_uid != self.env.user
         )
         if foreign:
             raise AccessError(
@@ -414,9 +416,7 @@ class BusMobileDiscuss(models.AbstractModel):
         partners = self.env["res.partner"].sudo().browse(list(dict.fromkeys(partner_ids)))
         missing = partners - partners.exists()
         if missing:
-            raise MissingError(
-                self.env._("These partners do not exist: %s", excerpt(missing.ids))
-            )
+            raise MissingError(self.env._("These partners do not exist: %s", excerpt(missing.ids)))
         return partners.ids
 
     @api.model
@@ -547,12 +547,16 @@ class BusMobileDiscuss(models.AbstractModel):
         (sudo, as mail's download routes)."""
         channel, _member = self._bus_mobile_channel(channel_id)
         # sudo: ir.attachment - of a conversation the user is a member of.
-        attachment = self.env["ir.attachment"].sudo().search(
-            [
-                ("id", "=", attachment_id),
-                ("res_id", "=", channel.id),
-                ("res_model", "=", CHANNEL_MODEL),
-            ]
+        attachment = (
+            self.env["ir.attachment"]
+            .sudo()
+            .search(
+                [
+                    ("id", "=", attachment_id),
+                    ("res_id", "=", channel.id),
+                    ("res_model", "=", CHANNEL_MODEL),
+                ]
+            )
         )
         if not attachment:
             raise MissingError(

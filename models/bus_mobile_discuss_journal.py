@@ -107,4 +107,4 @@ class BusMobileDiscussJournal(models.Model):
         if deleted:
             # sudo: ir.config_parameter - the cleanup's mark.
             params = self.env["ir.config_parameter"].sudo()
-            params.set_param(GC_PARAM, max(max(deleted), int(params.get_param(GC_PARAM, "0"))))
+            params.set_param(GC_PARAM, max(*deleted, int(params.get_param(GC_PARAM, "0"))))

@@ -81,7 +81,8 @@ class BusMobileDiscussPost(models.Model):
         if not message_ids:
             return {}
         self.env.cr.execute(
-            "SELECT message_id, client_uuid FROM bus_mobile_discuss_post WHERE message_id = ANY(%s)",
+            """SELECT message_id, client_uuid FROM bus_mobile_discuss_post
+                WHERE message_id = ANY(%s)""",
             [list(message_ids)],
         )
         return dict(self.env.cr.fetchall())

@@ -399,9 +399,12 @@ class BusMobilePush(models.Model):
             if not token:
                 unsendable.append(push_id)
                 continue
-            if push_id in discuss:
-                row = (*row[:3], row[13], *discuss[push_id], *row[9:13])
-            message = self._bus_mobile_push_message(row[:13], settings, discuss=push_id in discuss)
+            message_row = row[:13]
+            if push_id in discuss:  # its conversation and message are mail's
+                message_row = (*row[:3], row[13], *discuss[push_id], *row[9:13])
+            message = self._bus_mobile_push_message(
+                message_row, settings, discuss=push_id in discuss
+            )
             builder = expo.build if provider == "expo" else fcm.build
             prepared.append((push_id, provider, token, builder(message)))
         if unsendable:

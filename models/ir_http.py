@@ -131,7 +131,10 @@ class IrHttp(models.AbstractModel):
         for unexpected errors (Odoo's 500, which logs them)."""
         path = request.httprequest.path
         dispatcher = getattr(request, "dispatcher", None)
-        if not path.startswith(DISCUSS_PREFIX) or getattr(dispatcher, "routing_type", "http") != "http":
+        if (
+            not path.startswith(DISCUSS_PREFIX)
+            or getattr(dispatcher, "routing_type", "http") != "http"
+        ):
             return None
         status = next((code for kind, code in ERROR_STATUS if isinstance(exception, kind)), None)
         if isinstance(exception, HTTPException) and exception.code and exception.code < 500:

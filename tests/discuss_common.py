@@ -46,14 +46,18 @@ class DiscussCase(AuthCallsMixin, MobileWebsocketCase):
     @classmethod
     def make_group(cls, name, users):
         """A group created by the first of ``users`` (mail adds the creator)."""
-        return cls.env["discuss.channel"].with_user(users[0]).create(
-            {
-                "name": name,
-                "channel_type": "group",
-                "channel_member_ids": [
-                    Command.create({"partner_id": user.partner_id.id}) for user in users
-                ],
-            }
+        return (
+            cls.env["discuss.channel"]
+            .with_user(users[0])
+            .create(
+                {
+                    "name": name,
+                    "channel_type": "group",
+                    "channel_member_ids": [
+                        Command.create({"partner_id": user.partner_id.id}) for user in users
+                    ],
+                }
+            )
         )
 
     def setUp(self):
@@ -135,7 +139,9 @@ class DiscussCase(AuthCallsMixin, MobileWebsocketCase):
     def assert_json_error(self, response, status, name, message_part=None):
         """An HTTP route's JSON error: ``status`` and Odoo's ``name``."""
         self.assertEqual(response.status_code, status, response.text[:500])
-        self.assertTrue(response.headers.get("Content-Type", "").startswith("application/json"), response.text)
+        self.assertTrue(
+            response.headers.get("Content-Type", "").startswith("application/json"), response.text
+        )
         error = response.json()["error"]
         full_name = name if "." in name else f"odoo.exceptions.{name}"
         self.assertEqual(error["name"], full_name, error)

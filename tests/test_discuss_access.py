@@ -33,7 +33,7 @@ class TestDiscussAccess(DiscussCase):
             "bus_mobile_discuss_post",
             "ir_attachment",
         ):
-            self.env.cr.execute(f"SELECT count(*) FROM {table}")  # noqa: S608 - fixed names
+            self.env.cr.execute(f"SELECT count(*) FROM {table}")  # fixed names
             counts[table] = self.env.cr.fetchone()[0]
         return counts
 
@@ -83,15 +83,29 @@ class TestDiscussAccess(DiscussCase):
                 for message in synced["messages"]:
                     self.assertIn(
                         user.partner_id,
-                        self.env["discuss.channel"].browse(message["thread"]["id"]).channel_member_ids.partner_id,
+                        self.env["discuss.channel"]
+                        .browse(message["thread"]["id"])
+                        .channel_member_ids.partner_id,
                     )
 
     def test_missing_and_non_discuss_ids(self):
         self.d_error(self.alice, "channel", "MissingError", channel_id=2**31 - 1)
-        self.d_error(self.alice, "message/react", "MissingError", message_id=2**31 - 1, content="👍", action="add")
+        self.d_error(
+            self.alice,
+            "message/react",
+            "MissingError",
+            message_id=2**31 - 1,
+            content="👍",
+            action="add",
+        )
         chatter = self.alice.partner_id.message_post(body="a note on a contact")
         self.d_error(
-            self.alice, "message/edit", "MissingError", "Discuss message", message_id=chatter.id, body="x"
+            self.alice,
+            "message/edit",
+            "MissingError",
+            "Discuss message",
+            message_id=chatter.id,
+            body="x",
         )
         self.d_error(self.alice, "chat", "MissingError", partner_id=2**31 - 1)
 
@@ -140,12 +154,24 @@ class TestDiscussAccess(DiscussCase):
             files={"ufile": ("two.txt", b"two", "text/plain")},
         ).json()["attachment"]["id"]
         self.d_error(
-            self.bob, "message/post", "AccessError", "not uploads of yours",
-            channel_id=self.team.id, body="mine", client_uuid="att-2", attachment_ids=[second],
+            self.bob,
+            "message/post",
+            "AccessError",
+            "not uploads of yours",
+            channel_id=self.team.id,
+            body="mine",
+            client_uuid="att-2",
+            attachment_ids=[second],
         )
         self.d_error(
-            self.alice, "message/post", "AccessError", "not uploads of yours",
-            channel_id=self.team.id, body="again", client_uuid="att-3", attachment_ids=[attachment_id],
+            self.alice,
+            "message/post",
+            "AccessError",
+            "not uploads of yours",
+            channel_id=self.team.id,
+            body="again",
+            client_uuid="att-3",
+            attachment_ids=[attachment_id],
         )
 
     def test_socket_of_a_non_member_gets_nothing(self):
@@ -153,9 +179,13 @@ class TestDiscussAccess(DiscussCase):
         members' sockets, and never an outsider's, even one asking for the
         conversation by name."""
         asked = [f"discuss.channel_{self.team.id}"]
-        member_ws = self.mobile_connect(cookie=self.session_cookie("dr_bob"), ping_after_connect=True)
+        member_ws = self.mobile_connect(
+            cookie=self.session_cookie("dr_bob"), ping_after_connect=True
+        )
         self.subscribe(member_ws, [], self.bus_mark())
-        outsider_ws = self.mobile_connect(cookie=self.session_cookie("dr_carol"), ping_after_connect=True)
+        outsider_ws = self.mobile_connect(
+            cookie=self.session_cookie("dr_carol"), ping_after_connect=True
+        )
         self.subscribe(outsider_ws, asked, self.bus_mark())
         self.d(self.alice, "typing", channel_id=self.team.id, is_typing=True)
         posted = self.post(self.alice, self.team, "members only", "sock-1")

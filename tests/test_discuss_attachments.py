@@ -42,7 +42,9 @@ class TestDiscussAttachments(DiscussCase):
             (uploaded["name"], uploaded["mimetype"], uploaded["size"], uploaded["url"]),
             ("photo.png", "image/png", len(image), None),
         )
-        posted = self.post(self.alice, self.team, "look", "photo-1", attachment_ids=[uploaded["id"]])
+        posted = self.post(
+            self.alice, self.team, "look", "photo-1", attachment_ids=[uploaded["id"]]
+        )
         [attachment] = posted["attachments"]
         base = f"{PREFIX}channel/{self.team.id}"
         self.assertEqual(attachment["url"], f"{base}/attachment/{uploaded['id']}")
@@ -109,7 +111,9 @@ class TestDiscussAttachments(DiscussCase):
         return Request.csrf_token(fake)
 
     def test_size_limit(self):
-        self.env["ir.config_parameter"].sudo().set_param("bus_mobile.discuss_upload_max_bytes", "1000")
+        self.env["ir.config_parameter"].sudo().set_param(
+            "bus_mobile.discuss_upload_max_bytes", "1000"
+        )
         before = self.attachment_count()
         self.assertEqual(self.upload(self.alice, b"x" * 1000).status_code, 200)
         self.assert_json_error(
@@ -117,7 +121,9 @@ class TestDiscussAttachments(DiscussCase):
         )
         # Far over: refused from its Content-Length, before the body is read.
         self.assert_json_error(
-            self.upload(self.alice, b"x" * 200_000), 413, "werkzeug.exceptions.RequestEntityTooLarge"
+            self.upload(self.alice, b"x" * 200_000),
+            413,
+            "werkzeug.exceptions.RequestEntityTooLarge",
         )
         self.assertEqual(self.attachment_count(), before + 1)
 
@@ -167,7 +173,9 @@ class TestDiscussAttachments(DiscussCase):
 
     def test_downloads_refuse_bad_ids_and_no_credentials(self):
         base = f"{PREFIX}channel/{self.team.id}"
-        self.assert_json_error(self.http("GET", f"{base}/attachment/1"), 401, "odoo.http.SessionExpiredException")
+        self.assert_json_error(
+            self.http("GET", f"{base}/attachment/1"), 401, "odoo.http.SessionExpiredException"
+        )
         token = self.key(self.alice)
         self.assert_json_error(
             self.http("GET", f"{base}/attachment/99999999999", token=token), 400, "ValidationError"
@@ -177,7 +185,8 @@ class TestDiscussAttachments(DiscussCase):
         )
         self.assert_json_error(
             self.http("GET", f"{base}/attachment/abc", token=token),
-            404, "werkzeug.exceptions.NotFound",
+            404,
+            "werkzeug.exceptions.NotFound",
         )
         self.assert_json_error(
             self.http("GET", f"{base}/image/1/99999x1", token=token), 400, "ValidationError"
@@ -187,7 +196,8 @@ class TestDiscussAttachments(DiscussCase):
         )
         self.assert_json_error(
             self.http("GET", f"{base}/attachment/1", headers={"Authorization": "Bearer nope"}),
-            401, "odoo.addons.bus_mobile.tools.bearer.BearerTokenError",
+            401,
+            "odoo.addons.bus_mobile.tools.bearer.BearerTokenError",
         )
 
     def test_portal_uploads_only_where_mail_allows(self):

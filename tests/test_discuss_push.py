@@ -28,8 +28,8 @@ class TestDiscussPush(DiscussCase):
         cls.addClassCleanup(cls.fake.stop)
         params = cls.env["ir.config_parameter"].sudo()
         params.set_param("bus_mobile.push_expo_base_url", cls.fake.expo_base_url)
-        cls.chat = cls.env["discuss.channel"].with_user(cls.alice).channel_get(
-            [cls.bob.partner_id.id]
+        cls.chat = (
+            cls.env["discuss.channel"].with_user(cls.alice).channel_get([cls.bob.partner_id.id])
         )
 
     def setUp(self):
@@ -71,8 +71,8 @@ class TestDiscussPush(DiscussCase):
         push = self.pushes()
         self.assertEqual(push.device_id, bob_phone)
         self.assertFalse(self.pushes(alice_phone))
-        new_message = self.env["bus.bus"].sudo().search(
-            [("id", ">", mark), ("message", "like", NEW_MESSAGE)]
+        new_message = (
+            self.env["bus.bus"].sudo().search([("id", ">", mark), ("message", "like", NEW_MESSAGE)])
         )
         self.assertEqual(
             (push.discuss_channel_id, push.discuss_message_id, push.bus_id),
@@ -119,7 +119,11 @@ class TestDiscussPush(DiscussCase):
         self.post(self.alice, self.lobby, "plain news", "push-4")
         self.assertFalse(self.pushes(bob_phone))
         self.post(
-            self.alice, self.lobby, "@Bob Brown look", "push-5", partner_ids=[self.bob.partner_id.id]
+            self.alice,
+            self.lobby,
+            "@Bob Brown look",
+            "push-5",
+            partner_ids=[self.bob.partner_id.id],
         )
         self.assertEqual(self.pushes().device_id, bob_phone)
         self.d(self.bob, "notifications", channel_id=self.lobby.id, setting="all")
@@ -162,12 +166,21 @@ class TestDiscussPush(DiscussCase):
         self.assertFalse(self.pushes(phone))
         self.d(self.paula, "channels")
         self.post(self.alice, self.team, "after", "push-10")
-        self.assertEqual(self.pushes(phone).discuss_message_id, self.env["mail.message"].search(
-            [("model", "=", "discuss.channel"), ("res_id", "=", self.team.id)], limit=1).id)
+        self.assertEqual(
+            self.pushes(phone).discuss_message_id,
+            self.env["mail.message"]
+            .search([("model", "=", "discuss.channel"), ("res_id", "=", self.team.id)], limit=1)
+            .id,
+        )
 
     def test_system_lines_are_not_pushed(self):
         self.device(self.bob, "bob")
-        self.d(self.alice, "channel/add_members", channel_id=self.team.id, partner_ids=[self.carol.partner_id.id])
+        self.d(
+            self.alice,
+            "channel/add_members",
+            channel_id=self.team.id,
+            partner_ids=[self.carol.partner_id.id],
+        )
         self.assertFalse(self.pushes())
 
     def test_a_message_deleted_in_its_own_transaction_is_skipped(self):

@@ -62,7 +62,7 @@ class TestDiscussRoutes(DiscussCase):
         )
         message = self.env["mail.message"].browse(result["id"])
         self.assertEqual(message.partner_ids, self.bob.partner_id)
-        self.assertIn('data-oe-id="%s"' % self.bob.partner_id.id, str(message.body))
+        self.assertIn(f'data-oe-id="{self.bob.partner_id.id}"', str(message.body))
         self.assertIn("&lt;3<br><br>see", str(message.body))
         self.assertIn('href="http://www.odoo.com"', str(message.body))
         self.assertEqual(result["body"], "Hi @Bob Brown <3\n\nsee www.odoo.com")
@@ -71,7 +71,9 @@ class TestDiscussRoutes(DiscussCase):
             result["mentions"], [{"partner_id": self.bob.partner_id.id, "name": "Bob Brown"}]
         )
         self.assertEqual(result["thread"], {"model": "discuss.channel", "id": self.team.id})
-        self.assertEqual((result["author_id"], result["author_name"]), (self.alice.partner_id.id, "Alice Anders"))
+        self.assertEqual(
+            (result["author_id"], result["author_name"]), (self.alice.partner_id.id, "Alice Anders")
+        )
         self.assertEqual(self.member(self.bob, self.team).message_unread_counter, unread_before + 1)
         news = self.bus_rows(mark, NEW_MESSAGE)
         self.assertEqual(len(news), 1)
@@ -135,21 +137,34 @@ class TestDiscussRoutes(DiscussCase):
     def test_edit_delete_and_reactions(self):
         result = self.post(self.alice, self.team, "typo", "edit-1")
         edited = self.d(
-            self.alice, "message/edit", message_id=result["id"], body="fixed @Bob Brown",
+            self.alice,
+            "message/edit",
+            message_id=result["id"],
+            body="fixed @Bob Brown",
             partner_ids=[self.bob.partner_id.id],
         )
         self.assertEqual(edited["body"], "fixed @Bob Brown")
         self.assertTrue(edited["edited"])
         self.assertEqual(edited["mentions"][0]["partner_id"], self.bob.partner_id.id)
         self.d_error(
-            self.bob, "message/edit", "AccessError", "Only its author", message_id=result["id"], body="mine now"
+            self.bob,
+            "message/edit",
+            "AccessError",
+            "Only its author",
+            message_id=result["id"],
+            body="mine now",
         )
-        reacted = self.d(self.bob, "message/react", message_id=result["id"], content="👍", action="add")
+        reacted = self.d(
+            self.bob, "message/react", message_id=result["id"], content="👍", action="add"
+        )
         self.assertEqual(
-            reacted["reactions"], [{"content": "👍", "count": 1, "partner_ids": [self.bob.partner_id.id]}]
+            reacted["reactions"],
+            [{"content": "👍", "count": 1, "partner_ids": [self.bob.partner_id.id]}],
         )
         self.d(self.alice, "message/react", message_id=result["id"], content="👍", action="add")
-        removed = self.d(self.bob, "message/react", message_id=result["id"], content="👍", action="remove")
+        removed = self.d(
+            self.bob, "message/react", message_id=result["id"], content="👍", action="remove"
+        )
         self.assertEqual(removed["reactions"][0]["partner_ids"], [self.alice.partner_id.id])
         self.d_error(self.bob, "message/delete", "AccessError", message_id=result["id"])
         deleted = self.d(self.alice, "message/delete", message_id=result["id"])
@@ -205,7 +220,9 @@ class TestDiscussRoutes(DiscussCase):
         self.assertNotIn(self.lobby.id, by_id)
         team = by_id[self.team.id]
         self.assertEqual(team["last_message"]["body"], "last one")
-        self.assertEqual(team["unread_count"], self.member(self.alice, self.team).message_unread_counter)
+        self.assertEqual(
+            team["unread_count"], self.member(self.alice, self.team).message_unread_counter
+        )
         self.assertEqual(
             {m["partner_id"] for m in team["members"]},
             set((self.alice | self.bob | self.paula).partner_id.ids),
@@ -216,12 +233,19 @@ class TestDiscussRoutes(DiscussCase):
     def test_chat_group_members_leave_and_join(self):
         chat = self.d(self.alice, "chat", partner_id=self.carol.partner_id.id)
         self.assertEqual(chat["channel_type"], "chat")
-        self.assertEqual(self.d(self.alice, "chat", partner_id=self.carol.partner_id.id)["id"], chat["id"])
+        self.assertEqual(
+            self.d(self.alice, "chat", partner_id=self.carol.partner_id.id)["id"], chat["id"]
+        )
         self.d_error(self.alice, "chat", "ValidationError", partner_id=self.alice.partner_id.id)
-        group = self.d(self.alice, "group/create", partner_ids=[self.bob.partner_id.id], name="trio")
+        group = self.d(
+            self.alice, "group/create", partner_ids=[self.bob.partner_id.id], name="trio"
+        )
         self.assertEqual((group["channel_type"], group["name"]), ("group", "trio"))
         group = self.d(
-            self.alice, "channel/add_members", channel_id=group["id"], partner_ids=[self.carol.partner_id.id]
+            self.alice,
+            "channel/add_members",
+            channel_id=group["id"],
+            partner_ids=[self.carol.partner_id.id],
         )
         self.assertEqual(group["member_count"], 3)
         self.assertEqual(
@@ -239,15 +263,20 @@ class TestDiscussRoutes(DiscussCase):
     def test_people_to_chat_with(self):
         found = self.d(self.alice, "partners", search="Bob Br")
         self.assertEqual(
-            found, [{"partner_id": self.bob.partner_id.id, "name": "Bob Brown", "im_status": "offline"}]
+            found,
+            [{"partner_id": self.bob.partner_id.id, "name": "Bob Brown", "im_status": "offline"}],
         )
-        self.assertEqual(self.d(self.alice, "partners", search="Paula"), [])  # portal: not a colleague
+        self.assertEqual(
+            self.d(self.alice, "partners", search="Paula"), []
+        )  # portal: not a colleague
 
     def test_mute_and_notification_setting(self):
         muted = self.d(self.alice, "mute", channel_id=self.team.id, minutes=-1)
         self.assertEqual(muted["mute_until"], "9999-12-31T23:59:59Z")
         self.assertTrue(self.member(self.alice, self.team).mute_until_dt)
-        self.assertIsNone(self.d(self.alice, "mute", channel_id=self.team.id, minutes=0)["mute_until"])
+        self.assertIsNone(
+            self.d(self.alice, "mute", channel_id=self.team.id, minutes=0)["mute_until"]
+        )
         later = self.d(self.alice, "mute", channel_id=self.team.id, minutes=60)["mute_until"]
         self.assertTrue(later.endswith("Z"))
         setting = self.d(self.bob, "notifications", channel_id=self.lobby.id, setting="mentions")
@@ -258,18 +287,57 @@ class TestDiscussRoutes(DiscussCase):
 
     def test_config_says_discuss_is_available(self):
         config = self.result("/bus_mobile/config", token=self.key(self.alice))
-        self.assertEqual(config["discuss"], {"available": True, "upload_max_bytes": 25 * 1024 * 1024})
+        self.assertEqual(
+            config["discuss"], {"available": True, "upload_max_bytes": 25 * 1024 * 1024}
+        )
 
     def test_portal_member_gets_what_mail_allows(self):
-        result = self.post(self.paula, self.team, "from the portal @Carol Crane", "portal-1",
-                           partner_ids=[self.bob.partner_id.id, self.carol.partner_id.id])
+        result = self.post(
+            self.paula,
+            self.team,
+            "from the portal @Carol Crane",
+            "portal-1",
+            partner_ids=[self.bob.partner_id.id, self.carol.partner_id.id],
+        )
         # mail reduces a portal user's mentions to members.
         self.assertEqual([m["partner_id"] for m in result["mentions"]], [self.bob.partner_id.id])
         self.d(self.paula, "message/react", message_id=result["id"], content="🎉", action="add")
         self.d(self.paula, "mark_read", channel_id=self.team.id, message_id=result["id"])
         self.assertIn(self.team.id, [c["id"] for c in self.d(self.paula, "channels")["channels"]])
-        self.d_error(self.paula, "group/create", "AccessError", partner_ids=[self.bob.partner_id.id])
         self.d_error(
-            self.paula, "channel/add_members", "AccessError",
-            channel_id=self.team.id, partner_ids=[self.pia.partner_id.id],
+            self.paula, "group/create", "AccessError", partner_ids=[self.bob.partner_id.id]
         )
+        self.d_error(
+            self.paula,
+            "channel/add_members",
+            "AccessError",
+            channel_id=self.team.id,
+            partner_ids=[self.pia.partner_id.id],
+        )
+
+    def test_both_sides_see_each_other_on_their_sockets(self):
+        """The web user's stock socket gets mail's new_message for a post
+        of the app; the app's socket gets the web user's post."""
+        web = self.websocket_connect(cookie=self.session_cookie("dr_bob"))
+        self.subscribe(web, [], self.bus_mark())
+        app = self.mobile_connect(cookie=self.session_cookie("dr_alice"), ping_after_connect=True)
+        self.subscribe(app, [], self.bus_mark())
+        from_app = self.post(self.alice, self.team, "from the app", "both-1")
+        self.trigger_notification_dispatching([self.team])
+        self.assertEqual(self.next_new_message(web, from_app["id"])["id"], self.team.id)
+        from_web = self.web_post(self.bob, self.team, "from the web")
+        self.trigger_notification_dispatching([self.team])
+        payload = self.next_new_message(app, from_web.id)
+        self.assertEqual(payload["id"], self.team.id)
+
+    def next_new_message(self, ws, message_id):
+        """The payload of mail's new_message of ``message_id`` on ``ws``."""
+        for _frame in range(30):
+            for notification in self.recv_notifications(ws):
+                payload = notification["message"]["payload"]
+                if (
+                    notification["message"]["type"] == NEW_MESSAGE
+                    and payload["data"]["mail.message"][0]["id"] == message_id
+                ):
+                    return payload
+        self.fail(f"no new_message of {message_id} received")

@@ -57,19 +57,23 @@ class TestDiscussNeedsMail(AuthCallsMixin, HttpCase):
             self.assertTrue(config["available"])
             self.assertIn("channels", self.result(PREFIX + "channels", token=token))
             return
-        self.assertEqual(config, {"available": False, "reason": "The mail module is not installed."})
+        self.assertEqual(
+            config, {"available": False, "reason": "The mail module is not installed."}
+        )
         self.env.cr.execute("SELECT count(*) FROM bus_mobile_discuss_post")
         keys_before = self.env.cr.fetchone()[0]
         for route, params in JSON_ROUTES:
             with self.subTest(route=route):
-                self.assert_error(
-                    "odoo.exceptions.UserError", PREFIX + route, params, token=token
-                )
+                self.assert_error("odoo.exceptions.UserError", PREFIX + route, params, token=token)
                 _status, _result, error = self.call(PREFIX + route, params, token=token)
                 self.assertIn(UNAVAILABLE, error["data"]["message"])
         self.env.flush_all()
         for method, path, kw in (
-            ("POST", "attachment/upload", {"files": {"ufile": ("a.txt", b"x")}, "data": {"channel_id": "1"}}),
+            (
+                "POST",
+                "attachment/upload",
+                {"files": {"ufile": ("a.txt", b"x")}, "data": {"channel_id": "1"}},
+            ),
             ("GET", "channel/1/attachment/1", {}),
             ("GET", "channel/1/image/1/8x8", {}),
         ):
@@ -142,8 +146,10 @@ class TestComposeAndShape(BaseCase):
                "body": "<p>reply @Alice<span class='o-mail-Message-edited'></span></p>",
                "create_date": "2026-12-06 17:03:29", "message_type": "comment",
                "parentMessage": 13, "reactions": [{"message": 14, "content": "👍"}],
-               "recipients": [{"id": 9, "type": "partner"}], "thread": {"id": 4, "model": "discuss.channel"}},
-              {"id": 13, "author": {"id": 9, "type": "partner"}, "attachment_ids": [], "body": "<p>hi</p>",
+               "recipients": [{"id": 9, "type": "partner"}],
+               "thread": {"id": 4, "model": "discuss.channel"}},
+              {"id": 13, "author": {"id": 9, "type": "partner"}, "attachment_ids": [],
+               "body": "<p>hi</p>",
                "create_date": "2026-12-06 17:03:28", "message_type": "comment",
                "thread": {"id": 4, "model": "discuss.channel"}}],
             "res.partner": [{"id": 9, "name": "Alice"}, {"id": 10, "name": "Bob"}]
