@@ -8,6 +8,7 @@ import requests
 from odoo import http
 from odoo.tests import tagged
 
+from ..discuss.shape import TEMPORARY_ID_PREFIX, message_dicts
 from .auth_common import new_totp_secret, totp_code
 from .discuss_common import PREFIX, DiscussCase
 
@@ -81,6 +82,11 @@ class TestDiscussRoutes(DiscussCase):
         self.assertEqual(channel[1:3], ["discuss.channel", self.team.id])
         self.assertEqual(payload["data"]["mail.message"][0]["id"], result["id"])
         self.assertEqual(payload["temporary_id"], "bus_mobile:post-1")
+        # One conversion: the socket's notification gives the route's dict.
+        uuid = payload["temporary_id"].removeprefix(TEMPORARY_ID_PREFIX)
+        self.assertEqual(
+            message_dicts(payload["data"], client_uuids={result["id"]: uuid})[0], result
+        )
 
     def test_reply_and_parent_of_another_conversation(self):
         first = self.web_post(self.bob, self.team, "question?")
