@@ -6,3 +6,4 @@ from . import auth
 from . import playground
 from . import discuss
 from . import discuss_attachment
+from . import metrics

@@ -15,3 +15,4 @@ from . import ir_http
 from . import bus_mobile_discuss
 from . import bus_mobile_discuss_journal
 from . import bus_mobile_discuss_post
+from . import bus_mobile_metrics_snapshot

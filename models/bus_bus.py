@@ -1,3 +1,4 @@
+import datetime
 import json
 import logging
 
@@ -65,6 +66,17 @@ class BusBus(models.Model):
                     self.env["bus_mobile.discuss"].sudo()._bus_mobile_push(posts)
             except Exception:
                 _logger.exception("Push: Discuss message(s) %s not queued", [p[1] for p in posts])
+
+    @api.model
+    def _create(self, data_list):
+        # Stamped when written, in the precommit where stock creates bus
+        # rows, not at the transaction's start: a row's age is then the time
+        # since its commit (the delivery latency metric), whatever the
+        # transaction did before.
+        now = datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
+        for data in data_list:
+            data["stored"]["create_date"] = now
+        return super()._create(data_list)
 
     @api.model
     def _poll(self, channels, last=0, ignore_ids=None):
