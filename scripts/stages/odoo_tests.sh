@@ -3,7 +3,7 @@
 # really connect), on two fresh databases, as users have them:
 #   bus   the addon and its dependencies only;
 #   mail  with mail installed too (nearly every real database has it); the
-#         mail-only tests (tests/test_discuss.py) run here, and only here.
+#         mail-only tests (tests/test_discuss*.py) run here, and only here.
 # Each database is a copy of its template (common.sh's db_copy); the two
 # runs share nothing and run side by side, each with its own report
 # (.run/pytest-report-NAME.txt, printed when it ends).
@@ -18,7 +18,7 @@ MAIL_DB=${DB}_mail
 MAIL_CONF=$RUN_DIR/test-mail.conf
 ODOO_DBS=${BUS_MOBILE_ODOO_DBS:-bus mail}
 ODOO_LOG_LEVEL=${ODOO_TEST_LOG_LEVEL:-warn}
-MAIL_ONLY_TESTS=$RUN_DIR/addons/bus_mobile/tests/test_discuss.py
+MAIL_ONLY_TESTS=$RUN_DIR/addons/bus_mobile/tests/test_discuss*.py
 unset HTTP_PORT GEVENT_PORT
 write_odoo_conf "$DB" "$CONF"
 unset HTTP_PORT GEVENT_PORT
@@ -72,13 +72,13 @@ odoo_tests_flavor() {
 
 odoo_pids=() odoo_names=()
 case " $ODOO_DBS " in
-  *" bus "*) odoo_tests_flavor bus "$CONF" "$DB" --ignore="$MAIL_ONLY_TESTS" & odoo_pids+=($!) odoo_names+=(bus) ;;
+  *" bus "*) odoo_tests_flavor bus "$CONF" "$DB" --ignore-glob="$MAIL_ONLY_TESTS" & odoo_pids+=($!) odoo_names+=(bus) ;;
 esac
 case " $ODOO_DBS " in
   *" mail "*) odoo_tests_flavor mail "$MAIL_CONF" "$MAIL_DB" & odoo_pids+=($!) odoo_names+=(mail) ;;
 esac
 for i in "${!odoo_pids[@]}"; do
   wait "${odoo_pids[i]}" || status=1
-  log "---- Odoo tests ($(echo "${odoo_names[i]}")): $RUN_DIR/pytest-report-${odoo_names[i]}.txt"
+  log "---- Odoo tests (${odoo_names[i]}): $RUN_DIR/pytest-report-${odoo_names[i]}.txt"
   cat "$RUN_DIR/pytest-report-${odoo_names[i]}.txt"
 done
