@@ -10,12 +10,14 @@
 #
 # Each stage is a file of scripts/stages/, sourced in a subshell of its own
 # (it shares the cluster, the database templates of common.sh's db_copy,
-# `narrowed` and the failure digest; its exit status is its result). A
-# stage whose file says `# stage: background` starts at once and runs
-# beside the others (its own databases, servers and ports; its own cluster
-# if it restarts PostgreSQL); its output is kept in .run/stage-NAME.out and
-# printed when it ends. The others run one after the other. At the end
-# each stage's wall time is printed (.run/stage-times.txt).
+# `narrowed` and the failure digest; its exit status is its result). The
+# stages whose file says `# stage: background` run beside the others
+# (their own databases, servers and ports; their own cluster if they
+# restart PostgreSQL), BUS_MOBILE_JOBS of them at a time (default 2), in
+# the order of ALL_STAGES; their output is kept in .run/stage-NAME.out and
+# printed at the end. The others run one after the other, in the
+# foreground. At the end each stage's wall time is printed
+# (.run/stage-times.txt).
 #
 # Narrowing a run while developing (each is reported at the end, and a
 # narrowed run exits 3 even when everything that ran passed: it never
@@ -35,7 +37,9 @@
 # BUS_MOBILE_RUN_DIR gives a run its own directory and cluster.
 source "$(dirname "$0")/common.sh"
 
-ALL_STAGES="odoo_tests lint setup live nodes metrics bench_smoke"
+# Foreground stages run in this order; background ones start in this order.
+ALL_STAGES="odoo_tests live nodes metrics bench_smoke setup lint"
+JOBS=${BUS_MOBILE_JOBS:-2}
 STAGES=${BUS_MOBILE_STAGES:-$ALL_STAGES}
 for stage in $STAGES; do
   [ -f "$ROOT/scripts/stages/$stage.sh" ] || die "unknown stage '$stage' in BUS_MOBILE_STAGES (stages: $ALL_STAGES)"
@@ -93,13 +97,12 @@ setup_addons_path
 STAGE_TIMES=$RUN_DIR/stage-times.txt
 : > "$STAGE_TIMES"
 rm -f "$RUN_DIR"/stage-*.pid
-BACKGROUND_PIDS=()
-BACKGROUND_NAMES=()
-# At the run's end (or when it is stopped): every stage still running is
-# stopped by its PID (its own EXIT trap stops what it started), then the
-# cluster.
+# At the run's end (or when it is stopped): no more background stage
+# starts, every stage still running is stopped by its PID (its own EXIT
+# trap stops what it started), then the cluster.
 stop_stages() {
   local pidfile pid
+  [ -z "${BACKGROUND_PID:-}" ] || kill -TERM "$BACKGROUND_PID" 2>/dev/null || true
   for pidfile in "$RUN_DIR"/stage-*.pid; do
     [ -f "$pidfile" ] || continue
     pid=$(cat "$pidfile")
@@ -152,26 +155,39 @@ if [ -n "$templates" ]; then
 fi
 
 status=0
+BACKGROUND=() FOREGROUND=()
 for stage in $STAGES; do
-  if is_background "$stage"; then
-    log "==== stage: $stage (in the background; output in $RUN_DIR/stage-$stage.out)"
-    run_stage "$stage" > "$RUN_DIR/stage-$stage.out" 2>&1 &
-    BACKGROUND_PIDS+=($!)
-    BACKGROUND_NAMES+=("$stage")
-  fi
+  if is_background "$stage"; then BACKGROUND+=("$stage"); else FOREGROUND+=("$stage"); fi
 done
-for stage in $STAGES; do
-  is_background "$stage" && continue
+# The background stages, JOBS at a time, beside the foreground ones.
+if [ ${#BACKGROUND[@]} != 0 ]; then
+  log "==== background stages, $JOBS at a time (BUS_MOBILE_JOBS): ${BACKGROUND[*]}"
+  (
+    trap 'exit 143' TERM INT
+    for stage in "${BACKGROUND[@]}"; do
+      while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do wait -n || true; done
+      log "==== stage: $stage (in the background; output in $RUN_DIR/stage-$stage.out)"
+      run_stage "$stage" > "$RUN_DIR/stage-$stage.out" 2>&1 &
+    done
+    wait
+  ) &
+  BACKGROUND_PID=$!
+fi
+for stage in "${FOREGROUND[@]}"; do
   log "==== stage: $stage"
   run_stage "$stage" || status=1
 done
-for i in "${!BACKGROUND_PIDS[@]}"; do
-  log "==== waiting for the background stage ${BACKGROUND_NAMES[i]}"
-  wait "${BACKGROUND_PIDS[i]}" || status=1
-  log "==== stage: ${BACKGROUND_NAMES[i]} (background) ended; its output:"
-  cat "$RUN_DIR/stage-${BACKGROUND_NAMES[i]}.out" >&2
-  log "==== end of ${BACKGROUND_NAMES[i]}'s output"
-done
+if [ -n "${BACKGROUND_PID:-}" ]; then
+  log "==== waiting for the background stages"
+  wait "$BACKGROUND_PID" || true
+  BACKGROUND_PID=
+  for stage in "${BACKGROUND[@]}"; do
+    log "==== stage: $stage (background); its output:"
+    cat "$RUN_DIR/stage-$stage.out" >&2
+    log "==== end of $stage's output"
+    grep -q "^$stage [0-9]* [0-9]* 0$" "$STAGE_TIMES" || status=1
+  done
+fi
 
 if [ -n "${TEMPLATES_PID:-}" ]; then
   wait "$TEMPLATES_PID" || true  # a stage that needed a failed one failed

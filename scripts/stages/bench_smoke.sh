@@ -4,8 +4,8 @@
 # tables are exactly what scripts/bench/report.py prints for the results kept
 # beside them, and the report's and load generator's parsing.
 # Then the benchmark's own script (scripts/bench.sh) at N=20 with 3
-# notifications: stock and mobile sockets, mobile over two nodes, and the
-# attack phases, on this cluster and database: fails unless every figure was
+# notifications: stock and mobile sockets, mobile over two nodes, the
+# attack phases, and metrics on and off, on this cluster and database: fails unless every figure was
 # produced and no notification was missing (never on times), and on any
 # ERROR or traceback in its servers' logs, the push server's included (the
 # one place the push cron runs end to end on a prefork server with a real
@@ -30,7 +30,9 @@ else
   db_copy bus "$BENCH_SMOKE_DB" "$BENCH_SMOKE_CONF"
   # bench.sh and bench_push.sh fail on any error their servers logged
   # ($RUN_DIR/bench/odoo-*.log, push-odoo.log) and their setups.
+  # The metrics phases too, at the same N, once on and once off (their
+  # defaults are 10,000 sockets, 5 rounds: make bench's).
   BENCH_PG_PORT=$PG_PORT BENCH_DB=$BENCH_SMOKE_DB BENCH_NS=20 BENCH_TICKS=3 BENCH_TWO_NODE_NS=20 \
-    BENCH_ATTACK_N=20 BENCH_SMOKE=1 BUS_MOBILE_RUN_DIR=$RUN_DIR bash "$ROOT/scripts/bench.sh" \
-    || status=1
+    BENCH_ATTACK_N=20 BENCH_METRICS_N=20 BENCH_METRICS_ROUNDS=1 BENCH_SMOKE=1 \
+    BUS_MOBILE_RUN_DIR=$RUN_DIR bash "$ROOT/scripts/bench.sh" || status=1
 fi

@@ -1,4 +1,3 @@
-# stage: background
 # Stage: the addon's Odoo tests (pytest-odoo --odoo-http: WebSocket tests
 # really connect), on two fresh databases, as users have them:
 #   bus   the addon and its dependencies only;
