@@ -195,7 +195,7 @@ if [ -n "${TEMPLATES_PID:-}" ]; then
 fi
 
 # Every server log of the run was read by a check.
-log "every server log was checked (scripts/server_logs.py audit)"
+log "audit: every server log under $RUN_DIR read by a check (scripts/server_logs.py audit)"
 "$PY" "$ROOT/scripts/server_logs.py" audit "$RUN_DIR" || status=1
 
 RUN_ENDED=$(date +%s)
