@@ -142,8 +142,8 @@ is_background() { grep -q '^# stage: background$' "$ROOT/scripts/stages/$1.sh"; 
 templates=""
 for stage in $STAGES; do
   case $stage in
-    odoo_tests) templates+=" bus mail" ;;
-    live) templates+=" bus mail bare" ;;
+    odoo_tests) templates+=" ${BUS_MOBILE_ODOO_DBS:-bus mail}" ;;
+    live) templates+=" ${BUS_MOBILE_LIVE_FLAVORS:-bus mail} bare" ;;
     setup | nodes | bench_smoke) templates+=" bus" ;;
     metrics) templates+=" bus mail" ;;
   esac
