@@ -37,7 +37,8 @@
 # BUS_MOBILE_RUN_DIR gives a run its own directory and cluster.
 source "$(dirname "$0")/common.sh"
 
-# Foreground stages run in this order; background ones start in this order.
+# Foreground stages (live) run in this order; background ones start in this
+# order: live, the longest, starts at once; odoo_tests and nodes beside it.
 ALL_STAGES="odoo_tests live nodes metrics bench_smoke setup lint"
 JOBS=${BUS_MOBILE_JOBS:-2}
 STAGES=${BUS_MOBILE_STAGES:-$ALL_STAGES}

@@ -1,3 +1,4 @@
+# stage: background
 # Stage: the addon's Odoo tests (pytest-odoo --odoo-http: WebSocket tests
 # really connect), on two fresh databases, as users have them:
 #   bus   the addon and its dependencies only;
