@@ -36,10 +36,14 @@ metrics_apt() {
   apt_install_no_service "$1" || { metrics_fail "apt-get install $1 failed"; return 1; }
 }
 
-# As the cluster's owner (unprivileged) when root, exec'ed: $! is the program.
-metrics_unprivileged() {
-  if [ "$(id -u)" = 0 ]; then setpriv --reuid=postgres --regid=postgres --clear-groups -- "$@"; else "$@"; fi
-}
+# The command to run a program as the cluster's owner (unprivileged) when
+# root: setpriv execs it, so that $! of `"${METRICS_AS_OWNER[@]}" prog &`
+# is the program itself (a backgrounded shell function would be a subshell
+# whose PID is not the program's: stopping it left Prometheus running).
+METRICS_AS_OWNER=()
+if [ "$(id -u)" = 0 ]; then
+  METRICS_AS_OWNER=(setpriv --reuid=postgres --regid=postgres --clear-groups --)
+fi
 
 metrics_prometheus_start() {
   local dir=$RUN_DIR/prometheus db
@@ -61,7 +65,7 @@ YML
     done
   } > "$dir/prometheus.yml"
   if [ "$(id -u)" = 0 ]; then chown -R postgres "$dir"; fi
-  metrics_unprivileged "$PROMETHEUS" --config.file="$dir/prometheus.yml" \
+  "${METRICS_AS_OWNER[@]}" "$PROMETHEUS" --config.file="$dir/prometheus.yml" \
     --storage.tsdb.path="$dir/data" --web.listen-address="127.0.0.1:$PROM_PORT" \
     > "$dir/prometheus.log" 2>&1 &
   PROM_PID=$!
