@@ -5,3 +5,5 @@ from . import device
 from . import auth
 from . import playground
 from . import metrics
+from . import discuss
+from . import discuss_attachment

@@ -13,3 +13,6 @@ from . import res_partner
 from . import res_users
 from . import ir_http
 from . import bus_mobile_metrics_snapshot
+from . import bus_mobile_discuss
+from . import bus_mobile_discuss_journal
+from . import bus_mobile_discuss_post

@@ -16,6 +16,10 @@ SETTING_DEFAULTS = {
     # refused (429) before it costs the others anything.
     "handshake_burst": 20,
     "handshake_refill_s": 3,
+    # Discuss (doc/discuss.md): the largest upload, and how long the
+    # catch-up journal keeps its rows.
+    "discuss_upload_max_bytes": 25 * 1024 * 1024,
+    "discuss_journal_days": 30,
 }
 
 

@@ -86,6 +86,7 @@ class ResUsers(models.Model):
                 "rate_limit_burst": Websocket.RL_BURST,
                 "rate_limit_delay": Websocket.RL_DELAY,
             },
+            "discuss": self.env["bus_mobile.discuss"]._bus_mobile_config(),
         }
 
     def _bus_mobile_channel_names(self):
