@@ -69,6 +69,13 @@ export class WebUser {
     }
   }
 
+  /** The last `limit` messages as mail's web client reads them (its Store entries, newest first). */
+  async messages(channelId, limit = 30) {
+    const answer = await this.rpc('/discuss/channel/messages', { channel_id: channelId, limit });
+    const byId = new Map(answer.data['mail.message'].map((m) => [m.id, m]));
+    return answer.messages.map((id) => byId.get(id));
+  }
+
   typing(channelId, isTyping) {
     return this.rpc('/discuss/channel/notify_typing', { channel_id: channelId, is_typing: isTyping });
   }
