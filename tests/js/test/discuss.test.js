@@ -7,15 +7,11 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { BusMobileError } from 'odoo-bus-mobile';
 import { URL, closeAll, cuttableProxy, makeClient, newUser, pair, waitForEvent, waitUntil, sleep } from './helpers.js';
-import { MAIL, appAndWebChat, appUser, dthread, messageEvent, WebUser } from './discuss_helpers.js';
+import { MAIL, appAndWebChat, appUser, dthread, messageEvent, pngSquare, WebUser } from './discuss_helpers.js';
 
 afterEach(closeAll);
 
-/** A 2x1 PNG. */
-const PNG = Buffer.from(
-  'iVBORw0KGgoAAAANSUhEUgAAAAIAAAABCAYAAAD0In+KAAAAEUlEQVR4nGP4z8DwHwQZGAAf9QP9E0rZpAAAAABJRU5ErkJggg==',
-  'base64',
-);
+const PNG = pngSquare(64, [113, 75, 103]);
 
 /** `promise` rejects with a BusMobileError of Odoo's `shortName` whose message matches `message`. */
 async function refused(promise, shortName, message) {

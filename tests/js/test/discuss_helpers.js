@@ -1,6 +1,7 @@
 // What the Discuss tests share: which database they run on, app users signed
 // in with a device token, and a web user who talks through mail's own
 // routes, as Odoo's web client does (the browser test drives the real one).
+import { deflateSync } from 'node:zlib';
 import { BusMobileClient } from 'odoo-bus-mobile';
 import { URL, DB, newUser, makeClient, waitForEvent } from './helpers.js';
 
@@ -103,4 +104,34 @@ export async function appAndWebChat(appOptions = {}) {
 /** The first `message` event of `client` in `thread` whose body is `body`. */
 export function messageEvent(client, thread, body) {
   return waitForEvent(client, 'message', (m) => m.thread.model === thread.model && m.thread.id === thread.id && m.body === body);
+}
+
+/** A `size`x`size` PNG of one colour (`[r, g, b]`): a picture to upload. */
+export function pngSquare(size, [r, g, b]) {
+  const crcTable = Array.from({ length: 256 }, (_, n) => {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    return c >>> 0;
+  });
+  const crc = (bytes) => {
+    let c = 0xffffffff;
+    for (const byte of bytes) c = crcTable[(c ^ byte) & 0xff] ^ (c >>> 8);
+    return (c ^ 0xffffffff) >>> 0;
+  };
+  const chunk = (type, data) => {
+    const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(data.length);
+    const sum = Buffer.alloc(4);
+    sum.writeUInt32BE(crc(body));
+    return Buffer.concat([length, body, sum]);
+  };
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(size, 0);
+  header.writeUInt32BE(size, 4);
+  header.set([8, 2, 0, 0, 0], 8); // 8-bit RGB
+  const row = Buffer.concat([Buffer.from([0]), Buffer.from(Array.from({ length: size }, () => [r, g, b]).flat())]);
+  const pixels = deflateSync(Buffer.concat(Array.from({ length: size }, () => row)));
+  const signature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  return Buffer.concat([signature, chunk('IHDR', header), chunk('IDAT', pixels), chunk('IEND', Buffer.alloc(0))]);
 }
