@@ -130,9 +130,10 @@ export function discussHandlers(client) {
       if (!entry || !Number.isInteger(entry.id)) continue;
       const thread = discussThread(entry.id);
       if (!discuss.knows(entry.id)) {
-        // A full entry of a conversation I did not know: I was made a member
-        // (a chat or a group someone started, a chat pinned again).
-        if ('channel_type' in entry && entry.is_pinned !== false) {
+        // A conversation I did not know: I was made a member (a group
+        // someone started: its full entry), or a chat shows for me (mail
+        // pins a chat for its correspondent at its first message).
+        if (entry.is_pinned === true || ('channel_type' in entry && entry.is_pinned !== false)) {
           discuss.added(thread);
           added = true;
         }

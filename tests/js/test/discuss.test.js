@@ -172,7 +172,7 @@ if (MAIL) {
     const listeners = new Set();
     const network = { addEventListener: (fn) => (listeners.add(fn), () => listeners.delete(fn)) };
     try {
-      const { app, web, chat } = await appAndWebChat({ fetch: slowFetch, timeout: 3000, wsBase: proxy.wsBase, network });
+      const { app, web, chat } = await appAndWebChat({ fetch: slowFetch, wsBase: proxy.wsBase, network });
       const events = [];
       app.on('message', (m) => m.thread.id === chat.id && events.push(m));
       // The phone's network goes: no socket to bring the message back meanwhile.
@@ -180,8 +180,12 @@ if (MAIL) {
       proxy.cut();
       await waitForEvent(app, 'state', (s) => s.state === 'reconnecting');
       control.slow = true;
+      // A short timeout for this post only (signing in may take longer on a busy machine).
+      const { timeout } = app.options;
+      app.options.timeout = 2000;
       const pending = app.post(chat.thread, 'exactly once');
       await waitUntil(() => control.timedOut === 1, 'the post to time out');
+      app.options.timeout = timeout;
       assert.deepEqual(app.pendingMessages(chat.thread).map((m) => m.client_uuid), [pending.client_uuid], 'still in the outbox');
       for (const fn of listeners) fn({ isConnected: true });
       await waitUntil(() => events.length >= 1 && app.pendingMessages().length === 0, 'the retry to be acknowledged');
