@@ -20,6 +20,9 @@ class TestDiscussAccess(DiscussCase):
         cls.others_message = cls.others.with_user(cls.bob).message_post(
             body="others only", message_type="comment", subtype_xmlid="mail.mt_comment"
         )
+        cls.lobby_message = cls.lobby.with_user(cls.bob).message_post(
+            body="public", message_type="comment", subtype_xmlid="mail.mt_comment"
+        )
         cls.env.cr.precommit.run()
 
     def counts(self):
@@ -67,6 +70,12 @@ class TestDiscussAccess(DiscussCase):
             if route != "channel/join":  # a private group: AccessError as well
                 with self.subTest(user="alice", route=route):
                     self.d_error(self.alice, route, "AccessError", **params)
+        # A public channel mail lets every employee read: members only here
+        # too (joining it is the way in).
+        for route, params in self.refused_calls(self.lobby, self.lobby_message):
+            if route != "channel/join":
+                with self.subTest(user="alice", route=route, channel="lobby"):
+                    self.d_error(self.alice, route, "AccessError", "not a member", **params)
         self.assertEqual(self.counts(), before)
         self.assertEqual(self.bus_rows(mark), [])
 
