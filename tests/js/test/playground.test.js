@@ -53,10 +53,18 @@ async function openPlayground(browser, user, pageErrors) {
 
 /** Show the conversation `key` (`model:id`) in the playground. */
 async function select(page, key) {
-  const item = `#channels li[data-thread="${key}"]`;
-  await page.waitForSelector(item, { timeout: 30000 });
-  await page.click(`${item} button`);
-  await page.waitForSelector(`${item}.current`, { timeout: 30000 });
+  // In the page: the list is drawn again as events come, a handle would go stale.
+  await page.waitForFunction(
+    (thread) => {
+      const item = document.querySelector(`#channels li[data-thread="${thread}"]`);
+      if (!item) return false;
+      if (item.classList.contains('current')) return true;
+      item.querySelector('button').click();
+      return false;
+    },
+    { timeout: 30000, polling: 200 },
+    key,
+  );
 }
 
 function screenshot(page, name) {
