@@ -98,7 +98,7 @@ js_stage() {
     BUS_MOBILE_STOP_CMD= BUS_MOBILE_START_CMD= BUS_MOBILE_RUN_DIR=$RUN_DIR \
     js_run "prefork-$flavor" test/login.test.js test/roundtrip.test.js test/resume.test.js test/outbox.test.js \
       test/session.test.js test/presence.test.js test/hooks.test.js test/auth.test.js \
-      test/discuss.test.js test/discuss_resume.test.js
+      test/discuss.test.js
   cat "$RUN_DIR"/js-latency-*.txt >&2 2>/dev/null || true
 }
 
