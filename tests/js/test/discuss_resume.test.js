@@ -4,7 +4,7 @@
 import test, { afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { closeAll, cuttableProxy, makeClient, run, sleep, waitForEvent, waitUntil } from './helpers.js';
+import { callKw, closeAll, cuttableProxy, makeClient, run, sleep, waitForEvent, waitUntil } from './helpers.js';
 import { MAIL, appAndWebChat } from './discuss_helpers.js';
 
 afterEach(closeAll);
@@ -96,4 +96,44 @@ if (MAIL) {
     await sleep(1000);
     assert.deepEqual(second.seqs(), [4, 5, 6], 'only what was missed, once, in order');
   });
+
+  test('offline longer than the journal keeps: discussReset, then live again', async () => {
+    const proxy = await cuttableProxy();
+    const listeners = new Set();
+    const network = { addEventListener: (fn) => (listeners.add(fn), () => listeners.delete(fn)) };
+    const GC_PARAM = 'bus_mobile.discuss_journal_gc_id';
+    const before = await callKw('ir.config_parameter', 'get_param', [GC_PARAM, '0']);
+    try {
+      const { app, web, chat } = await appAndWebChat({ wsBase: proxy.wsBase, network });
+      const cursor = app._discussResume.cursor;
+      for (const fn of listeners) fn({ isConnected: false });
+      proxy.cut();
+      await waitForEvent(app, 'state', (s) => s.state === 'reconnecting');
+      await web.post(chat.id, '<p>while away</p>');
+      // The journal's cleanup deleted what came after the app's cursor (its mark).
+      await callKw('ir.config_parameter', 'set_param', [GC_PARAM, String(cursor + 1)]);
+      const reset = waitForEvent(app, 'discussReset');
+      for (const fn of listeners) fn({ isConnected: true });
+      assert.ok((await reset).cursor > cursor);
+      assert.ok(app._discussResume.cursor > cursor, 'the cursor moved to the server one');
+      // Reloading the page shows what came meanwhile; then messages flow again.
+      assert.ok((await app.messages(chat.thread)).some((m) => m.body === 'while away'));
+      const live = messageEventOnce(app, chat.thread, 'after the reset');
+      await web.post(chat.id, '<p>after the reset</p>');
+      await live;
+    } finally {
+      await callKw('ir.config_parameter', 'set_param', [GC_PARAM, String(before)]);
+      await proxy.close();
+    }
+  });
+}
+
+/** The `message` event of `body`, and none of it again for a second. */
+async function messageEventOnce(client, thread, body) {
+  const seen = [];
+  const off = client.on('message', (m) => m.thread.id === thread.id && m.body === body && seen.push(m));
+  await waitUntil(() => seen.length, `the message ${body}`);
+  await sleep(1000);
+  off();
+  assert.equal(seen.length, 1);
 }
