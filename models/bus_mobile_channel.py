@@ -7,7 +7,7 @@ from odoo.osv import expression
 from odoo.tools import SQL, mute_logger
 
 from ..tools.channels import CHANNEL_NAME_PREFIX, channel_ids_from_names
-from ..tools.validation import is_storable_text
+from ..tools.validation import excerpt, is_storable_text
 
 CHANNEL_TYPES = [("public", "Public"), ("private", "Private"), ("direct", "Direct")]
 MAX_NAME_CHARS = 128
@@ -316,7 +316,7 @@ class BusMobileChannel(models.Model):
                 self.env._(
                     "limit must be between 1 and %(page_max)s, not %(limit)s.",
                     page_max=page_max,
-                    limit=limit,
+                    limit=excerpt(limit),
                 )
             )
         return limit
@@ -329,9 +329,9 @@ class BusMobileChannel(models.Model):
         if not isinstance(channel_type, str) or channel_type not in dict(CHANNEL_TYPES):
             raise ValidationError(
                 self.env._(
-                    "channel_type must be one of %(types)s, not %(value)r.",
+                    "channel_type must be one of %(types)s, not %(value)s.",
                     types=", ".join(dict(CHANNEL_TYPES)),
-                    value=channel_type,
+                    value=excerpt(channel_type),
                 )
             )
         me = self.env.user.partner_id
