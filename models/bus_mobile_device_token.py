@@ -15,6 +15,7 @@ from ..tools.bearer import (
     REVOKED_SCOPE,
     TOKEN_EXPIRED,
     TOKEN_REVOKED,
+    USER_ARCHIVED,
     BearerIdentity,
 )
 from ..tools.presence import iso_utc
@@ -75,13 +76,14 @@ class BusMobileDeviceToken(models.Model):
     @api.model
     def _bus_mobile_state_sql(self):
         return SQL(
-            """CASE WHEN k.scope = %(revoked_scope)s OR k.device_id IS NULL OR NOT u.active
-                        THEN %(revoked)s
+            """CASE WHEN k.scope = %(revoked_scope)s OR k.device_id IS NULL THEN %(revoked)s
+                    WHEN NOT u.active THEN %(archived)s
                     WHEN k.scope IS DISTINCT FROM %(scope)s THEN %(invalid)s
                     WHEN k.expiration_date IS NULL OR k.expiration_date < %(now)s
                         THEN %(expired)s END""",
             revoked_scope=REVOKED_SCOPE,
             revoked=TOKEN_REVOKED,
+            archived=USER_ARCHIVED,
             scope=DEVICE_SCOPE,
             invalid=INVALID_TOKEN,
             expired=TOKEN_EXPIRED,

@@ -39,8 +39,14 @@ class ResUsers(models.Model):
             # As a password change ends the user's other sessions.
             self._bus_mobile_device_tokens()._bus_mobile_revoke()
         if "active" in vals and not vals["active"]:
-            # Their keys no longer work: close the sockets they opened now.
-            self._bus_mobile_device_tokens()._bus_mobile_close_sockets()
+            # Signed out for good, as by a password change: unarchiving
+            # brings back no device token, and no device gets pushes before
+            # its app signs in again.
+            # sudo: bus_mobile.device - the archived users' devices.
+            devices = self.env["bus_mobile.device"].sudo().search([("user_id", "in", self.ids)])
+            devices._bus_mobile_sign_out()
+            # API keys keep Odoo's behaviour (they work again once the user
+            # is restored): close the sockets they opened now.
             # sudo: res.users.apikeys - the archived users' API keys.
             keys = self.env["res.users.apikeys"].sudo().search([("user_id", "in", self.ids)])
             keys._bus_mobile_close_sockets()

@@ -393,11 +393,28 @@ class TestDeviceSignIn(AuthCallsMixin, HttpCase):
         self.assert_refused("INVALID_TOKEN", token=token)
 
     def test_archived_user_token_is_revoked(self):
+        """Archiving signs the user's devices out for good: their tokens
+        stayed valid in the database and worked again once the user was
+        restored, with no new sign-in (and the refusal had told the app
+        they were revoked). API keys keep Odoo's behaviour, and say why
+        they are refused meanwhile."""
         token = self.device_token("auth_alice")
+        self.result(
+            "/bus_mobile/device/register",
+            {"device_uuid": DEVICE, "platform": "ios", "push_token": "fcm-alice"},
+            token=token,
+        )
         key = self.api_key(self.alice)
         self.alice.active = False
         self.assert_refused("TOKEN_REVOKED", token=token)
-        self.assert_refused("TOKEN_REVOKED", token=key)
+        self.assert_refused("USER_ARCHIVED", token=key)
+        self.assertFalse(self.device(self.alice).has_push_token, "no push after a restore")
+        self.alice.active = True
+        self.assert_refused("TOKEN_REVOKED", token=token)
+        self.assertFalse(self.token_record(self.alice))
+        self.result("/bus_mobile/config", token=key)
+        # A new sign-in gets a new token.
+        self.result("/bus_mobile/config", token=self.device_token("auth_alice"))
 
     def test_api_key_with_a_scope_is_not_a_bearer_token(self):
         key = (
