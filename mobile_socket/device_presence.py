@@ -33,8 +33,9 @@ from odoo import api
 from odoo.service import model as service_model
 from odoo.service.security import check_session
 
-from odoo.addons.bus.websocket import acquire_cursor
+from odoo.addons.bus.websocket import CloseCode, acquire_cursor
 
+from ..tools.devices import TOO_MANY_DEVICES, TooManyDevicesError
 from ..tools.validation import is_device_uuid
 
 _logger = logging.getLogger(__name__)
@@ -131,11 +132,20 @@ def socket_opened(websocket):
             env.uid, websocket.device_uuid, settings["offline_after_s"] / 2
         )
         devices = env[DEVICE_MODEL]
-        devices._bus_mobile_socket_opened(
-            connection.device_uuid,
-            connection.token,
-            dead_tokens=dead_tokens(devices._bus_mobile_connection_tokens(connection.device_uuid)),
-        )
+        try:
+            devices._bus_mobile_socket_opened(
+                connection.device_uuid,
+                connection.token,
+                dead_tokens=dead_tokens(
+                    devices._bus_mobile_connection_tokens(connection.device_uuid)
+                ),
+            )
+        except TooManyDevicesError as exc:
+            # Refused at the handshake; only a race with another new device
+            # of the user gets here: no new device, and the socket closes.
+            _logger.info("Mobile socket of user %s closed: %s", env.uid, exc)
+            websocket.request_close(CloseCode.MESSAGE_VIOLATING_POLICY, TOO_MANY_DEVICES)
+            return None
         return connection
 
     return _in_transaction(websocket, websocket._session.uid, open_device, "open")

@@ -8,6 +8,7 @@ from odoo.tools import SQL
 
 from ..push.expo import is_expo_token
 from ..tools.bearer import DEVICE_SCOPE
+from ..tools.devices import TooManyDevicesError
 from ..tools.presence import APP_STATES, STATUSES, best_status, iso_utc
 from ..tools.validation import (
     check_choice,
@@ -235,8 +236,8 @@ class BusMobileDevice(models.Model):
             )
         elif push_token == "":
             vals.update(push_token=False, push_provider=False)
+        self._bus_mobile_make_room(device_uuid)
         # An upsert: the device's socket may be creating the same row.
-        self.flush_model()
         self.env.cr.execute(
             SQL(
                 """INSERT INTO bus_mobile_device
@@ -264,6 +265,62 @@ class BusMobileDevice(models.Model):
         # sets its own device's details here, push_token is server-only.
         device.sudo().write(vals)
         return device
+
+    @api.model
+    def _bus_mobile_make_room(self, device_uuid):
+        """Before the current user's device ``device_uuid`` is created:
+        keep the user under ``max_devices_per_user`` devices (each may get a
+        push for every post, and a socket per device costs the server), by
+        removing the least recently seen devices without an open socket
+        (signed out: an app reinstalled under a new uuid never locks its
+        user out). Nothing happens for a device that exists.
+
+        Two transactions creating devices of one user both update the
+        user's partner row, as presence changes do
+        (``res.partner._bus_mobile_sync_presence``): the later one fails
+        with a serialization error and is retried, counting the other's.
+
+        :raise TooManyDevicesError: every device has an open socket
+        """
+        cr = self.env.cr
+        self.flush_model()
+        cr.execute(
+            "SELECT 1 FROM bus_mobile_device WHERE user_id = %s AND device_uuid = %s",
+            [self.env.uid, device_uuid],
+        )
+        if cr.fetchone():
+            return
+        cr.execute(
+            """UPDATE res_partner SET bus_mobile_im_status = bus_mobile_im_status
+               WHERE id = (SELECT partner_id FROM res_users WHERE id = %s)""",
+            [self.env.uid],
+            # A concurrent change is a serialization failure: expected, retried.
+            log_exceptions=False,
+        )
+        limit = self.env["ir.config_parameter"]._bus_mobile_settings()["max_devices_per_user"]
+        cr.execute(
+            """SELECT id, status = 'offline'
+                      OR jsonb_array_length(COALESCE(connection_tokens, '[]'::jsonb)) = 0
+                 FROM bus_mobile_device WHERE user_id = %s
+             ORDER BY COALESCE(last_seen, create_date), id""",
+            [self.env.uid],
+        )
+        rows = cr.fetchall()
+        excess = len(rows) + 1 - limit
+        if excess <= 0:
+            return
+        idle = [device_id for device_id, without_socket in rows if without_socket]
+        if len(idle) < excess:
+            raise TooManyDevicesError(self.env, limit)
+        replaced = self.browse(idle[:excess])
+        _logger.info(
+            "Device(s) %s of user %s removed for the new device %s (max_devices_per_user %s)",
+            replaced.ids,
+            self.env.uid,
+            excerpt(device_uuid),
+            limit,
+        )
+        replaced._bus_mobile_unregister()
 
     @api.model
     def _bus_mobile_check_push_provider(self, push_token, push_provider=None):
@@ -387,7 +444,12 @@ class BusMobileDevice(models.Model):
         (platform ``other``); another user's device with the same uuid is
         another row and is never touched. ``dead_tokens``: tokens of the
         device's sockets known to be gone without a close (their process
-        was killed), dropped."""
+        was killed), dropped.
+
+        :raise TooManyDevicesError: a new device, and all the user's
+            devices have an open socket (see ``_bus_mobile_make_room``)
+        """
+        self._bus_mobile_make_room(device_uuid)
         return self._bus_mobile_change(
             SQL(
                 """INSERT INTO bus_mobile_device AS d

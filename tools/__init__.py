@@ -3,3 +3,4 @@ from . import presence
 from . import channels
 from . import bearer
 from . import rate_limit
+from . import devices
