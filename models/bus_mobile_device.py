@@ -24,6 +24,7 @@ PLATFORMS = [("ios", "iOS"), ("android", "Android"), ("web", "Web"), ("other", "
 PUSH_PROVIDERS = [("expo", "Expo"), ("fcm", "Firebase")]
 MAX_APP_VERSION_CHARS = 64
 MAX_PUSH_TOKEN_CHARS = 4096
+MAX_PUSH_PROJECT_CHARS = 256
 SWEEP_BATCH_SIZE = 500
 
 # The database clock, not the transaction's start: several workers and
@@ -63,6 +64,13 @@ class BusMobileDevice(models.Model):
     push_token = fields.Char(copy=False, groups=fields.NO_ACCESS)
     has_push_token = fields.Boolean(compute="_compute_has_push_token", compute_sudo=True)
     push_provider = fields.Selection(PUSH_PROVIDERS, readonly=True)
+    push_project = fields.Char(
+        "Push Project",
+        readonly=True,
+        help="The Expo project of the push token, as Expo named it when it refused a batch "
+        "mixing projects (or as the app declared it): pushes to tokens of different projects "
+        "are never sent in one batch.",
+    )
     push_token_disabled_date = fields.Datetime(
         readonly=True, help="When a provider said the device's token was dead."
     )
@@ -214,17 +222,27 @@ class BusMobileDevice(models.Model):
 
     @api.model
     def _bus_mobile_register(
-        self, device_uuid, platform, app_version=None, push_token=None, push_provider=None
+        self,
+        device_uuid,
+        platform,
+        app_version=None,
+        push_token=None,
+        push_provider=None,
+        push_project_id=None,
     ):
         """Create or update the current user's device ``device_uuid``.
 
         ``push_token``: ``None`` keeps the stored one, ``""`` clears it.
         ``push_provider``: ``expo`` or ``fcm``; by default inferred from the
-        token (``ExponentPushToken[...]`` is Expo's).
+        token (``ExponentPushToken[...]`` is Expo's). ``push_project_id``:
+        the app's Expo project, a hint to batch its pushes with its
+        project's (what Expo says of the token wins, see
+        ``bus_mobile.push._bus_mobile_learn_projects``).
         """
         device_uuid = self._bus_mobile_check_uuid(device_uuid)
         vals = self._bus_mobile_check_details(platform, app_version)
         push_token = check_text(self.env, push_token, "push_token", MAX_PUSH_TOKEN_CHARS)
+        project = check_text(self.env, push_project_id, "push_project_id", MAX_PUSH_PROJECT_CHARS)
         if push_provider is not None:
             check_choice(self.env, push_provider, "push_provider", dict(PUSH_PROVIDERS))
         if push_token:
@@ -235,7 +253,7 @@ class BusMobileDevice(models.Model):
                 push_token_disabled_reason=False,
             )
         elif push_token == "":
-            vals.update(push_token=False, push_provider=False)
+            vals.update(push_token=False, push_provider=False, push_project=False)
         self._bus_mobile_make_room(device_uuid)
         # An upsert: the device's socket may be creating the same row.
         self.env.cr.execute(
@@ -254,6 +272,8 @@ class BusMobileDevice(models.Model):
             log_exceptions=False,
         )
         device = self._bus_mobile_get(device_uuid)
+        if push_token or project:
+            vals.update(self._bus_mobile_project_vals(device, push_token, project))
         if push_token is None and push_provider is not None:
             # sudo: bus_mobile.device - the stored token is checked against
             # the new provider, never returned.
@@ -265,6 +285,21 @@ class BusMobileDevice(models.Model):
         # sets its own device's details here, push_token is server-only.
         device.sudo().write(vals)
         return device
+
+    @api.model
+    def _bus_mobile_project_vals(self, device, push_token, project):
+        """The device's ``push_project`` for a registration with
+        ``push_token`` (None: unchanged) and the declared ``project``: a new
+        token starts with the declared one; for the same token, the
+        project already known (what Expo said) stays."""
+        # sudo: bus_mobile.device - the stored token and project are
+        # compared, never returned.
+        stored = device.sudo()
+        if push_token and push_token != stored.push_token:
+            return {"push_project": project or False}
+        if stored.push_token and not stored.push_project and project:
+            return {"push_project": project}
+        return {}
 
     @api.model
     def _bus_mobile_make_room(self, device_uuid):
@@ -362,6 +397,7 @@ class BusMobileDevice(models.Model):
             "last_seen": iso_utc(self.last_seen),
             "has_push_token": has_push_token,
             "push_provider": self.push_provider or None,
+            "push_project": self.push_project or None,
         }
 
     def action_bus_mobile_send_test_push(self):
