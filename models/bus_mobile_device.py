@@ -65,7 +65,6 @@ class BusMobileDevice(models.Model):
     has_push_token = fields.Boolean(compute="_compute_has_push_token", compute_sudo=True)
     push_provider = fields.Selection(PUSH_PROVIDERS, readonly=True)
     push_project = fields.Char(
-        "Push Project",
         readonly=True,
         help="The Expo project of the push token, as Expo named it when it refused a batch "
         "mixing projects (or as the app declared it): pushes to tokens of different projects "

@@ -2,7 +2,6 @@
 send cron claims and commits its rows first, then calls :func:`deliver`,
 then records the outcomes. Nothing here touches the database."""
 
-import itertools
 import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -76,9 +75,10 @@ def fcm_client(session, settings):
 def expo_batches(items):
     """Expo's batches of ``items`` (:class:`Prepared`): at most BATCH_SIZE
     pushes, of one known project (or of tokens whose project is unknown)."""
-    items = sorted(items, key=lambda item: item.project or "")
-    for _project, of_project in itertools.groupby(items, key=lambda item: item.project or ""):
-        group = list(of_project)
+    by_project = {}
+    for item in items:
+        by_project.setdefault(item.project, []).append(item)
+    for group in by_project.values():
         for start in range(0, len(group), expo.BATCH_SIZE):
             yield group[start : start + expo.BATCH_SIZE]
 
