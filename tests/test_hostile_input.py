@@ -163,3 +163,15 @@ class TestHostileInput(ChannelCase):
             code, reason = self.close_code_and_reason(ws)
             self.assertEqual(code, CloseCode.INCORRECT_DATA, frame)
             self.assertIn(next(iter(frame["data"].keys() - {"channels"})), reason)
+
+    def test_absurd_settings_fall_back_to_their_defaults(self):
+        """An administrator's 10**400 would overflow a float (a timeout, a
+        rate) or PostgreSQL's integers (an interval) on every request or
+        cron run."""
+        params = self.env["ir.config_parameter"].sudo()
+        for key in ("handshake_refill_s", "offline_after_s", "push_timeout_s", "push_ttl_s"):
+            params.set_param(f"bus_mobile.{key}", str(HUGE))
+        settings = params._bus_mobile_settings()
+        self.assertEqual((settings["handshake_refill_s"], settings["offline_after_s"]), (3, 65))
+        push_settings = self.env["bus_mobile.push"]._bus_mobile_push_settings()
+        self.assertEqual((push_settings["push_timeout_s"], push_settings["push_ttl_s"]), (10, 3600))
