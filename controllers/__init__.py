@@ -4,3 +4,4 @@ from . import channel
 from . import device
 from . import auth
 from . import playground
+from . import metrics

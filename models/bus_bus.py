@@ -1,3 +1,4 @@
+import datetime
 import json
 
 from odoo import api, models
@@ -26,6 +27,17 @@ class BusBus(models.Model):
         if bus_ids:
             self.env["bus_mobile.push"]._bus_mobile_set_bus_ids(bus_ids)
         return records
+
+    @api.model
+    def _create(self, data_list):
+        # Stamped when written, in the precommit where stock creates bus
+        # rows, not at the transaction's start: a row's age is then the time
+        # since its commit (the delivery latency metric), whatever the
+        # transaction did before.
+        now = datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
+        for data in data_list:
+            data["stored"]["create_date"] = now
+        return super()._create(data_list)
 
     @api.model
     def _poll(self, channels, last=0, ignore_ids=None):

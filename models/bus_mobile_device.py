@@ -6,6 +6,7 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, MissingError, UserError, ValidationError
 from odoo.tools import SQL
 
+from .. import metrics
 from ..push.expo import is_expo_token
 from ..tools.bearer import DEVICE_SCOPE
 from ..tools.devices import TooManyDevicesError
@@ -150,6 +151,18 @@ class BusMobileDevice(models.Model):
         self._bus_mobile_sign_out()
         return True
 
+    def _bus_mobile_lock_rows(self):
+        """Lock these devices' rows before writing them through the ORM.
+        Their sockets and heartbeats write the same rows all the time: a
+        write that lost the race would fail, logged as a bad query, where
+        this lock fails unlogged and Odoo's ``retrying`` runs the request
+        again on fresh data."""
+        if self.ids:
+            self.env.cr.execute(
+                SQL("SELECT id FROM bus_mobile_device WHERE id IN %s FOR NO KEY UPDATE", self._ids),
+                log_exceptions=False,
+            )
+
     def _bus_mobile_sign_out(self):
         """Sign these devices out: their tokens stop working at once, their
         sockets close with 4001 on every worker and node, they go offline
@@ -158,6 +171,7 @@ class BusMobileDevice(models.Model):
         if not self.env.is_system() and self.user_id != self.env.user:
             raise AccessError(self.env._("Only a device's owner or an administrator signs it out."))
         self._bus_mobile_tokens()._bus_mobile_revoke()
+        self._bus_mobile_lock_rows()
         # sudo: bus_mobile.device - the push token is server-only.
         self.sudo().push_token = False
         for device in self:
@@ -189,6 +203,7 @@ class BusMobileDevice(models.Model):
                     )
                 )
         device._bus_mobile_sign_out()
+        metrics.after_commit(self.env.cr, metrics.device_token, self.env.cr.dbname, "sign_out")
         return device
 
     # ------------------------------------------------------------------
@@ -280,6 +295,7 @@ class BusMobileDevice(models.Model):
             if stored:
                 self._bus_mobile_check_push_provider(stored, push_provider)
             vals["push_provider"] = push_provider
+        device._bus_mobile_lock_rows()
         # sudo: bus_mobile.device - users only read their devices; the owner
         # sets its own device's details here, push_token is server-only.
         device.sudo().write(vals)

@@ -4,12 +4,13 @@ import logging
 import psycopg2
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessDenied, UserError, ValidationError
 from odoo.http import request
 from odoo.tools import SQL
 
 from odoo.addons.base.models.res_users import INDEX_SIZE
 
+from .. import metrics
 from ..tools.bearer import (
     DEVICE_SCOPE,
     INVALID_TOKEN,
@@ -198,9 +199,13 @@ class BusMobileDeviceToken(models.Model):
 
         credential = {"type": "password", "login": login, "password": password}
         address_failures = _address_login_failures(env)
-        auth_info = env.registry["res.users"].authenticate(
-            env.cr.dbname, credential, {"interactive": True}
-        )
+        try:
+            auth_info = env.registry["res.users"].authenticate(
+                env.cr.dbname, credential, {"interactive": True}
+            )
+        except AccessDenied:
+            metrics.device_token(env.cr.dbname, "sign_in_failed")
+            raise
         user = env["res.users"].browse(auth_info["uid"])
         mfa = None if auth_info.get("mfa") == "skip" else user._mfa_type()
         if mfa:
@@ -225,6 +230,7 @@ class BusMobileDeviceToken(models.Model):
             device_uuid, platform, app_version=app_version
         )
         token, expiration = self._bus_mobile_issue(device)
+        metrics.after_commit(env.cr, metrics.device_token, env.cr.dbname, "sign_in")
         return {
             "totp_required": False,
             "token_type": "Bearer",
@@ -294,6 +300,9 @@ class BusMobileDeviceToken(models.Model):
         self.invalidate_model(["scope", "expiration_date"])
         revoked = self.browse([token_id for token_id, _uid in rows])
         revoked._bus_mobile_close_sockets()
+        metrics.after_commit(
+            self.env.cr, metrics.device_token, self.env.cr.dbname, "revoked", len(rows)
+        )
         if rows:
             _logger.info(
                 "Device token(s) %s of user(s) %s revoked by #%s",

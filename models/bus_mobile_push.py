@@ -1,3 +1,4 @@
+import collections
 import hashlib
 import logging
 from datetime import timedelta
@@ -8,6 +9,7 @@ from psycopg2 import errors as pg_errors
 from odoo import api, fields, models
 from odoo.tools import SQL, mute_logger
 
+from .. import metrics
 from ..push import DEAD, DEFER, FAILED, RETRY, SENT, Outcome, delivery, expo, fcm
 from ..push.delivery import Prepared
 from ..push.message import PushMessage
@@ -229,6 +231,11 @@ class BusMobilePush(models.Model):
         outcomes = self._bus_mobile_deliver(prepared, settings)
         hashes = {item.push_id: token_hash(item.token) for item in prepared}
         self._bus_mobile_record(outcomes, hashes, settings)
+        providers = {push_id: provider for push_id, provider, _token, _body in prepared}
+        metrics.push_outcomes(
+            self.env.cr.dbname,
+            collections.Counter((providers[i], o.state) for i, o in outcomes.items()),
+        )
         remaining = self._bus_mobile_due_count()
         self.env["ir.cron"]._notify_progress(done=len(prepared), remaining=remaining)
         return len(prepared)
@@ -404,7 +411,10 @@ class BusMobilePush(models.Model):
     @api.model
     def _bus_mobile_deliver(self, prepared, settings):
         """Send the prepared pushes (push/delivery.py); {push id: Outcome}."""
-        return delivery.deliver(prepared, settings)
+        db = self.env.cr.dbname
+        return delivery.deliver(
+            prepared, settings, lambda provider, s: metrics.push_answered(db, provider, s)
+        )
 
     # ------------------------------------------------------------------
     # Outcomes
@@ -672,6 +682,10 @@ class BusMobilePush(models.Model):
                 failed.append((push_id, DEAD if outcome.state == DEAD else FAILED, outcome.reason))
                 if outcome.state == DEAD and hashed:
                     dead_tokens.append((push_id, hashed, outcome.reason))
+        metrics.push_receipts(
+            cr.dbname,
+            collections.Counter(["ok"] * len(ok_ids) + [state for _id, state, _r in failed]),
+        )
         if ok_ids:
             cr.execute(
                 "UPDATE bus_mobile_push SET receipt_state = 'ok' WHERE id = ANY(%s)", [ok_ids]

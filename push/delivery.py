@@ -83,11 +83,12 @@ def expo_batches(items):
             yield group[start : start + expo.BATCH_SIZE]
 
 
-def deliver(prepared, settings):
+def deliver(prepared, settings, observe=None):
     """Send ``prepared`` (:class:`Prepared` pushes); {push id: Outcome}.
     Expo in batches of 100 by project, FCM one request each,
     ``push_concurrency`` requests at a time; none is started after
-    ``push_batch_time_s``."""
+    ``push_batch_time_s``. ``observe(provider, seconds)`` is told how long
+    each request took (the metrics)."""
     if not prepared:
         return {}
     outcomes = {}
@@ -114,11 +115,15 @@ def deliver(prepared, settings):
             chunk, call = task
             if time.monotonic() > deadline:
                 return chunk, [Outcome(DEFER, "Deferred: out of time.") for _ in chunk]
+            started = time.monotonic()
             try:
                 return chunk, call()
             except Exception as exc:  # recorded on the rows: no push is lost
                 _logger.exception("Push: unexpected error while sending")
                 return chunk, [Outcome(RETRY, f"Unexpected error: {exc!r}") for _ in chunk]
+            finally:
+                if observe is not None:
+                    observe(chunk[0][1], time.monotonic() - started)
 
         with ThreadPoolExecutor(max_workers=settings["push_concurrency"]) as pool:
             for chunk, results in pool.map(run, tasks):

@@ -21,6 +21,9 @@
 #                                  (beyond, users have several)
 #   BENCH_ODOO_ARGS="..."          more odoo-bin arguments
 #   BENCH_LOADGEN_ARGS="..."       more loadgen.py arguments (--procs K...)
+#   BENCH_METRICS_N=10000          metrics on and off, alternating, with
+#   BENCH_METRICS_ROUNDS=5         this many sockets, this many times each
+#                                  ("" skips; scripts/bench/metrics_report.py)
 #   BENCH_SMOKE=1                  make test's tiny run: fail unless every
 #                                  figure is there and nothing is missing
 #                                  (never on times)
@@ -37,7 +40,8 @@ setup_addons_path
 
 FULL_RUN=1
 for var in BENCH_NS BENCH_TICKS BENCH_KINDS BENCH_TWO_NODE_NS BENCH_ATTACK_N BENCH_ATTACKS \
-  BENCH_ATTACK_TICKS BENCH_USERS BENCH_ODOO_ARGS BENCH_LOADGEN_ARGS BENCH_SMOKE BENCH_DB; do
+  BENCH_ATTACK_TICKS BENCH_USERS BENCH_ODOO_ARGS BENCH_LOADGEN_ARGS BENCH_SMOKE BENCH_DB \
+  BENCH_METRICS_N BENCH_METRICS_ROUNDS; do
   [ -n "${!var+x}" ] && FULL_RUN=0
 done
 NS=${BENCH_NS-100 500 1000 2000 5000 10000}
@@ -48,7 +52,7 @@ ATTACK_N=${BENCH_ATTACK_N-1000}
 ATTACKS=${BENCH_ATTACKS-reconnect stall}
 ATTACK_TICKS=${BENCH_ATTACK_TICKS:-$TICKS}
 max_n=0
-for n in $NS $TWO_NODE_NS $ATTACK_N; do [ "$n" -gt "$max_n" ] && max_n=$n; done
+for n in $NS $TWO_NODE_NS $ATTACK_N ${BENCH_METRICS_N-10000}; do [ "$n" -gt "$max_n" ] && max_n=$n; done
 USERS=${BENCH_USERS:-$((max_n < 5000 ? max_n : 5000))}
 BENCH_DIR=$RUN_DIR/bench
 RESULTS=$BENCH_DIR/results.jsonl
@@ -149,7 +153,7 @@ status=0
 # phase KIND N NODES TICKS [ATTACK]: one loadgen run on fresh servers.
 phase() {
   local kind=$1 n=$2 nodes=$3 ticks=$4 attack=${5:-} name servers=() i
-  name=$kind-$n-x$nodes${attack:+-$attack}
+  name=$kind-$n-x$nodes${attack:+-$attack}${PHASE_SUFFIX:-}
   log "bench: $name"
   for i in $(seq 1 "$nodes"); do bench_start_server "$i" "$BENCH_DIR/odoo-$name-node$i.log"; done
   for i in "${!GEVENT_PIDS[@]}"; do
@@ -194,6 +198,32 @@ elif [ "$FULL_RUN" = 1 ]; then
   log "bench: a phase failed: README.rst left as it was"
 else
   log "bench: a narrowed run (BENCH_* set): README.rst left as it was"
+fi
+
+# ---- metrics on and off: the same socket count, alternating (which goes
+# first swaps each round), on fresh servers; medians and spreads of p99 and
+# of the worker's CPU per broadcast (scripts/bench/metrics_report.py).
+METRICS_N=${BENCH_METRICS_N-10000}
+METRICS_ROUNDS=${BENCH_METRICS_ROUNDS:-5}
+if [ -n "$METRICS_N" ]; then
+  metrics_results=$BENCH_DIR/metrics.jsonl
+  : > "$metrics_results"
+  saved_results=$RESULTS RESULTS=$BENCH_DIR/metrics-raw.jsonl
+  for round in $(seq 1 "$METRICS_ROUNDS"); do
+    order="on off"
+    [ $((round % 2)) = 0 ] && order="off on"
+    for setting in $order; do
+      sed -i '/^bus_mobile_metrics = /d' "$BENCH_DIR/node1.conf"
+      [ "$setting" = off ] && echo "bus_mobile_metrics = False" >> "$BENCH_DIR/node1.conf"
+      : > "$RESULTS"
+      PHASE_SUFFIX=-metrics-$setting-$round phase mobile "$METRICS_N" 1 "$TICKS"
+      "$PY" -c 'import json, sys; r = json.loads(open(sys.argv[1]).read().splitlines()[-1]); r["metrics"] = sys.argv[2]; print(json.dumps(r))' \
+        "$RESULTS" "$setting" >> "$metrics_results" || status=1
+    done
+  done
+  sed -i '/^bus_mobile_metrics = /d' "$BENCH_DIR/node1.conf"
+  RESULTS=$saved_results
+  "$PY" "$ROOT/scripts/bench/metrics_report.py" "$metrics_results" | tee "$BENCH_DIR/metrics-report.md" || status=1
 fi
 
 # ---- push notifications: scripts/bench_push.sh (`make bench-push`) -------

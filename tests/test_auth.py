@@ -85,10 +85,19 @@ class TestDeviceSignIn(AuthCallsMixin, HttpCase):
         self.assertGreaterEqual(len(routes), 18)
         self.assertEqual(routes["/bus_mobile/device/login"]["auth"], "public")
         self.assertEqual(routes["/bus_mobile/websocket"]["auth"], "public")
+        # Operations: scrapes carry a token of their own, probes nothing.
+        self.assertEqual(routes["/bus_mobile/metrics"]["auth"], "none")
+        self.assertEqual(routes["/bus_mobile/health"]["auth"], "none")
         others = {
             p: r["auth"]
             for p, r in routes.items()
-            if p not in ("/bus_mobile/device/login", "/bus_mobile/websocket")
+            if p
+            not in (
+                "/bus_mobile/device/login",
+                "/bus_mobile/websocket",
+                "/bus_mobile/metrics",
+                "/bus_mobile/health",
+            )
         }
         self.assertEqual(set(others.values()), {"bus_mobile"}, others)
 

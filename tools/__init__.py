@@ -4,3 +4,4 @@ from . import channels
 from . import bearer
 from . import rate_limit
 from . import devices
+from . import processes
