@@ -115,6 +115,7 @@ class MobileWebsocketConnectionHandler(WebsocketConnectionHandler):
             metrics.handshake(request.db, "refused", "too_many_connections")
             return cls._too_many_connections(wait)
         if cls._no_room_for_device(request, bearer, device_uuid):
+            metrics.handshake(request.db, "refused", "too_many_devices")
             return cls._refusal(
                 403,
                 f"{TOO_MANY_DEVICES}: every device of this account has an open socket"

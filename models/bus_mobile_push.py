@@ -231,7 +231,7 @@ class BusMobilePush(models.Model):
         outcomes = self._bus_mobile_deliver(prepared, settings)
         hashes = {item.push_id: token_hash(item.token) for item in prepared}
         self._bus_mobile_record(outcomes, hashes, settings)
-        providers = {push_id: provider for push_id, provider, _token, _body in prepared}
+        providers = {item.push_id: item.provider for item in prepared}
         metrics.push_outcomes(
             self.env.cr.dbname,
             collections.Counter((providers[i], o.state) for i, o in outcomes.items()),
