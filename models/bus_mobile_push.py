@@ -11,6 +11,7 @@ from odoo.tools import SQL, mute_logger
 
 from .. import metrics
 from ..push import DEAD, DEFER, FAILED, RETRY, SENT, Outcome, delivery, expo, fcm
+from ..push.delivery import Prepared
 from ..push.message import PushMessage
 from ..push.settings import read_settings
 
@@ -282,9 +283,9 @@ class BusMobilePush(models.Model):
         # for _bus_mobile_requeue_stale.
         self.env.cr.commit()  # pylint: disable=invalid-commit
         outcomes = self._bus_mobile_deliver(prepared, settings)
-        hashes = {push_id: token_hash(token) for push_id, _provider, token, _body in prepared}
+        hashes = {item.push_id: token_hash(item.token) for item in prepared}
         self._bus_mobile_record(outcomes, hashes, settings)
-        providers = {push_id: provider for push_id, provider, _token, _body in prepared}
+        providers = {item.push_id: item.provider for item in prepared}
         metrics.push_outcomes(
             self.env.cr.dbname,
             collections.Counter((providers[i], o.state) for i, o in outcomes.items()),
@@ -382,7 +383,7 @@ class BusMobilePush(models.Model):
                 """SELECT p.id, p.provider, d.push_token, p.channel_id, c.name, c.channel_type,
                           p.message_id, m.body, author.name, p.message_count, p.bus_id,
                           GREATEST(0, %(ttl)s - EXTRACT(EPOCH FROM %(now)s - p.message_date))::int,
-                          COALESCE(owner.lang, 'en_US'), p.discuss_channel_id
+                          COALESCE(owner.lang, 'en_US'), p.discuss_channel_id, d.push_project
                      FROM bus_mobile_push p
                      JOIN bus_mobile_device d ON d.id = p.device_id
                      JOIN res_users u ON u.id = d.user_id
@@ -413,7 +414,7 @@ class BusMobilePush(models.Model):
                 message_row, settings, discuss=push_id in discuss
             )
             builder = expo.build if provider == "expo" else fcm.build
-            prepared.append((push_id, provider, token, builder(message)))
+            prepared.append(Prepared(push_id, provider, token, builder(message), row[14]))
         if unsendable:
             reason = "The device has no push token any more."
             self._bus_mobile_record({i: Outcome(FAILED, reason) for i in unsendable}, {}, settings)
@@ -568,6 +569,40 @@ class BusMobilePush(models.Model):
             self._bus_mobile_requeue(requeue)
         if dead_tokens:
             self._bus_mobile_disable_tokens(dead_tokens)
+        learned = [
+            (push_id, hashes[push_id], outcome.project)
+            for push_id, outcome in outcomes.items()
+            if outcome.project and hashes.get(push_id)
+        ]
+        if learned:
+            self._bus_mobile_learn_projects(learned)
+
+    @api.model
+    def _bus_mobile_learn_projects(self, learned):
+        """Expo said which project these tokens belong to (``[(push id,
+        token hash, project)]``): keep it on their devices, unless the app
+        registered another token meanwhile, so that later batches never mix
+        them with another project's (push/expo.py)."""
+        Device = self.env["bus_mobile.device"]
+        Device.flush_model()
+        self.env.cr.execute(
+            SQL(
+                """UPDATE bus_mobile_device d SET push_project = v.project
+                     FROM (SELECT unnest(%(ids)s::int[]) AS push_id,
+                                  unnest(%(hashes)s::varchar[]) AS hash,
+                                  unnest(%(projects)s::varchar[]) AS project) v
+                     JOIN bus_mobile_push p ON p.id = v.push_id
+                    WHERE d.id = p.device_id
+                      AND d.push_project IS DISTINCT FROM v.project
+                      AND encode(sha256(convert_to(d.push_token, 'UTF8')), 'hex') = v.hash""",
+                ids=[push_id for push_id, _hash, _project in learned],
+                hashes=[hashed for _id, hashed, _project in learned],
+                projects=[project for _id, _hash, project in learned],
+            )
+        )
+        if self.env.cr.rowcount:
+            _logger.info("Push: the Expo project of %s device(s) learned", self.env.cr.rowcount)
+        Device.invalidate_model(["push_project"])
 
     @api.model
     def _bus_mobile_requeue(self, push_ids):
