@@ -78,7 +78,7 @@ export function discussHandlers(client) {
     client._discussResume.accept([message], 'socket');
   };
 
-  /** @param {StoreData} store @returns {boolean} */
+  /** @param {StoreData} store */
   const members = (store) => {
     for (const entry of list(store.data['discuss.channel.member'])) {
       const channelId = memberChannel(entry);
@@ -96,7 +96,6 @@ export function discussHandlers(client) {
         client.emit('unread', { thread, unread_count: entry.message_unread_counter });
       }
     }
-    return false;
   };
 
   /** @param {StoreData} store */
