@@ -27,6 +27,7 @@ from ..mobile_socket import MobileWebsocket, dispatcher, mobile_dispatch
 from ..mobile_socket.dispatcher import MobileDispatcher
 from ..mobile_socket.frames import MAX_CHANNELS
 from ..models.ir_websocket import IrWebsocket
+from ..tools.channels import PRESENCE_SUBCHANNELS
 from .common import ChannelCase, wait_until
 
 BAD_SUBSCRIBE_DATA = [
@@ -233,14 +234,16 @@ class TestHostileClients(ChannelCase):
     def test_presence_is_rechecked_at_delivery(self):
         """A portal user watches co-members only: once Paul leaves the only
         channel he shared with Alice, her presence stops reaching his open
-        socket at once, without a new subscribe."""
-        presence = (self.alice.partner_id, "presence")
+        socket at once, without a new subscribe: stock's and the apps' own."""
+        presences = [(self.alice.partner_id, sub) for sub in PRESENCE_SUBCHANNELS]
         paul_ws = self.connect(self.paul, [f"odoo-presence-res.partner_{self.alice.partner_id.id}"])
-        self.broadcast({"n": "shared"}, target=presence)
-        self.assertEqual(self.next_test_payloads(paul_ws), [{"n": "shared"}])
+        for presence in presences:
+            self.broadcast({"n": presence[1]}, target=presence)
+            self.assertEqual(self.next_test_payloads(paul_ws), [{"n": presence[1]}])
         self.room.member_ids.filtered(lambda m: m.partner_id == self.paul.partner_id).unlink()
         self.env.flush_all()
-        self.broadcast({"n": "private"}, target=presence)
+        for presence in presences:
+            self.broadcast({"n": "private"}, target=presence)
         self.broadcast({"n": "end"}, target=self.paul.partner_id)
         self.assertEqual(self.next_test_payloads(paul_ws), [{"n": "end"}])
 
