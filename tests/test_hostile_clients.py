@@ -4,6 +4,7 @@ again, a failing socket fails alone, and every read is rechecked."""
 
 import contextlib
 import json
+import re
 import socket
 import struct
 import threading
@@ -315,6 +316,46 @@ class TestHostileClients(ChannelCase):
         self.assertEqual(errors, [])
         self.assertEqual(closes.call_count, 1)
         self.assertIs(server_ws.state, ConnectionState.CLOSED)
+
+    def close_failing_midway(self):
+        """Paul closes his socket and the server's termination fails before
+        stock marks the socket CLOSED (here its selector refuses to let the
+        socket go). Returns the server socket and what the addon's socket
+        module logged; the failure itself is stock's error, with its
+        traceback, as for any failing frame."""
+        ws = self.connect(self.paul)
+        server_ws = self.server_socket(self.paul.id)
+        selector = server_ws._Websocket__selector
+        failure = RuntimeError("unregister failed")
+        with (
+            patch.object(selector, "unregister", side_effect=failure),
+            self.assertLogs("odoo.addons.bus.websocket", "ERROR") as stock_logs,
+            self.assertLogs("odoo.addons.bus_mobile.mobile_socket.connection", "INFO") as logs,
+        ):
+            ws.close(CloseCode.CLEAN)
+            self.wait_mobile_sockets_done(1)
+        self.assertIn("unregister failed", stock_logs.output[0])
+        return server_ws, logs.records
+
+    def test_a_termination_failing_midway_still_closes_the_socket(self):
+        """The first termination fails before the socket is CLOSED: the
+        once-guard makes every later one a no-op, and stock's loop, which
+        runs until CLOSED, spun on the dead socket. It is closed all the
+        same, and its thread ends."""
+        server_ws, _records = self.close_failing_midway()  # its thread ended
+        self.assertIs(server_ws.state, ConnectionState.CLOSED)
+        self.assertEqual(mobile_dispatch.subscriber_count(self.env.cr.dbname), 0)
+
+    def test_a_close_failing_once_closed_is_logged_without_traceback(self):
+        """After the failure above, the close frame stock then sends fails on
+        the closed socket: a warning naming the exception, no traceback
+        (which the log checks count as an error)."""
+        _server_ws, records = self.close_failing_midway()
+        self.assertEqual([record for record in records if record.exc_info], [])
+        warnings = [record.getMessage() for record in records if record.levelname == "WARNING"]
+        # EPIPE or EBADF, as the client's side of the connection goes.
+        failed = re.compile(r"close failed once closed \((BrokenPipe|ConnectionReset|OS)Error\)$")
+        self.assertTrue(any(failed.search(message) for message in warnings), warnings)
 
     def test_a_close_without_database_still_closes_the_socket(self):
         """The database fails the close's presence update (no connection
