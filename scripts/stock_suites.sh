@@ -19,8 +19,9 @@
 #               each must fail there too, or the stage fails (the list can
 #               never hide a failure of ours)
 # scripts/stock_suites/judge.py reads the logs: any failure not listed, an
-# empty or crashed run, and any ERROR or traceback the server logged outside
-# a failing test fail the stage.
+# empty or crashed run, a skipped test, and any ERROR or traceback the
+# server logged outside a failing test fail the stage (its own tests,
+# test_judge.py, run first).
 # BUS_MOBILE_STOCK_SUITES="mail" (or "bus") narrows the suites; "0" skips
 # them; a run narrowed with BUS_MOBILE_TESTS skips them unless it is set.
 
@@ -48,6 +49,10 @@ stock_suites_start() {
   done
   case " $suites " in *" mail "*) ;; *) narrowed "Odoo's bus and mail suites on a database with mail (BUS_MOBILE_STOCK_SUITES=\"$suites\")" ;; esac
   case " $suites " in *" bus "*) ;; *) narrowed "Odoo's bus suite on a bus-only database (BUS_MOBILE_STOCK_SUITES=\"$suites\")" ;; esac
+  # The judge's own tests first (a second, no server).
+  log "stock suites: judge.py against written logs (scripts/stock_suites/test_judge.py)"
+  (cd "$ROOT/scripts/stock_suites" && PYTEST_DISABLE_PLUGIN_AUTOLOAD=1 "$PY" -m pytest \
+    -q -p no:cacheprovider -c /dev/null --rootdir=. --confcutdir=. test_judge.py) || status=1
   _stock_suites_need_chromium
   rm -rf "$STOCK_SUITES_DIR" "$STOCK_SUITES_REPORT"
   mkdir -p "$STOCK_SUITES_DIR"
