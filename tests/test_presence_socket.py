@@ -541,6 +541,8 @@ class TestPresenceSocket(PresenceAssertions, MobileWebsocketCase):
         self.assert_close_with_code(device, CloseCode.KEEP_ALIVE_TIMEOUT)
         wait_until(lambda: self.tokens(self.alice, "phone") == 0, "socket gone")
         self.assertEqual(self.status(self.alice), "online")
+        # From here offline can only come from the close (no sweep in time).
+        self.set_offline_after(600)
         again = self.connect_device()
         self.assertEqual(self.presence_statuses(self.alice.partner_id, mark), ["online"])
         again.close(CloseCode.CLEAN)

@@ -27,6 +27,15 @@ POST_INTERVAL = 0.05
 # Generous bounds: the machine is shared and noisy; a lost message never
 # arrives however long one waits.
 DELIVERY_TIMEOUT = 120.0
+# How long a watcher waits for a presence to change, whatever the cause:
+# a bound for a status that never comes, not a measure (the figures go to
+# the report).
+PRESENCE_TIMEOUT = 60.0
+# offline_after_s of the live tests that assert "offline after close": far
+# above their waits, so that only the close itself can take the device
+# offline in time, never the sweep (offline_after_s after the last sign
+# of life) nor the keepalive (30 % + 20 % of it).
+OFFLINE_AFTER_S = 600
 
 
 class CountingClient(MobileBusClient):
@@ -254,14 +263,15 @@ class FaultFigures:
         )
 
     def check(self):
+        """Nothing lost or repeated, and presence converged: online again
+        after the fault, offline after the close (within the watcher's
+        wait, far below ``offline_after_s``: the close did it). How fast
+        is a figure of the report, not a bound."""
         assert self.lost == 0, self.line()
         assert self.shown_twice == 0, self.line()
         assert self.sent_twice == 0 and self.notifications_twice == 0, self.line()
-        limit = self.offline_after_s_setting
-        assert self.online_after_s is not None and self.online_after_s <= limit, self.line()
-        assert (
-            self.offline_after_close_s is not None and self.offline_after_close_s <= limit
-        ), self.line()
+        assert self.online_after_s is not None, self.line()
+        assert self.offline_after_close_s is not None, self.line()
 
 
 def report(line):
@@ -280,9 +290,13 @@ def run_fault(name, fault, *, poster, app, watcher, channel_id, count=COUNT):
     presence; call ``fault()`` after the first half. Then close ``app``.
     Returns the :class:`FaultFigures` (not yet checked)."""
     offline_after_s = app.server_config["presence"]["offline_after_s"]
+    assert offline_after_s >= OFFLINE_AFTER_S, (
+        f"offline_after_s is {offline_after_s}: the sweep could take the app offline"
+        f" before the watcher's wait ({PRESENCE_TIMEOUT} s) ends; set {OFFLINE_AFTER_S}"
+    )
     app_partner = app.server_config["user"]["partner_id"]
     watch = PresenceWatch(watcher, app_partner).start()
-    assert watch.wait("online", time.monotonic(), offline_after_s) is not None, "app not online"
+    assert watch.wait("online", time.monotonic(), PRESENCE_TIMEOUT) is not None, "app not online"
     inbox = Inbox(app, channel_id)
     inbox.start()
     sender = Poster(poster, channel_id, count, label=name)
@@ -296,14 +310,14 @@ def run_fault(name, fault, *, poster, app, watcher, channel_id, count=COUNT):
         assert not sender.errors, sender.errors
         assert len(sender.posted) == count
         inbox.wait_for(sender.ids)
-        converged = watch.wait("online", time.monotonic(), offline_after_s * 3) is not None
+        converged = watch.wait("online", time.monotonic(), PRESENCE_TIMEOUT) is not None
         online_after = watch.back_online_after(fault_started, fault_ended) if converged else None
         offline_events = watch.count("offline", since=fault_started)
         inbox.stop()
         assert not inbox.errors, inbox.errors
         closed_at = time.monotonic()
         app.close()
-        offline_after_close = watch.wait("offline", closed_at, offline_after_s * 3)
+        offline_after_close = watch.wait("offline", closed_at, PRESENCE_TIMEOUT)
     finally:
         inbox.stop()
         watch.stop()
