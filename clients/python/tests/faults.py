@@ -11,6 +11,7 @@
   ``$BUS_MOBILE_FAULTS_REPORT`` when set.
 """
 
+import contextlib
 import dataclasses
 import os
 import threading
@@ -187,7 +188,8 @@ class PresenceWatch(threading.Thread):
 class Poster(threading.Thread):
     """Posts ``count`` messages to ``channel_id``, each with its own
     ``client_uuid`` kept across retries (a retry never makes a second
-    message); ``half`` is set after the first half."""
+    message); ``half`` is set after the first half. ``held()`` waits for
+    the post in flight and holds the next until it ends."""
 
     def __init__(self, client, channel_id, count=COUNT, label="burst"):
         super().__init__(daemon=True)
@@ -197,6 +199,7 @@ class Poster(threading.Thread):
         self.retries = 0
         self.errors = []
         self.half = threading.Event()
+        self._posting = threading.Lock()
 
     def run(self):
         try:
@@ -212,14 +215,18 @@ class Poster(threading.Thread):
             self.half.set()
 
     def _post(self, seq):
-        message, attempts = self.client.post_reliably(
-            self.channel_id,
-            f"{self.run_id} seq {seq}",
-            client_uuid=f"{self.run_id}-{seq}".replace(" ", "-"),
-            give_up_after=DELIVERY_TIMEOUT,
-        )
+        with self._posting:
+            message, attempts = self.client.post_reliably(
+                self.channel_id,
+                f"{self.run_id} seq {seq}",
+                client_uuid=f"{self.run_id}-{seq}".replace(" ", "-"),
+                give_up_after=DELIVERY_TIMEOUT,
+            )
         self.retries += attempts - 1
         return message
+
+    def held(self):
+        return self._posting
 
     @property
     def ids(self):
@@ -283,12 +290,13 @@ def report(line):
             out.write(line + "\n")
 
 
-def run_fault(name, fault, *, poster, app, watcher, channel_id, count=COUNT):
+def run_fault(name, fault, *, poster, app, watcher, channel_id, count=COUNT, between_posts=False):
     """Post ``count`` messages from ``poster`` (HTTP only) into
     ``channel_id`` while ``app`` (a connected :class:`CountingClient`)
     receives them and ``watcher`` (a connected client) follows ``app``'s
-    presence; call ``fault()`` after the first half. Then close ``app``.
-    Returns the :class:`FaultFigures` (not yet checked)."""
+    presence; call ``fault()`` after the first half (``between_posts``:
+    with no post in flight, the next one held until it ends). Then close
+    ``app``. Returns the :class:`FaultFigures` (not yet checked)."""
     offline_after_s = app.server_config["presence"]["offline_after_s"]
     assert offline_after_s >= OFFLINE_AFTER_S, (
         f"offline_after_s is {offline_after_s}: the sweep could take the app offline"
@@ -303,9 +311,10 @@ def run_fault(name, fault, *, poster, app, watcher, channel_id, count=COUNT):
     try:
         sender.start()
         assert sender.half.wait(DELIVERY_TIMEOUT)
-        fault_started = time.monotonic()
-        fault()
-        fault_ended = time.monotonic()
+        with sender.held() if between_posts else contextlib.nullcontext():
+            fault_started = time.monotonic()
+            fault()
+            fault_ended = time.monotonic()
         sender.join(DELIVERY_TIMEOUT * 2)
         assert not sender.errors, sender.errors
         assert len(sender.posted) == count
