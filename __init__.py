@@ -1,2 +1,3 @@
+from . import metrics
 from . import controllers
 from . import models

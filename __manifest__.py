@@ -8,7 +8,7 @@
     "license": "LGPL-3",
     "development_status": "Beta",
     "depends": ["bus"],
-    "external_dependencies": {"python": ["google-auth"]},
+    "external_dependencies": {"python": ["google-auth", "prometheus-client"]},
     "data": [
         "security/ir.model.access.csv",
         "security/bus_mobile_security.xml",
@@ -20,7 +20,13 @@
         "views/bus_mobile_device_views.xml",
         "views/bus_mobile_push_views.xml",
         "views/bus_mobile_playground_templates.xml",
+        "views/bus_mobile_live_views.xml",
     ],
+    "assets": {
+        "web.assets_backend": [
+            "bus_mobile/static/src/live/**/*",
+        ],
+    },
     "installable": True,
     "application": True,
 }

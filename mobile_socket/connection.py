@@ -37,6 +37,7 @@ from odoo.addons.bus.websocket import (
     Websocket,
 )
 
+from .. import metrics
 from . import device_presence
 from .dispatcher import mobile_dispatch
 from .frames import MAX_FRAME_BYTES, MobileWebsocketRequest
@@ -92,6 +93,10 @@ class MobileWebsocket(Websocket):
     _terminated = False
     # The thread that reads the socket (stock: the request's thread).
     _serving_thread = None
+    # Metrics: the platform counted at the open (None: not counted), and
+    # the first close code the server chose (None: the app closed).
+    _counted_platform = None
+    _close_code = None
 
     def __init__(self, sock, session, cookies, device_uuid=None, bearer=None):
         # Set before the stock initializer: it fires the OPEN event.
@@ -104,6 +109,8 @@ class MobileWebsocket(Websocket):
         sock.settimeout(SEND_TIMEOUT)
         super().__init__(sock, session, cookies)
         self._drop_wakeup_pair()
+        self._counted_platform = self.device.platform if self.device else "none"
+        metrics.socket_opened(self._db, self._counted_platform)
 
     def _drop_wakeup_pair(self):
         """Close the stock wake-up socketpair and serve the client socket
@@ -141,6 +148,10 @@ class MobileWebsocket(Websocket):
             self._terminated = True
         try:
             mobile_dispatch.unsubscribe(self)
+            if self._counted_platform is not None:
+                metrics.socket_closed(
+                    self._db, self._counted_platform, close_label(self._close_code)
+                )
             # ``ir.websocket._on_websocket_closed`` learns its socket through
             # ``wsrequest``, as during the socket's frames.
             with MobileWebsocketRequest(self._db, None, self):
@@ -302,6 +313,8 @@ class MobileWebsocket(Websocket):
             return super()._send_frame(frame)
 
     def disconnect(self, code, reason=None):
+        if self._close_code is None:
+            self._close_code = code
         try:
             return super().disconnect(code, reason)
         except OSError as exc:
@@ -397,6 +410,17 @@ class MobileWebsocket(Websocket):
         if frame.opcode in (Opcode.PONG, Opcode.PING) and self.device:
             device_presence.socket_alive(self)
         return result
+
+
+def close_label(code):
+    """A close's ``code`` label in the metrics: the code the server sent,
+    ``lost`` for a connection dropped without a closing handshake,
+    ``client`` when the app closed first."""
+    if code is None:
+        return "client"
+    if code == CloseCode.ABNORMAL_CLOSURE:
+        return "lost"
+    return str(int(code))
 
 
 class _MobileSelector(getattr(selectors, "PollSelector", selectors.DefaultSelector)):

@@ -33,8 +33,10 @@ from odoo import api
 from odoo.service import model as service_model
 from odoo.service.security import check_session
 
-from odoo.addons.bus.websocket import acquire_cursor
+from odoo.addons.bus.websocket import CloseCode, acquire_cursor
 
+from ..tools.devices import TOO_MANY_DEVICES, TooManyDevicesError
+from ..tools.processes import process_alive
 from ..tools.validation import is_device_uuid
 
 _logger = logging.getLogger(__name__)
@@ -53,7 +55,6 @@ def _host_key():
 
 
 HOST_KEY = _host_key()
-_HAS_PROC = os.path.exists("/proc/self/stat")
 
 
 def new_token():
@@ -61,25 +62,6 @@ def new_token():
     ``HOST_KEY``), so that a socket whose worker was killed (SIGKILL, the
     OOM killer: no close event ran) can be recognized as gone."""
     return f"{uuid.uuid4().hex}.{os.getpid()}.{HOST_KEY}"
-
-
-def _process_alive(pid):
-    if _HAS_PROC:
-        try:
-            with open(f"/proc/{pid}/stat", "rb") as stat:
-                state = stat.read().rsplit(b")", 1)[1].split()[0]
-        except FileNotFoundError:
-            return False
-        except (OSError, IndexError):
-            return True
-        return state not in (b"Z", b"X")  # a killed worker not reaped yet
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True
-    return True
 
 
 def dead_tokens(tokens):
@@ -93,7 +75,7 @@ def dead_tokens(tokens):
         if len(parts) != 3 or parts[2] != HOST_KEY or not parts[1].isdigit():
             continue
         pid = int(parts[1])
-        if pid != os.getpid() and not _process_alive(pid):
+        if pid != os.getpid() and not process_alive(pid):
             dead.append(token)
     return dead
 
@@ -110,6 +92,8 @@ class DeviceConnection:
     token: str = dataclasses.field(default_factory=new_token)
     # Last time this socket refreshed the device's last_seen (monotonic).
     touched_at: float = dataclasses.field(default_factory=time.monotonic)
+    # The device's platform (the metrics count sockets by platform).
+    platform: str = "other"
 
 
 def socket_opened(websocket):
@@ -131,11 +115,22 @@ def socket_opened(websocket):
             env.uid, websocket.device_uuid, settings["offline_after_s"] / 2
         )
         devices = env[DEVICE_MODEL]
-        devices._bus_mobile_socket_opened(
-            connection.device_uuid,
-            connection.token,
-            dead_tokens=dead_tokens(devices._bus_mobile_connection_tokens(connection.device_uuid)),
-        )
+        try:
+            opened = devices._bus_mobile_socket_opened(
+                connection.device_uuid,
+                connection.token,
+                dead_tokens=dead_tokens(
+                    devices._bus_mobile_connection_tokens(connection.device_uuid)
+                ),
+            )
+        except TooManyDevicesError as exc:
+            # Refused at the handshake; only a race with another new device
+            # of the user gets here: no new device, and the socket closes.
+            _logger.info("Mobile socket of user %s closed: %s", env.uid, exc)
+            websocket.request_close(CloseCode.MESSAGE_VIOLATING_POLICY, TOO_MANY_DEVICES)
+            return None
+        if opened:
+            connection.platform = devices.browse(opened[0]).platform
         return connection
 
     return _in_transaction(websocket, websocket._session.uid, open_device, "open")

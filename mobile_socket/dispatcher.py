@@ -55,6 +55,7 @@ from odoo.tools.misc import consteq
 from odoo.addons.bus.models.bus import TIMEOUT, json_dump
 from odoo.addons.bus.websocket import CloseCode, Websocket, acquire_cursor
 
+from .. import metrics
 from ..tools.channels import CHANNEL_MODEL, mobile_channel_id_of_value, presence_partner_id_of_value
 
 _logger = logging.getLogger(__name__)
@@ -68,10 +69,12 @@ REPLAY_SECONDS = TIMEOUT
 # A replay reads at most the newest REPLAY_MAX_ROWS bus rows, whatever
 # ``last`` a client sends. Older messages come from ``/bus_mobile/sync``.
 REPLAY_MAX_ROWS = 10_000
-# And a session that asked for REPLAY_MAX_ROWS ids within REPLAY_WINDOW
-# seconds gets only the newest REPLAY_THROTTLED_ROWS until the window ends:
-# a client reconnecting in a loop with ``last=1`` would otherwise keep the
-# dispatcher, shared by every socket of the worker, busy with its replays.
+# And a user whose sockets asked for REPLAY_MAX_ROWS ids within
+# REPLAY_WINDOW seconds gets only the newest REPLAY_THROTTLED_ROWS until the
+# window ends: a client reconnecting in a loop with ``last=1`` would
+# otherwise keep the dispatcher, shared by every socket of the worker, busy
+# with its replays. Per user, not per session or key: a user can open more
+# of those (each bearer socket even gets a session of its own).
 REPLAY_WINDOW = 60.0
 REPLAY_THROTTLED_ROWS = 100
 # Sleep after a failed batch before serving the database again.
@@ -84,6 +87,8 @@ POLL_SECONDS = 2.0
 ERROR_LOG_INTERVAL = 60.0
 # A session id of our own whose token tells when Odoo's cache was cleared.
 CANARY_SID = "bus_mobile.dispatch.canary"
+# The dispatcher tells the node's metrics it is alive at most this often.
+BEAT_SECONDS = 1.0
 
 
 def text_frame(payload):
@@ -142,6 +147,7 @@ class _Feed:
     __slots__ = (
         "busy",
         "canary",
+        "channel_count",
         "history",
         "last_id",
         "pending",
@@ -167,6 +173,8 @@ class _Feed:
         # See MobileDispatcher._token_epoch.
         self.canary = None
         self.token_epoch = 0
+        # Channels listened to, summed over the subscribers (metrics).
+        self.channel_count = 0
 
     def remember(self, ids, now):
         """Record ``ids`` as read at ``now`` and advance ``last_id`` past the
@@ -188,7 +196,7 @@ class _Feed:
         return self.history[-1][0] if self.history else self.last_id or 0
 
     def replay_floor(self, budget, key, now):
-        """Ids a replay for session ``key`` may start after: the newest
+        """Ids a replay for user ``key`` may start after: the newest
         REPLAY_MAX_ROWS, or REPLAY_THROTTLED_ROWS once it used its
         ``budget`` (:class:`ReplayBudget`)."""
         rows = REPLAY_THROTTLED_ROWS if budget.is_spent(key, now) else REPLAY_MAX_ROWS
@@ -230,12 +238,14 @@ class _Feed:
         self._discard(subscriber, subscriber.channels - channels)
         for channel in channels - subscriber.channels:
             self.subscribers_by_channel.setdefault(channel, set()).add(subscriber)
+        self.channel_count += len(channels) - len(subscriber.channels)
         subscriber.channels = channels
 
     def leave(self, subscriber):
         subscriber.active = False
         self.pending.pop(subscriber, None)
         self._discard(subscriber, subscriber.channels)
+        self.channel_count -= len(subscriber.channels)
         subscriber.channels = frozenset()
         if self.subscribers.get(subscriber.websocket) is subscriber:
             del self.subscribers[subscriber.websocket]
@@ -253,12 +263,12 @@ class _Feed:
 
 
 class ReplayBudget:
-    """The ids each session had replayed in its current REPLAY_WINDOW (kept
-    by the dispatcher, not the feed: a feed ends when its last socket
-    closes, which a reconnect loop does)."""
+    """The ids each user had replayed in its current REPLAY_WINDOW, all
+    their sockets together (kept by the dispatcher, not the feed: a feed
+    ends when its last socket closes, which a reconnect loop does)."""
 
     def __init__(self):
-        self._spent = {}  # (db, sid) -> (start of its window, ids replayed)
+        self._spent = {}  # (db, uid) -> (start of its window, ids replayed)
 
     def is_spent(self, key, now):
         started, ids = self._spent.get(key, (now, 0))
@@ -295,6 +305,7 @@ class MobileDispatcher(threading.Thread):
         self._failures = {}
         # Dispatcher thread only.
         self._replay_budget = ReplayBudget()
+        self._beat_at = 0.0
 
     # ------------------------------------------------------------------
     # Called by the sockets (their own thread)
@@ -369,6 +380,7 @@ class MobileDispatcher(threading.Thread):
             if not self._wakeup.wait(self._poll_interval()):
                 self._poll()
             self._wakeup.clear()
+            self._beat()
             with self._lock:
                 dbs, self._dirty = self._dirty, set()
                 self._running = True
@@ -389,6 +401,17 @@ class MobileDispatcher(threading.Thread):
 
     def _poll_interval(self):
         return POLL_SECONDS
+
+    def _beat(self):
+        """Tell the node's metrics (and its health probe) that this thread
+        runs, and how many channels its sockets listen to."""
+        now = time.monotonic()
+        if now - self._beat_at < BEAT_SECONDS:
+            return
+        self._beat_at = now
+        with self._lock:
+            channels = {db: feed.channel_count for db, feed in self._feeds.items()}
+        metrics.dispatcher_beat(channels)
 
     def _poll(self):
         """Serve every database with subscribers, as if woken."""
@@ -422,6 +445,7 @@ class MobileDispatcher(threading.Thread):
                 return
             pending, feed.pending = feed.pending, {}
             feed.busy = True
+        started = time.perf_counter()
         try:
             with closing(acquire_cursor(db)) as cr:
                 # Picks up cache invalidations from other workers, such as a
@@ -431,8 +455,15 @@ class MobileDispatcher(threading.Thread):
                 # user, as superuser; what each socket receives is decided
                 # by its channels and rechecked per user.
                 env = api.Environment(cr, SUPERUSER_ID, {})
-                self._serve_live(env, feed)
+                backlog, oldest = self._serve_live(env, feed)
                 self._serve_subscriptions(env, feed, pending)
+            metrics.batch_done(
+                db,
+                time.perf_counter() - started,
+                backlog,
+                max(time.time() - oldest, 0.0) if oldest else 0.0,
+                feed.newest_id(),
+            )
         except Exception:
             with self._lock:
                 for subscriber, subscription in pending.items():
@@ -446,15 +477,18 @@ class MobileDispatcher(threading.Thread):
                     del self._feeds[db]
 
     def _serve_live(self, env, feed):
+        """Deliver the new rows; ``(rows read, creation time of the oldest
+        or None)``."""
         now = time.time()
         if feed.last_id is None:
             self._start_feed(env.cr, feed, now)
-            return
-        rows = self._read_new_rows(env.cr, feed)
+            return 0, None
+        rows, created = self._read_new_rows(env.cr, feed)
         with self._lock:
             deliveries = feed.route(rows)
         deliveries = self._check(env, feed, deliveries)
-        self._write(deliveries)
+        frames, sent_bytes, written = self._write(deliveries)
+        metrics.delivered(env.cr.dbname, frames, sent_bytes, [created[i] for i in written])
         # Only now: a failure above reads the same rows again.
         feed.remember([row[0] for row in rows], now)
         if rows and _logger.isEnabledFor(logging.DEBUG):
@@ -469,6 +503,7 @@ class MobileDispatcher(threading.Thread):
                 len(deliveries),
                 time.monotonic(),
             )
+        return len(rows), min(created.values(), default=None)
 
     def _serve_subscriptions(self, env, feed, pending):
         """Replay what the new subscriptions missed, from the snapshot of the
@@ -483,7 +518,10 @@ class MobileDispatcher(threading.Thread):
                 if subscriber.is_listening():
                     feed.listen(subscriber, channels)
                     subscribed.add(subscriber)
-        self._write({s: rows for s, rows in replays.items() if s in subscribed})
+        frames, sent_bytes, _written = self._write(
+            {s: rows for s, rows in replays.items() if s in subscribed}
+        )
+        metrics.delivered(env.cr.dbname, frames, sent_bytes, ())
         for subscriber in subscribed:
             subscriber.websocket.on_subscribed()
 
@@ -502,23 +540,28 @@ class MobileDispatcher(threading.Thread):
     def _read_new_rows(self, cr, feed):
         """The one read of a batch: every row not read yet, all channels
         (filtering by channel would send the whole subscription set to the
-        database on each batch; rows nobody listens to are dropped here)."""
+        database on each batch; rows nobody listens to are dropped here).
+
+        :return: ``(rows, {id: creation as Unix time})``; ``bus.bus`` stamps
+            its rows just before their commit (``models/bus_bus.py``)
+        """
         cr.execute(
             SQL(
-                "SELECT id, channel, message FROM bus_bus"
-                " WHERE id > %s AND NOT (id = ANY(%s)) ORDER BY id",
+                "SELECT id, channel, message, EXTRACT(EPOCH FROM create_date)::float8"
+                " FROM bus_bus WHERE id > %s AND NOT (id = ANY(%s)) ORDER BY id",
                 feed.last_id,
                 [notif_id for notif_id, _seen in feed.history],
             )
         )
-        return cr.fetchall()
+        fetched = cr.fetchall()
+        return [row[:3] for row in fetched], {row[0]: row[3] for row in fetched}
 
     def _read_replays(self, cr, feed, pending):
         """{subscriber: (row, ...)}: for each pending subscription, the rows
         of the channels it did not listen to yet, after its ``last`` (or of
         the last REPLAY_SECONDS when ``last`` is 0), like ``bus.bus._poll``,
-        within the newest REPLAY_MAX_ROWS ids (fewer for a session that
-        used its replay rows, see ``_Feed.replay_floor``). One query for
+        within the newest REPLAY_MAX_ROWS ids (fewer for a user who used
+        their replay rows, see ``_Feed.replay_floor``). One query for
         all."""
         wanted = {
             subscriber: channels - subscriber.channels
@@ -531,7 +574,19 @@ class MobileDispatcher(threading.Thread):
         now = time.monotonic()
         db = cr.dbname
         budget = self._replay_budget
-        lasts = {s: max(pending[s][1], feed.replay_floor(budget, (db, s.sid), now)) for s in wanted}
+        lasts = {}
+        for subscriber in wanted:
+            key = (db, subscriber.uid)
+            last = lasts[subscriber] = max(
+                pending[subscriber][1], feed.replay_floor(budget, key, now)
+            )
+            if pending[subscriber][1]:
+                # Charged what it asks the database for (the ids after its
+                # ``last``), whoever the rows are for; before the next
+                # socket of the batch: sockets subscribing at once share
+                # the budget. (``last=0``, every app's first subscribe, is
+                # charged below with the rows of its REPLAY_SECONDS.)
+                budget.charge(key, max(feed.newest_id() - last, 0), now)
         zero = [s for s in wanted if not pending[s][1]]
         cutoff = fields.Datetime.now() - datetime.timedelta(seconds=REPLAY_SECONDS)
         conditions = [SQL("id > %s", min(lasts.values()))]
@@ -559,9 +614,8 @@ class MobileDispatcher(threading.Thread):
             )
             if replay:
                 replays[subscriber] = replay
-            # Charged what it asked the database for (the ids after its
-            # ``last``), whoever the rows were for.
-            budget.charge((db, subscriber.sid), max(feed.newest_id() - last, 0), now)
+                if since_cutoff:
+                    budget.charge((db, subscriber.uid), len(replay), now)
         return replays
 
     # ------------------------------------------------------------------
@@ -717,9 +771,13 @@ class MobileDispatcher(threading.Thread):
     def _write(self, deliveries):
         """Encode each row once and each distinct frame once, then hand the
         frame to each socket (which never blocks the dispatcher). A socket
-        that fails is closed; the others are served all the same."""
+        that fails is closed; the others are served all the same.
+
+        :return: ``(frames handed, their bytes, ids of the rows written)``
+        """
         parts = {}
         frames = {}
+        sent_bytes = 0
         for subscriber, rows in deliveries.items():
             frame = frames.get(rows)
             if frame is None:
@@ -730,12 +788,14 @@ class MobileDispatcher(threading.Thread):
                 frame = frames[rows] = text_frame(payload.encode())
             try:
                 subscriber.websocket.deliver(frame)
+                sent_bytes += len(frame)
             except Exception:
                 _logger.exception(
                     "Mobile socket %s failed to take a frame", id(subscriber.websocket)
                 )
                 with suppress(Exception):
                     subscriber.websocket.request_close(CloseCode.SERVER_ERROR)
+        return len(deliveries), sent_bytes, parts.keys()
 
 
 def _rechecked(deliveries):

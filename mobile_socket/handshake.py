@@ -26,8 +26,11 @@ from odoo.tools import config
 from odoo.addons.bus.models.bus import dispatch
 from odoo.addons.bus.websocket import CloseCode, WebsocketConnectionHandler
 
+from .. import metrics
 from ..tools.bearer import DEVICE_MISMATCH, BearerTokenError, bearer_token
+from ..tools.devices import TOO_MANY_DEVICES, TooManyDevicesError
 from ..tools.rate_limit import Deadlines, TokenBuckets
+from ..tools.validation import is_device_uuid
 from .connection import MobileWebsocket
 from .dispatcher import start_once
 from .frames import InvalidFrame, MobileWebsocketRequest
@@ -92,21 +95,32 @@ class MobileWebsocketConnectionHandler(WebsocketConnectionHandler):
         if not cls._is_origin_allowed(request):
             origin = request.httprequest.headers.get("Origin", "")[:200]
             _logger.warning("Mobile websocket refused for origin %s", origin)
+            metrics.handshake(request.db, "refused", "origin")
             return cls._refusal(
                 403, f"ORIGIN_NOT_ALLOWED: {origin} is not listed in bus_mobile.allowed_origins"
             )
         try:
             bearer = request.env["ir.http"]._bus_mobile_bearer_identity()
         except BearerTokenError as exc:
+            metrics.handshake(request.db, "refused", "token")
             return cls._refusal(401, str(exc))
         if bearer is not None and bearer.is_device_token:
             # A device token is its device's: the socket is that device's.
             if device_uuid is not None and device_uuid != bearer.device_uuid:
+                metrics.handshake(request.db, "refused", "device_mismatch")
                 return cls._refusal(403, str(BearerTokenError(DEVICE_MISMATCH)))
             device_uuid = bearer.device_uuid
         wait = cls._handshake_wait(request, bearer)
         if wait:
+            metrics.handshake(request.db, "refused", "too_many_connections")
             return cls._too_many_connections(wait)
+        if cls._no_room_for_device(request, bearer, device_uuid):
+            metrics.handshake(request.db, "refused", "too_many_devices")
+            return cls._refusal(
+                403,
+                f"{TOO_MANY_DEVICES}: every device of this account has an open socket"
+                " (bus_mobile.max_devices_per_user): close one",
+            )
         response = cls._get_handshake_response(request.httprequest.headers)
         try:
             sock = request.httprequest._HTTPRequest__environ["socket"]
@@ -130,6 +144,21 @@ class MobileWebsocketConnectionHandler(WebsocketConnectionHandler):
             )
         )
         return response
+
+    @classmethod
+    def _no_room_for_device(cls, request, bearer, device_uuid):
+        """Whether the socket would make a new device that its user has no
+        room for (``bus_mobile.device._bus_mobile_make_room``, which makes
+        room if it can): refused before the socket, as an app signing in
+        is (the socket's open would find no room either)."""
+        uid = bearer.uid if bearer is not None else request.session.uid
+        if uid is None or not is_device_uuid(device_uuid) or "bus_mobile.device" not in request.env:
+            return False
+        try:
+            request.env["bus_mobile.device"].with_user(uid)._bus_mobile_make_room(device_uuid)
+        except TooManyDevicesError:
+            return True
+        return False
 
     @classmethod
     def _bearer_session(cls, request, bearer):
@@ -161,8 +190,11 @@ class MobileWebsocketConnectionHandler(WebsocketConnectionHandler):
         if websocket._session.uid is None:
             # An app reads 4001 as "log in again"; an anonymous socket would
             # otherwise look connected and never receive anything.
+            metrics.handshake(db, "refused", "anonymous")
             websocket.disconnect(CloseCode.SESSION_EXPIRED, "SESSION_EXPIRED")
-        elif websocket.bearer is not None:
+        else:
+            metrics.handshake(db, "accepted")
+        if websocket._session.uid is not None and websocket.bearer is not None:
             # Listen to the key's channel from the start, subscribed or not:
             # its revocation reaches this socket on every worker and node.
             dispatch.subscribe([websocket.bearer.channel(db)], 0, db, websocket)
@@ -253,7 +285,10 @@ class MobileWebsocketConnectionHandler(WebsocketConnectionHandler):
         and has not waited its ``Retry-After``, else None. Needs no
         transaction: called from ``ir.http._match``."""
         wait = _refused.remaining(cls._early_key(request))
-        return cls._too_many_connections(math.ceil(wait)) if wait else None
+        if not wait:
+            return None
+        metrics.handshake(request.db, "refused", "too_many_connections")
+        return cls._too_many_connections(math.ceil(wait))
 
     @classmethod
     def _early_key(cls, request):

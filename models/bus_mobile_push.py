@@ -1,7 +1,6 @@
+import collections
 import hashlib
 import logging
-import time
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import requests
@@ -10,8 +9,11 @@ from psycopg2 import errors as pg_errors
 from odoo import api, fields, models
 from odoo.tools import SQL, mute_logger
 
-from ..push import DEAD, DEFER, FAILED, RETRY, SENT, Outcome, expo, fcm
-from ..push.message import PushMessage
+from .. import metrics
+from ..push import DEAD, DEFER, FAILED, RETRY, SENT, Outcome, delivery, expo, fcm
+from ..push.delivery import Prepared
+from ..push.message import PushMessage, conversation_data
+from ..push.settings import read_settings
 
 _logger = logging.getLogger(__name__)
 
@@ -32,29 +34,7 @@ RECEIPT_STATES = [
     ("unknown", "Unknown"),
 ]
 CRON_XMLID = "bus_mobile.ir_cron_bus_mobile_push_send"
-MESSAGE_TYPE = "bus_mobile/message"
 
-# Integer settings (``bus_mobile.<key>`` system parameters) and defaults.
-INT_SETTINGS = {
-    "push_ttl_s": 3600,  # older pushes are dropped, not sent late
-    "push_max_attempts": 5,
-    "push_retry_base_s": 30,  # first retry delay; doubled at each attempt
-    "push_batch_size": 500,  # pushes claimed per cron call
-    "push_concurrency": 8,  # parallel provider requests
-    "push_timeout_s": 10,  # per HTTP request
-    "push_batch_time_s": 60,  # no request is started later in a batch
-    "push_receipt_delay_s": 900,  # Expo: receipts are ready after ~15 min
-    "push_log_days": 30,  # finished rows are deleted after this
-}
-TEXT_SETTINGS = {
-    "push_expo_base_url": "https://exp.host/--/api/v2",
-    "push_expo_access_token": "",
-    "push_fcm_base_url": "https://fcm.googleapis.com",
-    "push_fcm_service_account": "",
-    "push_fcm_service_account_file": "",
-    "push_fcm_project_id": "",
-    "push_data_only": "",
-}
 # A row left in "sending" this long was claimed by a worker that died.
 STALE_SENDING_S = 600
 # Expo keeps receipts for a day.
@@ -96,6 +76,10 @@ class BusMobilePush(models.Model):
         index=True,
         readonly=True,
     )
+    # A Discuss message's push (doc/discuss.md, "Push"): integers, as
+    # discuss.channel and mail.message need not exist (bus-only databases).
+    discuss_channel_id = fields.Integer("Discuss Conversation", readonly=True)
+    discuss_message_id = fields.Integer("Last Discuss Message", readonly=True)
     message_count = fields.Integer("Messages", default=1, readonly=True)
     message_date = fields.Datetime("Last Message Date", readonly=True)
     bus_id = fields.Integer("Bus Notification", readonly=True)
@@ -120,6 +104,11 @@ class BusMobilePush(models.Model):
             "ON bus_mobile_push (device_id, channel_id) WHERE state = 'pending'"
         )
         cr.execute(
+            "CREATE UNIQUE INDEX IF NOT EXISTS bus_mobile_push_discuss_pending_unique "
+            "ON bus_mobile_push (device_id, discuss_channel_id) "
+            "WHERE state = 'pending' AND discuss_channel_id IS NOT NULL"
+        )
+        cr.execute(
             "CREATE INDEX IF NOT EXISTS bus_mobile_push_due_index "
             "ON bus_mobile_push (next_attempt_date) WHERE state = 'pending'"
         )
@@ -138,20 +127,9 @@ class BusMobilePush(models.Model):
 
     @api.model
     def _bus_mobile_push_settings(self):
-        """The push settings; a bad integer falls back to its default."""
+        """The push settings (push/settings.py)."""
         # sudo: ir.config_parameter - read by the cron and by posting users.
-        params = self.env["ir.config_parameter"].sudo()
-        settings = {}
-        for key, default in INT_SETTINGS.items():
-            try:
-                value = int(params.get_param(f"bus_mobile.{key}", default))
-            except ValueError:
-                value = default
-            settings[key] = value if value > 0 else default
-        for key, default in TEXT_SETTINGS.items():
-            settings[key] = (params.get_param(f"bus_mobile.{key}") or default).strip()
-        settings["push_data_only"] = settings["push_data_only"].lower() in ("1", "true", "yes")
-        return settings
+        return read_settings(self.env["ir.config_parameter"].sudo().get_param)
 
     # ------------------------------------------------------------------
     # Enqueue (inside the posting transaction)
@@ -197,6 +175,50 @@ class BusMobilePush(models.Model):
                                  write_uid = EXCLUDED.write_uid,
                                  write_date = EXCLUDED.write_date""",
                 ids=messages.ids,
+                uid=self.env.uid,
+                now=DB_NOW,
+            )
+        )
+        count = self.env.cr.rowcount
+        if count:
+            self.invalidate_model()
+            self._bus_mobile_trigger()
+        return count
+
+    @api.model
+    def _bus_mobile_enqueue_discuss(self, channel_id, message_id, bus_id, partner_ids):
+        """Queue a push of a Discuss message for the devices of the users
+        of ``partner_ids`` (mail's recipients, chosen by the caller) that
+        are offline or in the background and have a push token; collapsed
+        per device and conversation as ``_bus_mobile_enqueue`` does."""
+        self.env["bus_mobile.device"].flush_model()
+        self.env.cr.execute(
+            SQL(
+                """INSERT INTO bus_mobile_push AS p
+                       (device_id, discuss_channel_id, discuss_message_id, message_count,
+                        message_date, bus_id, state, attempt_count, next_attempt_date,
+                        create_uid, create_date, write_uid, write_date)
+                   SELECT d.id, %(channel)s, %(message)s, 1, %(now)s, %(bus)s,
+                          'pending', 0, %(now)s, %(uid)s, %(now)s, %(uid)s, %(now)s
+                     FROM res_users u
+                     JOIN bus_mobile_device d ON d.user_id = u.id
+                    WHERE u.partner_id = ANY(%(partners)s) AND u.active
+                      AND d.push_token IS NOT NULL
+                      AND (d.status = 'offline'
+                           OR (d.status = 'away' AND d.app_state = 'background'))
+                   ON CONFLICT (device_id, discuss_channel_id)
+                      WHERE state = 'pending' AND discuss_channel_id IS NOT NULL
+                   DO UPDATE SET discuss_message_id = GREATEST(p.discuss_message_id,
+                                                               EXCLUDED.discuss_message_id),
+                                 message_count = p.message_count + 1,
+                                 message_date = EXCLUDED.message_date,
+                                 bus_id = EXCLUDED.bus_id,
+                                 write_uid = EXCLUDED.write_uid,
+                                 write_date = EXCLUDED.write_date""",
+                channel=channel_id,
+                message=message_id,
+                bus=bus_id,
+                partners=list(partner_ids),
                 uid=self.env.uid,
                 now=DB_NOW,
             )
@@ -259,8 +281,13 @@ class BusMobilePush(models.Model):
         # for _bus_mobile_requeue_stale.
         self.env.cr.commit()  # pylint: disable=invalid-commit
         outcomes = self._bus_mobile_deliver(prepared, settings)
-        hashes = {push_id: token_hash(token) for push_id, _provider, token, _body in prepared}
+        hashes = {item.push_id: token_hash(item.token) for item in prepared}
         self._bus_mobile_record(outcomes, hashes, settings)
+        providers = {item.push_id: item.provider for item in prepared}
+        metrics.push_outcomes(
+            self.env.cr.dbname,
+            collections.Counter((providers[i], o.state) for i, o in outcomes.items()),
+        )
         remaining = self._bus_mobile_due_count()
         self.env["ir.cron"]._notify_progress(done=len(prepared), remaining=remaining)
         return len(prepared)
@@ -354,7 +381,7 @@ class BusMobilePush(models.Model):
                 """SELECT p.id, p.provider, d.push_token, p.channel_id, c.name, c.channel_type,
                           p.message_id, m.body, author.name, p.message_count, p.bus_id,
                           GREATEST(0, %(ttl)s - EXTRACT(EPOCH FROM %(now)s - p.message_date))::int,
-                          COALESCE(owner.lang, 'en_US')
+                          COALESCE(owner.lang, 'en_US'), p.discuss_channel_id, d.push_project
                      FROM bus_mobile_push p
                      JOIN bus_mobile_device d ON d.id = p.device_id
                      JOIN res_users u ON u.id = d.user_id
@@ -368,23 +395,33 @@ class BusMobilePush(models.Model):
                 now=DB_NOW,
             )
         )
+        rows = self.env.cr.fetchall()
+        discuss_ids = [row[0] for row in rows if row[13]]
+        # {push id: (name, type, message id, body, author)} of Discuss pushes.
+        discuss = self.env["bus_mobile.discuss"]._bus_mobile_push_texts(discuss_ids)
         prepared, unsendable = [], []
-        for row in self.env.cr.fetchall():
+        for row in rows:
             push_id, provider, token = row[:3]
             if not token:
                 unsendable.append(push_id)
                 continue
-            message = self._bus_mobile_push_message(row, settings)
+            message_row = row[:13]
+            if push_id in discuss:  # its conversation and message are mail's
+                message_row = (*row[:3], row[13], *discuss[push_id], *row[9:13])
+            message = self._bus_mobile_push_message(
+                message_row, settings, discuss=push_id in discuss
+            )
             builder = expo.build if provider == "expo" else fcm.build
-            prepared.append((push_id, provider, token, builder(message)))
+            prepared.append(Prepared(push_id, provider, token, builder(message), row[14]))
         if unsendable:
             reason = "The device has no push token any more."
             self._bus_mobile_record({i: Outcome(FAILED, reason) for i in unsendable}, {}, settings)
         return prepared
 
     @api.model
-    def _bus_mobile_push_message(self, row, settings):
-        """The PushMessage of a row of ``_bus_mobile_prepare``'s query."""
+    def _bus_mobile_push_message(self, row, settings, discuss=False):
+        """The PushMessage of a row of ``_bus_mobile_prepare``'s query
+        (``discuss``: of a Discuss conversation, a chat being direct)."""
         (
             _push_id,
             _provider,
@@ -401,7 +438,7 @@ class BusMobilePush(models.Model):
             lang,
         ) = row
         env = self.with_context(lang=lang).env
-        direct = channel_type == "direct"
+        direct = channel_type == ("chat" if discuss else "direct")
         title = (author_name if direct else channel_name) or ""
         if count > 1:
             body = (
@@ -413,19 +450,20 @@ class BusMobilePush(models.Model):
             )
         elif not direct:
             body = f"{author_name}: {body}"
+        data, collapse_key = conversation_data(
+            discuss=discuss,
+            channel_id=channel_id,
+            message_id=message_id,
+            bus_id=bus_id,
+            count=count,
+        )
         return PushMessage(
             token=token,
             title=title,
             body=body or "",
-            data={
-                "type": MESSAGE_TYPE,
-                "channel_id": channel_id,
-                "message_id": message_id,
-                "bus_id": bus_id or None,
-                "count": count,
-            },
+            data=data,
             ttl_s=ttl_left,
-            collapse_key=f"bus_mobile.channel_{channel_id}",
+            collapse_key=collapse_key,
             data_only=settings["push_data_only"],
         )
 
@@ -434,88 +472,12 @@ class BusMobilePush(models.Model):
     # ------------------------------------------------------------------
 
     @api.model
-    def _bus_mobile_fcm_client(self, session, settings):
-        """The FCM client of the settings; ValueError says what is missing."""
-        text = settings["push_fcm_service_account"]
-        path = settings["push_fcm_service_account_file"]
-        if not text and path:
-            try:
-                with open(path, encoding="utf-8") as file:
-                    text = file.read()
-            except OSError as exc:
-                raise ValueError(
-                    f"cannot read bus_mobile.push_fcm_service_account_file: {exc.strerror}"
-                ) from None
-        if not text:
-            raise ValueError(
-                "Firebase is not configured: set bus_mobile.push_fcm_service_account "
-                "or bus_mobile.push_fcm_service_account_file"
-            )
-        return fcm.FcmClient(
-            session,
-            settings["push_fcm_base_url"],
-            fcm.load_service_account(text),
-            project_id=settings["push_fcm_project_id"] or None,
-            timeout=settings["push_timeout_s"],
-        )
-
-    @api.model
-    def _bus_mobile_http_session(self, settings):
-        session = requests.Session()
-        size = settings["push_concurrency"]
-        adapter = requests.adapters.HTTPAdapter(pool_connections=size, pool_maxsize=size)
-        session.mount("http://", adapter)
-        session.mount("https://", adapter)
-        return session
-
-    @api.model
     def _bus_mobile_deliver(self, prepared, settings):
-        """Send the prepared pushes; {push id: Outcome}. Expo in batches of
-        100, FCM one request each, ``push_concurrency`` requests at a time;
-        none is started after ``push_batch_time_s``."""
-        if not prepared:
-            return {}
-        outcomes = {}
-        deadline = time.monotonic() + settings["push_batch_time_s"]
-        with self._bus_mobile_http_session(settings) as session:
-            tasks = []
-            expo_items = [item for item in prepared if item[1] == "expo"]
-            fcm_items = [item for item in prepared if item[1] != "expo"]
-            if expo_items:
-                client = expo.ExpoClient(
-                    session,
-                    settings["push_expo_base_url"],
-                    settings["push_expo_access_token"] or None,
-                    settings["push_timeout_s"],
-                )
-                for start in range(0, len(expo_items), expo.BATCH_SIZE):
-                    chunk = expo_items[start : start + expo.BATCH_SIZE]
-                    tasks.append((chunk, lambda c=chunk, cl=client: cl.send([i[3] for i in c])))
-            if fcm_items:
-                try:
-                    client = self._bus_mobile_fcm_client(session, settings)
-                except ValueError as exc:
-                    for item in fcm_items:
-                        outcomes[item[0]] = Outcome(FAILED, f"FCM: {exc}")
-                else:
-                    for item in fcm_items:
-                        tasks.append(([item], lambda i=item, cl=client: [cl.send(i[3])]))
-
-            def run(task):
-                chunk, call = task
-                if time.monotonic() > deadline:
-                    return chunk, [Outcome(DEFER, "Deferred: out of time.") for _ in chunk]
-                try:
-                    return chunk, call()
-                except Exception as exc:  # recorded on the rows: no push is lost
-                    _logger.exception("Push: unexpected error while sending")
-                    return chunk, [Outcome(RETRY, f"Unexpected error: {exc!r}") for _ in chunk]
-
-            with ThreadPoolExecutor(max_workers=settings["push_concurrency"]) as pool:
-                for chunk, results in pool.map(run, tasks):
-                    for item, outcome in zip(chunk, results, strict=True):
-                        outcomes[item[0]] = outcome
-        return outcomes
+        """Send the prepared pushes (push/delivery.py); {push id: Outcome}."""
+        db = self.env.cr.dbname
+        return delivery.deliver(
+            prepared, settings, lambda provider, s: metrics.push_answered(db, provider, s)
+        )
 
     # ------------------------------------------------------------------
     # Outcomes
@@ -594,6 +556,13 @@ class BusMobilePush(models.Model):
             self._bus_mobile_requeue(requeue)
         if dead_tokens:
             self._bus_mobile_disable_tokens(dead_tokens)
+        learned = [
+            (push_id, hashes[push_id], outcome.project)
+            for push_id, outcome in outcomes.items()
+            if outcome.project and hashes.get(push_id)
+        ]
+        if learned:
+            self.env["bus_mobile.device"]._bus_mobile_learn_push_projects(learned)
 
     @api.model
     def _bus_mobile_requeue(self, push_ids):
@@ -609,7 +578,9 @@ class BusMobilePush(models.Model):
                       attempt_count = GREATEST(newer.attempt_count, old.attempt_count)
                  FROM bus_mobile_push old
                 WHERE old.id = ANY(%s) AND old.state = 'sending'
-                  AND newer.device_id = old.device_id AND newer.channel_id = old.channel_id
+                  AND newer.device_id = old.device_id
+                  AND (newer.channel_id = old.channel_id
+                       OR newer.discuss_channel_id = old.discuss_channel_id)
                   AND newer.state = 'pending'
             RETURNING old.id, newer.id""",
             [list(push_ids)],
@@ -731,13 +702,8 @@ class BusMobilePush(models.Model):
         rows = cr.fetchall()
         if not rows:
             return
-        with self._bus_mobile_http_session(settings) as session:
-            client = expo.ExpoClient(
-                session,
-                settings["push_expo_base_url"],
-                settings["push_expo_access_token"] or None,
-                settings["push_timeout_s"],
-            )
+        with delivery.http_session(settings) as session:
+            client = delivery.expo_client(session, settings)
             try:
                 receipts = client.receipts([ticket for _id, ticket, _hash in rows])
             except requests.RequestException as exc:
@@ -754,6 +720,10 @@ class BusMobilePush(models.Model):
                 failed.append((push_id, DEAD if outcome.state == DEAD else FAILED, outcome.reason))
                 if outcome.state == DEAD and hashed:
                     dead_tokens.append((push_id, hashed, outcome.reason))
+        metrics.push_receipts(
+            cr.dbname,
+            collections.Counter(["ok"] * len(ok_ids) + [state for _id, state, _r in failed]),
+        )
         if ok_ids:
             cr.execute(
                 "UPDATE bus_mobile_push SET receipt_state = 'ok' WHERE id = ANY(%s)", [ok_ids]
@@ -789,22 +759,7 @@ class BusMobilePush(models.Model):
             collapse_key="bus_mobile.test",
             data_only=settings["push_data_only"],
         )
-        with self._bus_mobile_http_session(settings) as session:
-            if provider == "expo":
-                client = expo.ExpoClient(
-                    session,
-                    settings["push_expo_base_url"],
-                    settings["push_expo_access_token"] or None,
-                    settings["push_timeout_s"],
-                )
-                outcome = client.send([expo.build(message)])[0]
-            else:
-                try:
-                    client = self._bus_mobile_fcm_client(session, settings)
-                except ValueError as exc:
-                    outcome = Outcome(FAILED, f"FCM: {exc}")
-                else:
-                    outcome = client.send(fcm.build(message))
+        outcome = delivery.send_now(message, provider, settings)
         state = outcome.state if outcome.state in (SENT, DEAD) else FAILED
         # sudo: bus_mobile.push - the log is written by the server only.
         push = self.sudo().create(

@@ -10,6 +10,7 @@ from odoo.tools import SQL
 from odoo.addons.bus.models.bus import dispatch
 from odoo.addons.bus.websocket import wsrequest
 
+from ..metrics.publisher import snapshot_publisher
 from ..mobile_socket import MobileWebsocket, MobileWebsocketRequest
 from ..mobile_socket.device_presence import heartbeat
 from ..mobile_socket.dispatcher import start_once
@@ -34,6 +35,8 @@ class IrWebsocket(models.AbstractModel):
         # Stock's dispatch.subscribe starts it unlocked: web clients and apps
         # subscribing at once after a restart would start it twice.
         start_once(dispatch)
+        # The process holding sockets stores the node's metrics snapshots.
+        start_once(snapshot_publisher)
         return super()._subscribe(og_data)
 
     def _build_bus_channel_list(self, channels):

@@ -26,7 +26,7 @@
 # BUS_MOBILE_RUN_DIR gives a run its own directory and cluster.
 source "$(dirname "$0")/common.sh"
 
-ALL_STAGES="odoo_tests lint setup live nodes bench_smoke stock_suites"
+ALL_STAGES="odoo_tests lint setup live nodes metrics bench_smoke stock_suites"
 STAGES=${BUS_MOBILE_STAGES:-$ALL_STAGES}
 for stage in $STAGES; do
   [ -f "$ROOT/scripts/stages/$stage.sh" ] || die "unknown stage '$stage' in BUS_MOBILE_STAGES (stages: $ALL_STAGES)"

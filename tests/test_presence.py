@@ -434,6 +434,28 @@ class TestConcurrentPresence(TransactionCase):
         self.assertEqual(self.rows(), {"phone": ("offline", [])})
         self.assertEqual(self.statuses_told(mark), ["offline"])
 
+    def test_sign_out_racing_a_heartbeat_is_retried_unlogged(self):
+        """A phone signs out while its socket's heartbeat writes the same
+        device row: the sign-out's snapshot is older than the heartbeat.
+        Its first write is a serialization failure that Odoo's retry
+        replays; it must not be logged as a bad query (the ORM's own
+        write of the push token would be: the row is locked first)."""
+        self.committed(lambda d: d._bus_mobile_socket_opened("phone", "s1"))
+        with closing(self.real_cursor()) as cr:
+            cr.execute("SELECT 1")  # the sign-out's transaction began
+            self.committed(lambda d: d._bus_mobile_heartbeat("phone", 0, None, token="s1"))
+            attempts = []
+
+            def sign_out():
+                attempts.append(1)
+                self.devices(cr)._bus_mobile_get("phone")._bus_mobile_sign_out()
+
+            with self.assertNoLogs("odoo.sql_db", "ERROR"), mute_logger("odoo.service.model"):
+                retrying(sign_out, self.devices(cr).env)
+            cr.commit()  # pylint: disable=invalid-commit
+        self.assertEqual(len(attempts), 2, "the first attempt lost the race, and was retried")
+        self.assertEqual(self.rows(), {"phone": ("offline", [])})
+
     def make_stale(self, *device_uuids):
         def age(devices):
             devices.env.cr.execute(

@@ -66,7 +66,7 @@ else
   # command, in this run's directory: the venv is shared by every checkout.
   client_dir=$RUN_DIR/python-client
   # Their servers are the nodes stage's (scripts/stages/nodes.sh).
-  NODE_TESTS_ELSEWHERE="--ignore=tests/test_live_nodes.py --ignore=tests/test_live_faults.py"
+  NODE_TESTS_ELSEWHERE="--ignore=tests/test_live_nodes.py --ignore=tests/test_live_faults.py --ignore=tests/test_live_metrics.py"
   rm -rf "$client_dir"
   "$VENV/bin/pip" install -q --no-deps --no-build-isolation --target "$client_dir" \
     "$ROOT/clients/python" || die "pip install clients/python failed"

@@ -8,19 +8,20 @@ export { BusMobileError, SESSION_EXPIRED } from './errors.js';
 export { CLOSE, backoffDelay, closeAction } from './backoff.js';
 export { MemoryStorage } from './storage.js';
 
-/** @typedef {import('./client.js').BusMobileOptions} BusMobileOptions */
-/** @typedef {import('./client.js').BusMobileEvents} BusMobileEvents */
-/** @typedef {import('./client.js').ConnectionState} ConnectionState */
-/** @typedef {import('./client.js').Message} Message */
-/** @typedef {import('./client.js').PendingMessage} PendingMessage */
-/** @typedef {import('./client.js').Channel} Channel */
-/** @typedef {import('./client.js').ChannelEvent} ChannelEvent */
-/** @typedef {import('./client.js').Presence} Presence */
-/** @typedef {import('./client.js').Typing} Typing */
-/** @typedef {import('./client.js').Read} Read */
-/** @typedef {import('./client.js').Notification} Notification */
-/** @typedef {import('./client.js').ServerConfig} ServerConfig */
-/** @typedef {import('./client.js').AppStateSource} AppStateSource */
-/** @typedef {import('./client.js').NetworkSource} NetworkSource */
-/** @typedef {import('./client.js').WebSocketLike} WebSocketLike */
+/** @typedef {import('./options.js').BusMobileOptions} BusMobileOptions */
+/** @typedef {import('./shapes.js').BusMobileEvents} BusMobileEvents */
+/** @typedef {import('./shapes.js').ConnectionState} ConnectionState */
+/** @typedef {import('./shapes.js').Message} Message */
+/** @typedef {import('./shapes.js').PendingMessage} PendingMessage */
+/** @typedef {import('./shapes.js').Channel} Channel */
+/** @typedef {import('./shapes.js').ChannelEvent} ChannelEvent */
+/** @typedef {import('./shapes.js').Presence} Presence */
+/** @typedef {import('./shapes.js').Typing} Typing */
+/** @typedef {import('./shapes.js').Read} Read */
+/** @typedef {import('./shapes.js').Notification} Notification */
+/** @typedef {import('./shapes.js').ServerConfig} ServerConfig */
+/** @typedef {import('./shapes.js').DeviceSignIn} DeviceSignIn */
+/** @typedef {import('./options.js').AppStateSource} AppStateSource */
+/** @typedef {import('./options.js').NetworkSource} NetworkSource */
+/** @typedef {import('./options.js').WebSocketLike} WebSocketLike */
 /** @typedef {import('./storage.js').KeyValueStorage} KeyValueStorage */

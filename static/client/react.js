@@ -18,11 +18,11 @@ import {
 } from 'react';
 
 /** @typedef {import('./client.js').BusMobileClient} BusMobileClient */
-/** @typedef {import('./client.js').Message} Message */
-/** @typedef {import('./client.js').PendingMessage} PendingMessage */
-/** @typedef {import('./client.js').Channel} Channel */
-/** @typedef {import('./client.js').Presence} Presence */
-/** @typedef {import('./client.js').ConnectionState} ConnectionState */
+/** @typedef {import('./shapes.js').Message} Message */
+/** @typedef {import('./shapes.js').PendingMessage} PendingMessage */
+/** @typedef {import('./shapes.js').Channel} Channel */
+/** @typedef {import('./shapes.js').Presence} Presence */
+/** @typedef {import('./shapes.js').ConnectionState} ConnectionState */
 /** @typedef {import('./errors.js').BusMobileError} BusMobileError */
 
 const ClientContext = createContext(/** @type {BusMobileClient | null} */ (null));

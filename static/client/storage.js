@@ -29,3 +29,45 @@ export class MemoryStorage {
     this.map.set(key, String(value));
   }
 }
+
+/**
+ * The client's own records in the app's storage (cursors, outbox), under a
+ * namespace per server, database and user, as JSON. Writes go out in order,
+ * one at a time; a storage that fails is reported as an `error` event, and
+ * a read that fails reads as nothing stored.
+ */
+export class ClientStore {
+  /** @param {import('./client.js').BusMobileClient} client */
+  constructor(client) {
+    this.client = client;
+    this.namespace = '';
+    /** @type {Promise<void>} */
+    this.writes = Promise.resolve();
+  }
+
+  /** @param {string} namespace */
+  use(namespace) {
+    this.namespace = namespace;
+  }
+
+  /** @param {string} name */
+  async load(name) {
+    try {
+      const raw = await this.client.storage.getItem(`${this.namespace}:${name}`);
+      return raw ? JSON.parse(raw) : null;
+    } catch (error) {
+      this.client._emitError(error);
+      return null;
+    }
+  }
+
+  /** @param {string} name @param {any} value */
+  save(name, value) {
+    const key = `${this.namespace}:${name}`;
+    const text = JSON.stringify(value);
+    this.writes = this.writes
+      .then(() => this.client.storage.setItem(key, text))
+      .catch((error) => this.client._emitError(error));
+    return this.writes;
+  }
+}

@@ -64,9 +64,9 @@ export function useTyping(channelId: number | null | undefined, { timeout }?: {
  */
 export function usePresence(partnerIds: number[]): Record<number, Presence>;
 export type BusMobileClient = import("./client.js").BusMobileClient;
-export type Message = import("./client.js").Message;
-export type PendingMessage = import("./client.js").PendingMessage;
-export type Channel = import("./client.js").Channel;
-export type Presence = import("./client.js").Presence;
-export type ConnectionState = import("./client.js").ConnectionState;
+export type Message = import("./shapes.js").Message;
+export type PendingMessage = import("./shapes.js").PendingMessage;
+export type Channel = import("./shapes.js").Channel;
+export type Presence = import("./shapes.js").Presence;
+export type ConnectionState = import("./shapes.js").ConnectionState;
 export type BusMobileError = import("./errors.js").BusMobileError;

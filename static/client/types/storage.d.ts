@@ -20,6 +20,26 @@ export class MemoryStorage implements KeyValueStorage {
     setItem(key: string, value: string): Promise<void>;
 }
 /**
+ * The client's own records in the app's storage (cursors, outbox), under a
+ * namespace per server, database and user, as JSON. Writes go out in order,
+ * one at a time; a storage that fails is reported as an `error` event, and
+ * a read that fails reads as nothing stored.
+ */
+export class ClientStore {
+    /** @param {import('./client.js').BusMobileClient} client */
+    constructor(client: import("./client.js").BusMobileClient);
+    client: import("./client.js").BusMobileClient;
+    namespace: string;
+    /** @type {Promise<void>} */
+    writes: Promise<void>;
+    /** @param {string} namespace */
+    use(namespace: string): void;
+    /** @param {string} name */
+    load(name: string): Promise<any>;
+    /** @param {string} name @param {any} value */
+    save(name: string, value: any): Promise<void>;
+}
+/**
  * The part of React Native's AsyncStorage the client uses. Any object with
  * these two methods works (sync or async).
  */

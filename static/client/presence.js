@@ -1,0 +1,93 @@
+// @ts-check
+/**
+ * The ephemeral signals: who is online (presence, followed on the socket
+ * through Odoo's `odoo-presence-res.partner_<id>` channels) and who is
+ * typing (sent throttled).
+ */
+
+/** @typedef {import('./shapes.js').Presence} Presence */
+
+export class PresenceWatch {
+  /** @param {import('./client.js').BusMobileClient} client */
+  constructor(client) {
+    this.client = client;
+    /** @type {Map<number, number>} watched partner id -> watchers */
+    this.watched = new Map();
+  }
+
+  /** @param {number[]} partnerIds @returns {Promise<Presence[]>} */
+  async fetch(partnerIds) {
+    const client = this.client;
+    const list = /** @type {Presence[]} */ (await client.rpc('/bus_mobile/presence', { partner_ids: partnerIds }));
+    for (const presence of list) client.emit('presence', presence);
+    return list;
+  }
+
+  /** @param {number[]} partnerIds @returns {() => void} stops watching them */
+  watch(partnerIds) {
+    const client = this.client;
+    const ids = [...new Set(partnerIds)];
+    let added = false;
+    for (const id of ids) {
+      added = added || !this.watched.has(id);
+      this.watched.set(id, (this.watched.get(id) ?? 0) + 1);
+    }
+    if (added) client._frames.subscribe();
+    if (ids.length) this.fetch(ids).catch((error) => client._emitError(error));
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      let removed = false;
+      for (const id of ids) {
+        const count = (this.watched.get(id) ?? 1) - 1;
+        if (count > 0) this.watched.set(id, count);
+        else {
+          this.watched.delete(id);
+          removed = true;
+        }
+      }
+      if (removed) client._frames.subscribe();
+    };
+  }
+
+  /** The bus channels of the watched partners, for `subscribe`. */
+  busChannels() {
+    return [...this.watched.keys()].map((id) => `odoo-presence-res.partner_${id}`);
+  }
+
+  /** After a reconnect: the watched partners' current status (changes may have been missed). */
+  refresh() {
+    if (this.watched.size) this.fetch([...this.watched.keys()]).catch((error) => this.client._emitError(error));
+  }
+}
+
+export class TypingThrottle {
+  /** @param {import('./client.js').BusMobileClient} client */
+  constructor(client) {
+    this.client = client;
+    /** @type {Map<number, {typing: boolean, at: number}>} channel id -> what was sent last */
+    this.sent = new Map();
+  }
+
+  /**
+   * @param {number} channelId
+   * @param {boolean} isTyping
+   * @returns {Promise<boolean>} whether a request was sent
+   */
+  async send(channelId, isTyping) {
+    const now = Date.now();
+    const last = this.sent.get(channelId);
+    if (isTyping ? last && last.typing && now - last.at < this.client.options.typingThrottle : !last || !last.typing) {
+      return false;
+    }
+    this.sent.set(channelId, { typing: isTyping, at: now });
+    await this.client.rpc('/bus_mobile/typing', { channel_id: channelId, is_typing: isTyping });
+    return true;
+  }
+
+  /** A post ends typing on the server: the next `true` goes out at once. @param {number} channelId */
+  forget(channelId) {
+    this.sent.delete(channelId);
+  }
+}

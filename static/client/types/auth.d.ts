@@ -1,0 +1,45 @@
+export class Auth {
+    /** @param {import('./client.js').BusMobileClient} client */
+    constructor(client: import("./client.js").BusMobileClient);
+    client: import("./client.js").BusMobileClient;
+    /** @type {Promise<boolean> | null} */
+    reauthPromise: Promise<boolean> | null;
+    /** The headers every request and the socket carry: the one place auth is added. */
+    headers(): Record<string, string>;
+    /** Odoo sets the cookie on login and when it rotates the session. @param {Response} response */
+    noteSessionCookie(response: Response): void;
+    /** The device's id: the option, else the one kept in `storage`, else a new one (kept). */
+    ensureDeviceUuid(): Promise<void>;
+    /**
+     * @param {{db?: string, login: string, password: string}} credentials
+     * @returns {Promise<any>} Odoo's session info (`uid`, ...)
+     */
+    login({ db, login, password }: {
+        db?: string;
+        login: string;
+        password: string;
+    }): Promise<any>;
+    /**
+     * @param {{db?: string, login: string, password: string, totpCode?: string,
+     *   platform?: 'ios' | 'android' | 'web' | 'other', appVersion?: string}} credentials
+     * @returns {Promise<import('./shapes.js').DeviceSignIn>}
+     */
+    deviceLogin({ db, login, password, totpCode, platform, appVersion }: {
+        db?: string;
+        login: string;
+        password: string;
+        totpCode?: string;
+        platform?: "ios" | "android" | "web" | "other";
+        appVersion?: string;
+    }): Promise<import("./shapes.js").DeviceSignIn>;
+    /** `/bus_mobile/device/logout`, then close the client. */
+    signOut(): Promise<void>;
+    /** `/web/session/destroy`, then close the client. */
+    logout(): Promise<void>;
+    /**
+     * The session expired: call the app's `reauthenticate`, once for every
+     * caller waiting meanwhile.
+     * @returns {Promise<boolean>} whether a new session is there
+     */
+    reauthenticate(): Promise<boolean>;
+}
