@@ -6,9 +6,9 @@
 #   stock_suites_start   starts every run in the background and returns
 #   stock_suites_wait    waits for them, judges them (status=1 on failure)
 #
-# The runs mostly wait on sockets and timeouts (about 8 minutes of wall
-# time for 2.5 of CPU), so they run side by side and another stage may run
-# between the two calls. Each run has its own database, configuration,
+# The runs mostly wait on sockets, browsers and timeouts (3.7 minutes of
+# CPU in all for 13 to 21 of wall time, measured on a shared machine), so
+# they run side by side and another stage may run between the two calls. Each run has its own database, configuration,
 # ports and log under $RUN_DIR/stock-suites/; the report is
 # $RUN_DIR/stock-suites-report.txt. The runs:
 #   addon:mail  -i mail,bus_mobile --test-tags /bus,/mail (a real database)
