@@ -6,10 +6,11 @@
 #   stock_suites_start   starts every run in the background and returns
 #   stock_suites_wait    waits for them, judges them (status=1 on failure)
 #
-# The runs mostly wait on sockets, browsers and timeouts (3.7 minutes of
-# CPU in all for 13 to 21 of wall time, measured on a shared machine), so
-# they run side by side and another stage may run between the two calls. Each run has its own database, configuration,
-# ports and log under $RUN_DIR/stock-suites/; the report is
+# The runs mostly wait on sockets, browsers and timeouts (about 4 minutes
+# of CPU in all for 13 to 21 of wall time, measured on a shared machine):
+# they run in two chains side by side, in the background, and other stages
+# may run between the two calls. Each run has its own database,
+# configuration, ports and log under $RUN_DIR/stock-suites/; the report is
 # $RUN_DIR/stock-suites-report.txt. The runs:
 #   addon:mail  -i mail,bus_mobile --test-tags /bus,/mail (a real database)
 #   addon:bus   -i bus_mobile --test-tags /bus on a bus-only database: bus's
