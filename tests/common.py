@@ -28,10 +28,16 @@ from odoo.addons.bus.websocket import (
 )
 
 from ..mobile_socket import MobileWebsocket, MobileWebsocketConnectionHandler, mobile_dispatch
+from ..tools.channels import MOBILE_PRESENCE, PRESENCE_SUBCHANNELS
 
 # The notification type of the tests' own notifications.
 TEST_TYPE = "bus_mobile/test"
 PRESENCE_TYPES = ("bus_mobile/presence", "bus.bus/im_status_updated")
+# Where each presence notification goes: stock's where stock sends it.
+PRESENCE_SUBCHANNEL_OF = {
+    "bus_mobile/presence": MOBILE_PRESENCE,
+    "bus.bus/im_status_updated": "presence",
+}
 
 
 def expect_server_log(pattern):
@@ -163,19 +169,28 @@ class PresenceAssertions:
         return holding_test_cursor(self.registry)
 
     def presence_notifications(self, partner, after_id=0, types=PRESENCE_TYPES):
-        """``[(type, payload)]`` sent to ``partner``'s presence channel after
-        bus.bus id ``after_id``."""
+        """``[(type, payload)]`` sent to ``partner``'s watchers after bus.bus
+        id ``after_id``; each type must be on its own subchannel: stock's on
+        ``presence``, which web clients read, ours on ``MOBILE_PRESENCE``."""
         with self.db():
             self.env.cr.precommit.run()
-            channel = json_dump(channel_with_db(self.env.cr.dbname, (partner, "presence")))
+            dbname = self.env.cr.dbname
+            subchannels = {
+                json_dump(channel_with_db(dbname, (partner, sub))): sub
+                for sub in PRESENCE_SUBCHANNELS
+            }
             # sudo: bus.bus - reading the notifications in tests
             rows = (
                 self.env["bus.bus"]
                 .sudo()
-                .search([("channel", "=", channel), ("id", ">", after_id)], order="id")
+                .search([("channel", "in", list(subchannels)), ("id", ">", after_id)], order="id")
             )
-            messages = [json.loads(row.message) for row in rows]
-        return [(m["type"], m["payload"]) for m in messages if m["type"] in types]
+            messages = [(subchannels[row.channel], json.loads(row.message)) for row in rows]
+        for subchannel, message in messages:
+            self.assertEqual(
+                subchannel, PRESENCE_SUBCHANNEL_OF.get(message["type"], subchannel), message
+            )
+        return [(m["type"], m["payload"]) for _sub, m in messages if m["type"] in types]
 
     def presence_statuses(self, partner, after_id=0):
         """The ``bus_mobile/presence`` statuses told to ``partner``'s watchers."""
