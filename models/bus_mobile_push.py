@@ -11,7 +11,8 @@ from odoo.tools import SQL, mute_logger
 
 from .. import metrics
 from ..push import DEAD, DEFER, FAILED, RETRY, SENT, Outcome, delivery, expo, fcm
-from ..push.message import PushMessage
+from ..push.delivery import Prepared
+from ..push.message import PushMessage, conversation_data
 from ..push.settings import read_settings
 
 _logger = logging.getLogger(__name__)
@@ -33,8 +34,6 @@ RECEIPT_STATES = [
     ("unknown", "Unknown"),
 ]
 CRON_XMLID = "bus_mobile.ir_cron_bus_mobile_push_send"
-MESSAGE_TYPE = "bus_mobile/message"
-DISCUSS_MESSAGE_TYPE = "bus_mobile/discuss_message"
 
 # A row left in "sending" this long was claimed by a worker that died.
 STALE_SENDING_S = 600
@@ -282,9 +281,9 @@ class BusMobilePush(models.Model):
         # for _bus_mobile_requeue_stale.
         self.env.cr.commit()  # pylint: disable=invalid-commit
         outcomes = self._bus_mobile_deliver(prepared, settings)
-        hashes = {push_id: token_hash(token) for push_id, _provider, token, _body in prepared}
+        hashes = {item.push_id: token_hash(item.token) for item in prepared}
         self._bus_mobile_record(outcomes, hashes, settings)
-        providers = {push_id: provider for push_id, provider, _token, _body in prepared}
+        providers = {item.push_id: item.provider for item in prepared}
         metrics.push_outcomes(
             self.env.cr.dbname,
             collections.Counter((providers[i], o.state) for i, o in outcomes.items()),
@@ -387,7 +386,7 @@ class BusMobilePush(models.Model):
                 """SELECT p.id, p.provider, d.push_token, p.channel_id, c.name, c.channel_type,
                           p.message_id, m.body, author.name, p.message_count, p.bus_id,
                           GREATEST(0, %(ttl)s - EXTRACT(EPOCH FROM %(now)s - p.message_date))::int,
-                          COALESCE(owner.lang, 'en_US'), p.discuss_channel_id
+                          COALESCE(owner.lang, 'en_US'), p.discuss_channel_id, d.push_project
                      FROM bus_mobile_push p
                      JOIN bus_mobile_device d ON d.id = p.device_id
                      JOIN res_users u ON u.id = d.user_id
@@ -418,7 +417,7 @@ class BusMobilePush(models.Model):
                 message_row, settings, discuss=push_id in discuss
             )
             builder = expo.build if provider == "expo" else fcm.build
-            prepared.append((push_id, provider, token, builder(message)))
+            prepared.append(Prepared(push_id, provider, token, builder(message), row[14]))
         if unsendable:
             reason = "The device has no push token any more."
             self._bus_mobile_record({i: Outcome(FAILED, reason) for i in unsendable}, {}, settings)
@@ -456,24 +455,13 @@ class BusMobilePush(models.Model):
             )
         elif not direct:
             body = f"{author_name}: {body}"
-        data = {
-            "type": MESSAGE_TYPE,
-            "channel_id": channel_id,
-            "message_id": message_id,
-            "bus_id": bus_id or None,
-            "count": count,
-        }
-        collapse_key = f"bus_mobile.channel_{channel_id}"
-        if discuss:
-            data = {
-                "type": DISCUSS_MESSAGE_TYPE,
-                "thread_model": "discuss.channel",
-                "thread_id": channel_id,
-                "message_id": message_id,
-                "bus_id": bus_id or None,
-                "count": count,
-            }
-            collapse_key = f"bus_mobile.discuss.channel_{channel_id}"
+        data, collapse_key = conversation_data(
+            discuss=discuss,
+            channel_id=channel_id,
+            message_id=message_id,
+            bus_id=bus_id,
+            count=count,
+        )
         return PushMessage(
             token=token,
             title=title,
@@ -573,6 +561,13 @@ class BusMobilePush(models.Model):
             self._bus_mobile_requeue(requeue)
         if dead_tokens:
             self._bus_mobile_disable_tokens(dead_tokens)
+        learned = [
+            (push_id, hashes[push_id], outcome.project)
+            for push_id, outcome in outcomes.items()
+            if outcome.project and hashes.get(push_id)
+        ]
+        if learned:
+            self.env["bus_mobile.device"]._bus_mobile_learn_push_projects(learned)
 
     @api.model
     def _bus_mobile_requeue(self, push_ids):

@@ -20,7 +20,12 @@ SETTING_DEFAULTS = {
     # catch-up journal keeps its rows.
     "discuss_upload_max_bytes": 25 * 1024 * 1024,
     "discuss_journal_days": 30,
+    # Devices a user may have; a new one replaces the least recently seen
+    # one without an open socket (see bus_mobile.device._bus_mobile_make_room).
+    "max_devices_per_user": 20,
 }
+# A larger value is a mistake (and 10**400 would overflow a float).
+MAX_SETTING = 2**31 - 1
 
 
 class IrConfigParameter(models.Model):
@@ -38,5 +43,5 @@ class IrConfigParameter(models.Model):
                 value = int(params.get_param(f"bus_mobile.{key}", default))
             except ValueError:
                 value = default
-            settings[key] = value if value > 0 else default
+            settings[key] = value if 0 < value <= MAX_SETTING else default
         return settings

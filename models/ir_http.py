@@ -2,12 +2,12 @@ from werkzeug.exceptions import HTTPException, abort
 
 from odoo import models
 from odoo.exceptions import AccessDenied, AccessError, MissingError, UserError, ValidationError
-from odoo.http import SessionExpiredException, request
+from odoo.http import JSON_MIMETYPES, Response, SessionExpiredException, request
 from odoo.tools.func import filter_kwargs
 
 from ..mobile_socket import SOCKET_PATH, MobileWebsocketConnectionHandler
 from ..tools.bearer import USER_MISMATCH, BearerTokenError, bearer_token
-from ..tools.validation import excerpt
+from ..tools.validation import MAX_JSON_DEPTH, excerpt, json_too_deep
 
 ROUTE_PREFIX = "/bus_mobile/"
 # Discuss's HTTP routes (uploads, downloads) answer errors as JSON.
@@ -37,7 +37,22 @@ class IrHttp(models.AbstractModel):
             refusal = MobileWebsocketConnectionHandler.refusal_before_dispatch(request)
             if refusal is not None:
                 abort(refusal)  # served as it is, nothing logged
+        elif path_info.startswith(ROUTE_PREFIX):
+            cls._bus_mobile_check_json_depth()
         return super()._match(path_info)
+
+    @classmethod
+    def _bus_mobile_check_json_depth(cls):
+        """Odoo parses a JSON-RPC body before any route code runs, and
+        Python's parser fails with RecursionError (a 500 and a traceback)
+        on deeply nested JSON: refuse it first, as Odoo refuses JSON it
+        cannot parse (400, "Invalid JSON data")."""
+        httprequest = request.httprequest
+        if httprequest.mimetype not in JSON_MIMETYPES:
+            return
+        if json_too_deep(httprequest.get_data(as_text=True)):
+            message = f"Invalid JSON data: nested deeper than {MAX_JSON_DEPTH} levels"
+            abort(Response(message, status=400))
 
     @classmethod
     def _auth_method_bus_mobile(cls):

@@ -14,8 +14,9 @@
 # stages whose file says `# stage: background` run beside the others
 # (their own databases, servers and ports; their own cluster if they
 # restart PostgreSQL), BUS_MOBILE_JOBS of them at a time (default 2), in
-# the order of ALL_STAGES; their output is kept in .run/stage-NAME.out and
-# printed at the end. The others run one after the other, in the
+# the order of ALL_STAGES; those whose file says `# stage: beside` (they
+# mostly wait: Odoo's own suites) start at once, outside that count. Their
+# output is kept in .run/stage-NAME.out and printed at the end. The others run one after the other, in the
 # foreground. At the end each stage's wall time is printed
 # (.run/stage-times.txt).
 #
@@ -32,14 +33,15 @@
 #   BUS_MOBILE_ODOO_DBS="mail"              the Odoo tests' databases
 #                                           (default "bus mail")
 #   BUS_MOBILE_LIVE=0, BUS_MOBILE_JS=0, BUS_MOBILE_NODES=0,
-#   BUS_MOBILE_BENCH_SMOKE=0, BUS_MOBILE_CLIENT_TESTS=...
-#                                           see their stage files
+#   BUS_MOBILE_BENCH_SMOKE=0, BUS_MOBILE_CLIENT_TESTS=...,
+#   BUS_MOBILE_STOCK_SUITES="bus"           see their stage files
 # BUS_MOBILE_RUN_DIR gives a run its own directory and cluster.
 source "$(dirname "$0")/common.sh"
 
 # Foreground stages (live) run in this order; background ones start in this
 # order: live, the longest, starts at once; odoo_tests and nodes beside it.
-ALL_STAGES="odoo_tests live nodes metrics bench_smoke setup lint"
+# stock_suites, which mostly waits, starts at once beside them all.
+ALL_STAGES="odoo_tests live nodes metrics bench_smoke setup lint stock_suites"
 JOBS=${BUS_MOBILE_JOBS:-2}
 STAGES=${BUS_MOBILE_STAGES:-$ALL_STAGES}
 for stage in $STAGES; do
@@ -137,6 +139,7 @@ run_stage() {
 }
 
 is_background() { grep -q '^# stage: background$' "$ROOT/scripts/stages/$1.sh"; }
+is_beside() { grep -q '^# stage: beside$' "$ROOT/scripts/stages/$1.sh"; }
 
 # The database templates the chosen stages copy, installed at once, side
 # by side (a stage waits for the one it needs: common.sh's db_copy).
@@ -156,9 +159,17 @@ if [ -n "$templates" ]; then
 fi
 
 status=0
-BACKGROUND=() FOREGROUND=()
+BACKGROUND=() FOREGROUND=() BESIDE=() BESIDE_PIDS=()
 for stage in $STAGES; do
-  if is_background "$stage"; then BACKGROUND+=("$stage"); else FOREGROUND+=("$stage"); fi
+  if is_beside "$stage"; then BESIDE+=("$stage")
+  elif is_background "$stage"; then BACKGROUND+=("$stage")
+  else FOREGROUND+=("$stage"); fi
+done
+# The stages that mostly wait: at once, beside everything else.
+for stage in "${BESIDE[@]}"; do
+  log "==== stage: $stage (beside the others; output in $RUN_DIR/stage-$stage.out)"
+  run_stage "$stage" > "$RUN_DIR/stage-$stage.out" 2>&1 &
+  BESIDE_PIDS+=($!)
 done
 # The background stages, JOBS at a time, beside the foreground ones.
 if [ ${#BACKGROUND[@]} != 0 ]; then
@@ -189,6 +200,17 @@ if [ -n "${BACKGROUND_PID:-}" ]; then
     grep -q "^$stage [0-9]* [0-9]* 0$" "$STAGE_TIMES" || status=1
   done
 fi
+if [ ${#BESIDE[@]} != 0 ]; then
+  log "==== waiting for the stages beside: ${BESIDE[*]}"
+  for pid in "${BESIDE_PIDS[@]}"; do wait "$pid" || true; done
+  BESIDE_PIDS=()
+  for stage in "${BESIDE[@]}"; do
+    log "==== stage: $stage (beside); its output:"
+    cat "$RUN_DIR/stage-$stage.out" >&2
+    log "==== end of $stage's output"
+    grep -q "^$stage [0-9]* [0-9]* 0$" "$STAGE_TIMES" || status=1
+  done
+fi
 
 if [ -n "${TEMPLATES_PID:-}" ]; then
   wait "$TEMPLATES_PID" || true  # a stage that needed a failed one failed
@@ -204,6 +226,7 @@ log "stage times (wall; background stages ran beside the others):"
 while read -r name started ended code; do
   kind=""
   is_background "$name" && kind=" (background)"
+  is_beside "$name" && kind=" (beside)"
   result=passed
   [ "$code" = 0 ] || result="FAILED ($code)"
   printf '[bus_mobile]   %-14s %3dm%02ds  from +%dm%02ds  %s%s\n' "$name" \

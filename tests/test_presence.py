@@ -16,6 +16,7 @@ from odoo.tools import mute_logger
 from odoo.addons.bus.models.bus import json_dump
 
 from ..mobile_socket import device_presence
+from ..tools.channels import MOBILE_PRESENCE
 from ..tools.presence import best_status
 from .common import PresenceAssertions, make_test_user, wait_until, websocket_request
 
@@ -374,7 +375,7 @@ class TestConcurrentPresence(TransactionCase):
 
     def statuses_told(self, after_id):
         """The ``bus_mobile/presence`` statuses sent to the user's watchers."""
-        channel = json_dump([self.dbname, "res.partner", self.partner_id, "presence"])
+        channel = json_dump([self.dbname, "res.partner", self.partner_id, MOBILE_PRESENCE])
         with closing(self.real_cursor()) as cr:
             cr.execute(
                 "SELECT message FROM bus_bus WHERE id > %s AND channel = %s ORDER BY id",

@@ -13,13 +13,17 @@
 #                origin, sockets on the gevent port); the restart test
 #                restarts the server it runs against. On the mail database
 #                also the latency test (JS_ONCE_TESTS: 100 posts measured
-#                once, on the production path).
+#                once, on the production path). BUS_MOBILE_JS_FLAVOR tells
+#                the Discuss tests which database they face: mail (they
+#                talk), bus (they prove the refusal).
 # A run fails on a failed, skipped, cancelled or missing test (its tests
-# must be scripts/expected/js-*.txt). Reports: $RUN_DIR/js-<run>.tap,
-# js-latency.txt, playground.png.
+# must be scripts/expected/js-*.txt; the live ones per database,
+# js-live-bus.txt and js-live-mail.txt). Reports: $RUN_DIR/js-<run>.tap,
+# js-latency.txt, playground.png, discuss-web-*.png (the web client and the
+# app talking).
 
 JS_DIR=$ROOT/tests/js
-JS_PURE_TESTS="test/unit.test.js test/package.test.js"
+JS_PURE_TESTS="test/unit.test.js test/package.test.js test/discuss_unit.test.js"
 JS_ONCE_TESTS="test/latency.test.js"
 # js_live_tests: every other test file (a new one runs on both kinds), or
 # those of BUS_MOBILE_JS_TESTS (e.g. "test/outbox.test.js": a narrowed run).
@@ -101,17 +105,17 @@ js_flavor() {
   mapfile -t live_tests < <(js_live_tests)
   (
     export BUS_MOBILE_DB=$db BUS_MOBILE_ADMIN_LOGIN=admin BUS_MOBILE_ADMIN_PASSWORD=admin
-    export BUS_MOBILE_RUN_DIR=$RUN_DIR BUS_MOBILE_USER_POOL=$RUN_DIR/user-pool-$db
+    export BUS_MOBILE_RUN_DIR=$RUN_DIR BUS_MOBILE_USER_POOL=$RUN_DIR/user-pool-$db BUS_MOBILE_JS_FLAVOR=$flavor
     export BUS_MOBILE_URL=$threaded_url BUS_MOBILE_STOP_CMD=$threaded_stop BUS_MOBILE_START_CMD=$threaded_start
-    js_run "threaded-$flavor" js-live "${live_tests[@]}"
+    js_run "threaded-$flavor" "js-live-$flavor" "${live_tests[@]}"
   ) > "$RUN_DIR/js-threaded-$flavor.out" 2>&1 &
   pids+=($!) names+=("threaded-$flavor")
   (
     export BUS_MOBILE_DB=$db BUS_MOBILE_ADMIN_LOGIN=admin BUS_MOBILE_ADMIN_PASSWORD=admin
-    export BUS_MOBILE_RUN_DIR=$RUN_DIR BUS_MOBILE_USER_POOL=$RUN_DIR/user-pool-$db
+    export BUS_MOBILE_RUN_DIR=$RUN_DIR BUS_MOBILE_USER_POOL=$RUN_DIR/user-pool-$db BUS_MOBILE_JS_FLAVOR=$flavor
     export BUS_MOBILE_URL=$proxy_url BUS_MOBILE_STOP_CMD=$prefork_stop BUS_MOBILE_START_CMD=$prefork_start
     code=0
-    js_run "prefork-$flavor" js-live "${live_tests[@]}" || code=1
+    js_run "prefork-$flavor" "js-live-$flavor" "${live_tests[@]}" || code=1
     # shellcheck disable=SC2086
     if [ "$flavor" = mail ]; then js_run latency-prefork-mail js-latency $JS_ONCE_TESTS || code=1; fi
     exit $code

@@ -58,7 +58,8 @@ else
       || { log "a live server logged errors $what (above)"; return 1; }
   }
   conf_value() { sed -n "s/^$2 = //p" "$1"; }
-  # ODOO_STOP_NOISE (common.sh): only the stops may log it, the stage's own
+  # Stock Odoo's stop noise (server_logs.py NOISE "odoo-stop"): only the
+  # stops may log it, the stage's own
   # and the restart tests'; NGINX_RESTART_NOISE: nginx meanwhile, the
   # requests the stopping server dropped and those it could not pass on
   # while it was down (the JavaScript restart test restarts the
@@ -140,6 +141,7 @@ else
     (cd "$ROOT/clients/python" && \
       PATH=$client_dir/bin:$PATH PYTHONPATH=$client_dir \
       BUS_MOBILE_URL=http://127.0.0.1:$(conf_value "$live_conf" http_port) BUS_MOBILE_DB=$db \
+      BUS_MOBILE_FLAVOR=$flavor \
       BUS_MOBILE_ADMIN_LOGIN=admin BUS_MOBILE_ADMIN_PASSWORD=admin \
       BUS_MOBILE_USER_POOL="$RUN_DIR/user-pool-$db" \
       BUS_MOBILE_STOP_CMD="$(printf '%q ' bash "$live" stop "$live_name")" \
@@ -166,7 +168,7 @@ else
     if echo "$summary" | grep -q -E "skipped|deselected"; then
       log "client tests were skipped or deselected on $db, which hides failures: $summary"; failed=1
     fi
-    expect_tests client junit "$junit" || failed=1
+    expect_tests "client-$flavor" junit "$junit" || failed=1
 
     live_logs_check "after the Python client's tests on $db" "${logs[@]}" || failed=1
     if [ "${BUS_MOBILE_JS:-}" != 0 ]; then
@@ -180,14 +182,14 @@ else
       # restart.test.js stops and starts both servers, nginx meanwhile
       # fails to reach the --workers=2 one.
       live_logs_check "during the JavaScript client's tests on $db" "${logs[@]}" \
-        --allow "$ODOO_STOP_NOISE" --allow "$NGINX_RESTART_NOISE" || failed=1
+        --allow-noise odoo-stop --allow "$NGINX_RESTART_NOISE" || failed=1
     fi
 
     bash "$live" stop "$live_name"
     bash "$live" stop "$prefork_name"
     bash "$live" stop "$bare_name"
     "$PY" "$nginx_proxy" stop "$prefork_name" || failed=1
-    live_logs_check "while stopping" "${logs[@]}" --allow "$ODOO_STOP_NOISE" || failed=1
+    live_logs_check "while stopping" "${logs[@]}" --allow-noise odoo-stop || failed=1
     return $failed
   }
 

@@ -103,7 +103,7 @@ metrics_stop_all() {
   [ ${#METRICS_LOGS[@]} = 0 ] || metrics_logs_check "before stopping"
   for name in $METRICS_SERVERS; do bash "$live" stop "$name"; done
   metrics_prometheus_stop
-  [ ${#METRICS_LOGS[@]} = 0 ] || metrics_logs_check "while stopping" --allow "$ODOO_STOP_NOISE"
+  [ ${#METRICS_LOGS[@]} = 0 ] || metrics_logs_check "while stopping" --allow-noise odoo-stop
 }
 
 if [ "${BUS_MOBILE_METRICS:-}" = 0 ] || { [ -n "${BUS_MOBILE_TESTS:-}" ] && [ "${BUS_MOBILE_METRICS:-}" != 1 ]; }; then

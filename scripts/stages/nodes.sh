@@ -100,13 +100,14 @@ nodes_stop_all() {
   for name in node-a node-b; do bash "$live" stop "$name"; done
   nginx_stop_all 'nodes-*'  # the balancer test's, if its process was killed
   pgbouncer_stop
-  nodes_logs_check "while stopping" --allow "$ODOO_STOP_NOISE"
+  nodes_logs_check "while stopping" --allow-noise odoo-stop
 }
 
 # The nodes' logs: what they log outside the tests (start, stop) fails the
 # stage; conftest.py checks each test's part.
 NODES_LOGS=("$RUN_DIR/live-node-a.log" "$RUN_DIR/live-node-b.log")
-# nodes_logs_check WHAT [--allow REGEX]: since the last check of each log.
+# nodes_logs_check WHAT [--allow REGEX | --allow-noise NAME]: since the last
+# check of each log.
 nodes_logs_check() {
   local what=$1; shift
   "$PY" "$ROOT/scripts/server_logs.py" check "$@" "${NODES_LOGS[@]}" \

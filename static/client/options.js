@@ -53,6 +53,9 @@
  * @property {(url: string, options: {headers: Record<string, string>}) => WebSocketLike} [createWebSocket]
  *   full control over how the socket is made (wins over `WebSocket`)
  * @property {typeof fetch} [fetch] default: the global one
+ * @property {typeof FormData} [FormData] for uploads; default: the global one
+ * @property {any} [XMLHttpRequest] for uploads with progress; default: the global one
+ *   (React Native, browsers); without it uploads go through `fetch`
  * @property {import('./storage.js').KeyValueStorage} [storage] AsyncStorage in an app (default: memory)
  * @property {string} [storageKey] prefix of the stored keys (default `odoo-bus-mobile`)
  * @property {AppStateSource} [appState] pass React Native's `AppState`
