@@ -34,6 +34,7 @@
 #                                           (default "bus mail")
 #   BUS_MOBILE_LIVE=0, BUS_MOBILE_JS=0, BUS_MOBILE_NODES=0,
 #   BUS_MOBILE_BENCH_SMOKE=0, BUS_MOBILE_CLIENT_TESTS=...,
+#   BUS_MOBILE_JS_TESTS="test/x.test.js ..."  only these JS test files,
 #   BUS_MOBILE_STOCK_SUITES="bus"           see their stage files
 # BUS_MOBILE_RUN_DIR gives a run its own directory and cluster.
 source "$(dirname "$0")/common.sh"

@@ -72,17 +72,39 @@ function useLiveList(client, load, listen) {
   const refresh = useCallback(() => setVersion((v) => v + 1), []);
   useEffect(() => {
     let alive = true;
+    // The messages that come while a load runs: its answer may predate
+    // them, so they are applied again to it (withMessage skips those it has).
+    /** @type {Set<Message[]>} */
+    const loading = new Set();
+    let started = 0;
+    let shown = 0;
     const reload = () => {
+      const order = ++started;
+      /** @type {Message[]} */
+      const meanwhile = [];
+      loading.add(meanwhile);
       load().then(
-        (items) => alive && setState({ items, loading: false, error: null }),
-        (error) => alive && setState((s) => ({ ...s, loading: false, error })),
+        (items) => {
+          loading.delete(meanwhile);
+          if (!alive || order < shown) return;
+          shown = order;
+          const current = meanwhile.reduce((list, message) => withMessage(list, message, client.partnerId), items);
+          setState({ items: current, loading: false, error: null });
+        },
+        (error) => {
+          loading.delete(meanwhile);
+          if (alive) setState((s) => ({ ...s, loading: false, error }));
+        },
       );
     };
     const patch = (/** @type {(list: C[]) => C[]} */ change) => setState((s) => ({ ...s, items: change(s.items) }));
     reload();
     const offs = [
       client.on('reconnect', reload),
-      client.on('message', (message) => patch((list) => withMessage(list, message, client.partnerId))),
+      client.on('message', (message) => {
+        for (const meanwhile of loading) meanwhile.push(message);
+        patch((list) => withMessage(list, message, client.partnerId));
+      }),
       ...listen(reload, patch),
     ];
     return () => {

@@ -229,6 +229,13 @@ export function useReadState(threadName) {
     let alive = true;
     const saw = (/** @type {number} */ partnerId, /** @type {number} */ messageId) =>
       setSeen((all) => ((all[partnerId] ?? 0) >= messageId ? all : { ...all, [partnerId]: messageId }));
+    // A Discuss counter counts each message of others once: the server's
+    // answer counts up to its last message, and a message that comes before
+    // or after it (the catch-up's, a live one) only when newer.
+    /** @type {number | null} the newest message the counter has counted */
+    let counted = null;
+    /** @type {number[]} messages that came before the server's answer */
+    const early = [];
     const offs = [
       client.on('read', (read) => inThread(thread, read) && saw(read.partner_id, read.message_id)),
       client.on('unread', (unread) => inThread(thread, unread) && setUnreadCount(unread.unread_count)),
@@ -236,14 +243,25 @@ export function useReadState(threadName) {
         if (!inThread(thread, message) || message.author_id === null) return;
         // An author has seen their own message; a message of others is unread.
         saw(message.author_id, message.id);
-        if (message.author_id !== client.partnerId) setUnreadCount((n) => (n === null ? n : n + 1));
+        if (message.author_id === client.partnerId) return;
+        if (!isDiscuss(thread)) {
+          setUnreadCount((n) => (n === null ? n : n + 1));
+        } else if (counted === null) {
+          early.push(message.id);
+        } else if (message.id > counted) {
+          counted = message.id;
+          setUnreadCount((n) => (n === null ? n : n + 1));
+        }
       }),
     ];
     if (isDiscuss(thread)) {
       client.discussChannel(thread).then(
         (channel) => {
           if (!alive) return;
-          setUnreadCount(channel.unread_count);
+          const last = channel.last_message?.id ?? 0;
+          const later = new Set(early.filter((id) => id > last));
+          counted = Math.max(last, ...later);
+          setUnreadCount(channel.unread_count + later.size);
           for (const member of channel.members) {
             if (member.partner_id && member.seen_message_id) saw(member.partner_id, member.seen_message_id);
           }

@@ -14,8 +14,8 @@ import {
   useTyping,
   useUploads,
 } from 'odoo-bus-mobile/react';
-import { closeAll, waitUntil } from './helpers.js';
-import { MAIL, appAndWebChat, dthread } from './discuss_helpers.js';
+import { closeAll, sleep, waitUntil } from './helpers.js';
+import { MAIL, appAndWebChat, dthread, messageEvent } from './discuss_helpers.js';
 
 globalThis.IS_REACT_ACT_ENVIRONMENT = false;
 afterEach(closeAll);
@@ -62,6 +62,8 @@ if (MAIL) {
     );
     const text = () => JSON.stringify(renderer.toJSON());
     const bodies = () => latest.messages.map((m) => m.body);
+    // What the screen showed, for a wait that times out.
+    const shown = (what) => () => `${what}; the screen showed ${text()}`;
     try {
       await waitUntil(() => latest.state === 'open' && !latest.loading, 'the screen to be ready');
       await waitUntil(() => bodies().includes('before the screen'), 'the history');
@@ -70,7 +72,7 @@ if (MAIL) {
       // The web user writes: rendered, one more unread in the list, typing shown.
       await web.post(chat.id, '<p>hello <i>app</i></p>');
       await waitUntil(() => bodies().includes('hello app'), 'the web message rendered');
-      await waitUntil(() => text().includes('Webu:2'), 'two unread in the conversation list');
+      await waitUntil(() => text().includes('Webu:2'), shown('two unread in the conversation list'));
       await web.typing(chat.id, true);
       await waitUntil(() => latest.typing.includes(web.user.partnerId), 'the web user typing');
       await web.post(chat.id, '<p>done typing</p>');
@@ -79,7 +81,7 @@ if (MAIL) {
       // The app reads: its counter goes to 0 in the list and in the read state.
       const lastFromWeb = latest.messages.at(-1);
       await latest.markRead(lastFromWeb.id);
-      await waitUntil(() => latest.unreadCount === 0 && text().includes('Webu:0'), 'unread 0 after markRead');
+      await waitUntil(() => latest.unreadCount === 0 && text().includes('Webu:0'), shown('unread 0 after markRead'));
 
       // The app posts with a mention and an uploaded file; pending, then confirmed.
       await latest.upload(new Blob(['notes'], { type: 'text/plain' }), { name: 'notes.txt' });
@@ -107,6 +109,59 @@ if (MAIL) {
       // The list keeps one entry per message, in id order.
       const ids = latest.messages.map((m) => m.id);
       assert.deepEqual(ids, [...new Set(ids)].sort((a, b) => a - b));
+    } finally {
+      renderer.unmount();
+    }
+  });
+
+  test('a message that comes while the screen loads is counted once, whatever the order of the answers and its event', async () => {
+    // Seen in make test: unread 1 in the list (its answer, older than the
+    // message, came after the message's event and replaced the list) and 3
+    // on the screen (the read state's answer counted the message, then its
+    // event counted it again). Here both happen for sure: the answers are
+    // held, and the message's event is held until the read state has its.
+    const { app, web, chat } = await appAndWebChat();
+    await web.post(chat.id, '<p>first</p>');
+    app.close(); // the provider starts it again, as an app's root does
+    const thread = dthread(chat.id);
+    let readStateAnswered;
+    const answered = new Promise((resolve) => (readStateAnswered = resolve));
+    const emit = app.emit.bind(app);
+    app.emit = (name, data) => {
+      if (name === 'message' && data.body === 'second') answered.then(() => setTimeout(() => emit(name, data), 50));
+      else emit(name, data);
+    };
+    const secondEvent = messageEvent(app, thread, 'second');
+    let posted = null;
+    const postSecond = () => (posted ??= web.post(chat.id, '<p>second</p>'));
+    const conversations = app.conversations.bind(app);
+    app.conversations = async () => {
+      const list = await conversations(); // without "second"
+      await postSecond();
+      await secondEvent;
+      return list;
+    };
+    const discussChannel = app.discussChannel.bind(app);
+    app.discussChannel = async (name) => {
+      await postSecond();
+      const channel = await discussChannel(name); // with "second"
+      setTimeout(readStateAnswered, 0);
+      return channel;
+    };
+    const latest = {};
+    const renderer = TestRenderer.create(
+      h(BusMobileProvider, { client: app }, h(ChatScreen, { channelId: chat.id, probe: (props) => Object.assign(latest, props) })),
+    );
+    const text = () => JSON.stringify(renderer.toJSON());
+    const shown = (what) => () => `${what}; the screen showed ${text()}`;
+    try {
+      await secondEvent;
+      await waitUntil(() => !text().includes('Webu:0') && text().includes('Webu:') && latest.unreadCount !== null, shown('the screen loaded'));
+      await sleep(500); // what a second count would take
+      assert.ok(text().includes('Webu:2'), shown('unread 2 in the list')());
+      assert.equal(latest.unreadCount, 2, shown('unread 2 in the read state')());
+      await web.post(chat.id, '<p>third</p>');
+      await waitUntil(() => text().includes('Webu:3') && latest.unreadCount === 3, shown('unread 3 after one more'));
     } finally {
       renderer.unmount();
     }

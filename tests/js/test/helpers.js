@@ -144,13 +144,14 @@ export function waitForEvent(client, name, predicate = () => true, timeout = 300
   });
 }
 
-/** Polls `check` until it returns a truthy value. */
+/** Polls `check` until it returns a truthy value; `what` (or what it
+ * returns, read at the timeout) names it in the error. */
 export async function waitUntil(check, what, timeout = 30000) {
   const deadline = Date.now() + timeout;
   for (;;) {
     const value = await check();
     if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${typeof what === 'function' ? what() : what}`);
     await sleep(50);
   }
 }
