@@ -11,7 +11,9 @@ its line, which the failure prints.
 
 REPORT is pytest's ``--junitxml`` file or node's TAP report. A test's line
 is ``file_or_class::name`` for pytest (the part after the last ``tests.``
-of its class path) and its name for node. ``--subset`` (narrowed runs):
+of its class path) and its name for node (a file that defines no test on
+this database, such as a mail-only file on the bus-only one, is its file
+name and a note). ``--subset`` (narrowed runs):
 only tests the list lacks fail.
 """
 
@@ -38,8 +40,18 @@ def junit_tests(path):
 
 def tap_tests(path):
     return [
-        m["name"] for line in Path(path).read_text().splitlines() if (m := TAP_RESULT.match(line))
+        _tap_name(m["name"])
+        for line in Path(path).read_text().splitlines()
+        if (m := TAP_RESULT.match(line))
     ]
+
+
+def _tap_name(name):
+    """node names a test file that defined no test (or failed to load) by
+    its absolute path: its file name, wherever the checkout is."""
+    if name.endswith(".js") and (name.startswith("/") or name.startswith("file:")):
+        return f"{Path(name).name} (a file without a test of its own)"
+    return name
 
 
 def compare(expected, ran, subset=False):
