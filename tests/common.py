@@ -62,28 +62,6 @@ def make_test_user(env, login="", groups="base.group_user", context=None, **kwar
         return new_test_user(env, login=login, groups=groups, context=context, **kwargs)
 
 
-# Odoo hashes a password with 600,000 rounds (about 0.4 s): the tests make
-# their users with a few passwords, and each is hashed once per test run,
-# its hash shared by the users that have it.
-_password_hashes = {}
-
-
-def _set_password_once(users):
-    context = users._crypt_context()
-    for user in users:
-        hashed = _password_hashes.get(user.password)
-        if hashed is None:
-            hashed = _password_hashes[user.password] = context.hash(user.password)
-        users._set_encrypted_password(user.id, hashed)
-
-
-def make_test_user(env, login="", groups="base.group_user", context=None, **kwargs):
-    """``odoo.tests.new_test_user``, its password hashed once per test run
-    (changing a user's password later hashes it as usual)."""
-    with patch.object(type(env["res.users"]), "_set_password", _set_password_once):
-        return new_test_user(env, login=login, groups=groups, context=context, **kwargs)
-
-
 def expect_server_log(pattern):
     """Name an error the decorated test (or test class) makes the server
     log on purpose: ``pattern`` is a regex searched in ``"<logger>:
