@@ -33,6 +33,12 @@ js_live_tests() {
     case " $JS_PURE_TESTS $JS_ONCE_TESTS " in *" $file "*) ;; *) echo "$file" ;; esac
   done
 }
+# js_once_wanted: the latency test runs (always, unless BUS_MOBILE_JS_TESTS
+# narrows the files and leaves it out).
+js_once_wanted() {
+  case " ${BUS_MOBILE_JS_TESTS:-$JS_ONCE_TESTS} " in *" $JS_ONCE_TESTS "*) return 0 ;; esac
+  return 1
+}
 
 js_fail() {
   log "JS client: $*"
@@ -117,7 +123,7 @@ js_flavor() {
     code=0
     js_run "prefork-$flavor" "js-live-$flavor" "${live_tests[@]}" || code=1
     # shellcheck disable=SC2086
-    if [ "$flavor" = mail ]; then js_run latency-prefork-mail js-latency $JS_ONCE_TESTS || code=1; fi
+    if [ "$flavor" = mail ] && js_once_wanted; then js_run latency-prefork-mail js-latency $JS_ONCE_TESTS || code=1; fi
     exit $code
   ) > "$RUN_DIR/js-prefork-$flavor.out" 2>&1 &
   pids+=($!) names+=("prefork-$flavor")
