@@ -109,6 +109,11 @@ NOISE = {
     "pg-restart": (
         _record("ERROR", r"odoo\.addons\.bus\.models\.bus", r"Bus\.loop error, sleep and retry"),
         r"\AException in thread odoo\.service\.cron\.cron\d+:\n(?s:.*)" + _LOST_CONNECTION,
+        # The same, cut short by another thread's record written meanwhile
+        # (its frame lines only: the rest, ending with the lost connection,
+        # is read as part of that record, which must be allowed itself).
+        r"\AException in thread odoo\.service\.cron\.cron\d+:\n"
+        r"Traceback \(most recent call last\):\n(?:  .*\n?)*\Z",
         _record("WARNING", r"odoo\.service\.server", r"cron\d+ encountered an Exception:"),
         _record("WARNING", r"odoo\.addons\.base\.models\.ir_cron", r"Exception in cron:"),
         _record(
