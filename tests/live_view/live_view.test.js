@@ -66,17 +66,21 @@ async function openApp(wsBase, cookie) {
   return ws;
 }
 
-async function browserFor(user) {
+// Signs in through the login form straight to `path`: Odoo's web client
+// loads once. Loading it twice at once (the login's /odoo, then the page)
+// made both write the new user's odoobot_state; the second to commit failed
+// to serialize, and its retry logged an ERROR that failed the run.
+async function browserFor(user, path) {
   const profile = mkdtempSync(join(tmpdir(), 'bus-mobile-live-'));
   profiles.push(profile);
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM, headless: true, args: FLAGS, viewport: { width: 1280, height: 800 },
   });
   const page = context.pages()[0] || await context.newPage();
-  await page.goto(`${URL}/web/login`, { waitUntil: 'domcontentloaded' });
+  await page.goto(`${URL}/web/login?redirect=${encodeURIComponent(path)}`, { waitUntil: 'domcontentloaded' });
   await page.fill('input[name=login]', user.login);
   await page.fill('input[name=password]', user.password);
-  await Promise.all([page.waitForURL(/\/odoo/, { timeout: 60000 }), page.press('input[name=password]', 'Enter')]);
+  await Promise.all([page.waitForURL((url) => url.pathname === path, { timeout: 60000 }), page.press('input[name=password]', 'Enter')]);
   return { context, page };
 }
 
@@ -87,9 +91,8 @@ test('an administrator sees apps connect on both nodes, live, without a reload',
   const adminCookie = await signIn(ADMIN.login, ADMIN.password);
   const app = await newUser(adminCookie, 'liveapp');
   const appCookie = await signIn(app.login, app.password);
-  const { context, page } = await browserFor(ADMIN);
+  const { context, page } = await browserFor(ADMIN, LIVE_PATH);
   try {
-    await page.goto(`${URL}${LIVE_PATH}`, { waitUntil: 'domcontentloaded' });
     await page.waitForSelector('.o_bus_mobile_live_sockets', { timeout: 60000 });
     // Marks this page: a reload would lose it.
     await page.evaluate(() => { window.__busMobileLiveMark = 1; });
@@ -116,13 +119,14 @@ test('an administrator sees apps connect on both nodes, live, without a reload',
 test('a user who is not an administrator cannot open it', async () => {
   const adminCookie = await signIn(ADMIN.login, ADMIN.password);
   const plain = await newUser(adminCookie, 'liveplain');
-  const { context, page } = await browserFor(plain);
+  const { context, page } = await browserFor(plain, LIVE_PATH);
   try {
-    await page.goto(`${URL}${LIVE_PATH}`, { waitUntil: 'domcontentloaded' });
     await page.waitForSelector('.o_bus_mobile_live_error', { timeout: 60000 });
     assert.equal(await page.$('.o_bus_mobile_live_sockets'), null);
     assert.match(await page.textContent('.o_bus_mobile_live_error'), /not allowed|access/i);
-    // The menu is not offered either.
+    // The menu is not offered either (once the first web client's requests
+    // are done: the two loads would write the user's state at once).
+    await page.waitForLoadState('networkidle');
     await page.goto(`${URL}/odoo`, { waitUntil: 'domcontentloaded' });
     await page.waitForSelector('.o_home_menu, .o_main_navbar', { timeout: 60000 });
     assert.equal(await page.$('text=Mobile Bus'), null);
