@@ -124,9 +124,9 @@ test('a user who is not an administrator cannot open it', async () => {
     await page.waitForSelector('.o_bus_mobile_live_error', { timeout: 60000 });
     assert.equal(await page.$('.o_bus_mobile_live_sockets'), null);
     assert.match(await page.textContent('.o_bus_mobile_live_error'), /not allowed|access/i);
-    // The menu is not offered either (once the first web client's requests
-    // are done: the two loads would write the user's state at once).
-    await page.waitForLoadState('networkidle');
+    // The menu is not offered either (another web client load, once this
+    // one has drawn its navbar: its first requests are answered by then).
+    await page.waitForSelector('.o_main_navbar', { timeout: 60000 });
     await page.goto(`${URL}/odoo`, { waitUntil: 'domcontentloaded' });
     await page.waitForSelector('.o_home_menu, .o_main_navbar', { timeout: 60000 });
     assert.equal(await page.$('text=Mobile Bus'), null);
