@@ -17,3 +17,4 @@ from . import test_keepalive
 from . import test_push
 from . import test_replay_budget
 from . import test_handshake_limit
+from . import test_socket_ticket
