@@ -18,3 +18,4 @@ from . import test_push
 from . import test_replay_budget
 from . import test_handshake_limit
 from . import test_socket_ticket
+from . import test_colleagues
