@@ -2,6 +2,8 @@ import hashlib
 import re
 import secrets
 
+from psycopg2.errors import SerializationFailure
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
@@ -14,6 +16,9 @@ TICKET_BYTES = 32
 TICKET_RE = re.compile(r"[A-Za-z0-9_-]{43}")
 # Unused tickets a key may hold at once: asking for more drops the oldest.
 MAX_LIVE_TICKETS = 5
+# A ticket is used within seconds of being issued: a longer setting is cut
+# to this (an absurd one would overflow the date).
+MAX_LIFETIME_S = 300
 
 
 def ticket_hash(ticket):
@@ -69,7 +74,8 @@ class BusMobileSocketTicket(models.Model):
                     "Odoo's own origin."
                 )
             )
-        lifetime = self.env["ir.config_parameter"]._bus_mobile_settings()["socket_ticket_s"]
+        settings = self.env["ir.config_parameter"]._bus_mobile_settings()
+        lifetime = min(settings["socket_ticket_s"], MAX_LIFETIME_S)
         self._bus_mobile_trim(bearer)
         ticket = secrets.token_urlsafe(TICKET_BYTES)
         self.env.cr.execute(
@@ -90,8 +96,9 @@ class BusMobileSocketTicket(models.Model):
     @api.model
     def _bus_mobile_trim(self, bearer):
         """Drop the key's expired tickets, and its oldest beyond
-        ``MAX_LIVE_TICKETS - 1``: what one key can pile up is bounded."""
-        self.env.cr.execute(
+        ``MAX_LIVE_TICKETS - 1``: what one key can pile up is bounded.
+        Rows another request of the key deleted meanwhile are left to it."""
+        self._bus_mobile_delete(
             SQL(
                 """DELETE FROM bus_mobile_socket_ticket WHERE id IN (
                        SELECT id FROM bus_mobile_socket_ticket
@@ -108,6 +115,21 @@ class BusMobileSocketTicket(models.Model):
         )
 
     @api.model
+    def _bus_mobile_delete(self, query):
+        """Run the DELETE ``query``; its ``RETURNING`` rows, or None when a
+        transaction committed since this one began deleted some of the same
+        rows first (two handshakes with one ticket, two tabs of a web build
+        asking at once). Under Odoo's repeatable read that is a
+        serialization failure: expected here, so it is not logged as a bad
+        query, and this transaction goes on."""
+        try:
+            with self.env.cr.savepoint(flush=False):
+                self.env.cr.execute(query, log_exceptions=False)
+                return self.env.cr.fetchall() if self.env.cr.description else []
+        except SerializationFailure:
+            return None
+
+    @api.model
     def _bus_mobile_redeem(self, ticket):
         """Use ``ticket`` (once: it is deleted) and return the
         :class:`~..tools.bearer.BearerIdentity` of its key, checked again:
@@ -119,8 +141,8 @@ class BusMobileSocketTicket(models.Model):
         if not isinstance(ticket, str) or not TICKET_RE.fullmatch(ticket):
             raise BearerTokenError(INVALID_TICKET)
         # Two handshakes with one ticket: the second waits for the first's
-        # commit, then finds nothing (or fails to serialize and is retried).
-        self.env.cr.execute(
+        # commit, then finds it deleted (used).
+        rows = self._bus_mobile_delete(
             SQL(
                 """DELETE FROM bus_mobile_socket_ticket WHERE ticket_hash = %s
                    RETURNING key_model, key_id, user_id, expires_at >= %s""",
@@ -128,10 +150,9 @@ class BusMobileSocketTicket(models.Model):
                 NOW_UTC,
             )
         )
-        row = self.env.cr.fetchone()
-        if row is None or not row[3]:
+        if not rows or not rows[0][3]:
             raise BearerTokenError(INVALID_TICKET)
-        key_model, key_id, uid, _live = row
+        key_model, key_id, uid, _live = rows[0]
         keys = self.env[key_model]
         reason = keys._bus_mobile_states([key_id])[key_id]
         if reason:
@@ -140,6 +161,6 @@ class BusMobileSocketTicket(models.Model):
 
     @api.autovacuum
     def _gc_expired_tickets(self):
-        self.env.cr.execute(
+        self._bus_mobile_delete(
             SQL("DELETE FROM bus_mobile_socket_ticket WHERE expires_at < %s", NOW_UTC)
         )

@@ -1,15 +1,18 @@
 import gc
 import secrets
+from contextlib import closing
 from urllib.parse import quote
 
 import websocket as ws_client
 
-from odoo.tests import tagged
+from odoo import SUPERUSER_ID, api, sql_db
+from odoo.tests import TransactionCase, tagged
 
 from odoo.addons.bus.websocket import CloseCode
 
 from ..mobile_socket import REFUSAL_HEADER, mobile_dispatch
-from ..models.bus_mobile_socket_ticket import MAX_LIVE_TICKETS, ticket_hash
+from ..models.bus_mobile_socket_ticket import MAX_LIFETIME_S, MAX_LIVE_TICKETS, ticket_hash
+from ..tools.bearer import INVALID_TICKET, BearerTokenError
 from .auth_common import BEARER_ERROR, SESSION_EXPIRED, USER_ERROR, AuthCallsMixin
 from .common import MobileWebsocketCase, wait_until
 
@@ -253,6 +256,24 @@ class TestSocketTicket(AuthCallsMixin, MobileWebsocketCase):
         self.assertIn(ticket_hash(other), self.ticket_rows(self.alice))
         self.assertEqual(len(self.ticket_rows(self.alice)), MAX_LIVE_TICKETS)
 
+    def test_an_absurd_lifetime_is_cut(self):
+        """A ticket is used within seconds: an administrator's huge value
+        gives tickets of MAX_LIFETIME_S, never a date overflow (a 500)."""
+        token = self.device_token("ticket_alice")
+        params = self.env["ir.config_parameter"].sudo()
+        for value in (10**12, 10**30):
+            with self.subTest(value=value):
+                params.set_param("bus_mobile.socket_ticket_s", value)
+                answer = self.result(TICKET_ROUTE, token=token)
+                self.assertEqual(answer["expires_in_s"], MAX_LIFETIME_S)
+                self.env.cr.execute(
+                    "SELECT expires_at - now() AT TIME ZONE 'utc'"
+                    " FROM bus_mobile_socket_ticket WHERE ticket_hash = %s",
+                    [ticket_hash(answer["ticket"])],
+                )
+                self.assertLessEqual(self.env.cr.fetchone()[0].total_seconds(), MAX_LIFETIME_S)
+        self.ticket_connect(answer["ticket"])
+
     def test_autovacuum_drops_expired_tickets(self):
         token = self.device_token("ticket_alice")
         expired, live = self.ticket(token), self.ticket(token)
@@ -263,3 +284,73 @@ class TestSocketTicket(AuthCallsMixin, MobileWebsocketCase):
         )
         self.env["bus_mobile.socket.ticket"]._gc_expired_tickets()
         self.assertEqual(self.ticket_rows(self.alice), [ticket_hash(live)])
+
+
+@tagged("post_install", "-at_install")
+class TestSocketTicketRace(TransactionCase):
+    """Real concurrent transactions (own connections, committed rows), as
+    two handshakes on two threads or workers: a ticket deleted by a
+    transaction that committed after this one began. Odoo's repeatable read
+    makes that a serialization failure, which must mean "used", not a bad
+    query logged as an ERROR and a retried request."""
+
+    def setUp(self):
+        super().setUp()
+        self.dbname = self.env.cr.dbname
+        self.ticket = secrets.token_urlsafe(32)
+        self.addCleanup(self.delete_ticket)
+
+    def real_cursor(self):
+        cr = sql_db.db_connect(self.dbname).cursor()
+        cr.execute("SET lock_timeout = '10s'")  # never hang the test run
+        return cr
+
+    def insert_ticket(self, lifetime_s):
+        with closing(self.real_cursor()) as cr:
+            # Of no real key (key 0): what is tested happens before the key
+            # is looked at.
+            cr.execute(
+                """INSERT INTO bus_mobile_socket_ticket
+                       (ticket_hash, key_model, key_id, user_id, expires_at)
+                   VALUES (%s, 'res.users.apikeys', 0, %s,
+                           now() AT TIME ZONE 'utc' + make_interval(secs => %s))""",
+                [ticket_hash(self.ticket), SUPERUSER_ID, lifetime_s],
+            )
+            cr.commit()  # pylint: disable=invalid-commit
+
+    def delete_ticket(self):
+        with closing(self.real_cursor()) as cr:
+            cr.execute(
+                "DELETE FROM bus_mobile_socket_ticket WHERE ticket_hash = %s",
+                [ticket_hash(self.ticket)],
+            )
+            cr.commit()  # pylint: disable=invalid-commit
+            return cr.rowcount
+
+    def deleted_meanwhile(self, func, lifetime_s=60):
+        """``func(tickets)`` in a transaction that began before another
+        one deleted the ticket and committed; the transaction goes on."""
+        self.insert_ticket(lifetime_s)
+        with closing(self.real_cursor()) as cr:
+            cr.execute("SELECT 1")  # this transaction began
+            self.assertEqual(self.delete_ticket(), 1)
+            tickets = api.Environment(cr, SUPERUSER_ID, {})["bus_mobile.socket.ticket"]
+            with self.assertNoLogs("odoo.sql_db", "ERROR"):
+                func(tickets)
+            cr.execute("SELECT count(*) FROM bus_mobile_socket_ticket")
+            cr.rollback()
+
+    def test_a_ticket_used_by_another_handshake_meanwhile(self):
+        def redeem(tickets):
+            with self.assertRaises(BearerTokenError) as refused:
+                tickets._bus_mobile_redeem(self.ticket)
+            self.assertEqual(refused.exception.reason, INVALID_TICKET)
+
+        self.deleted_meanwhile(redeem)
+
+    def test_expired_tickets_deleted_by_another_transaction_meanwhile(self):
+        """The key's trim (another tab of the web build asking at the same
+        time) and the autovacuum leave those rows to the other."""
+        bearer = type("Bearer", (), {"model": "res.users.apikeys", "key_id": 0})
+        self.deleted_meanwhile(lambda tickets: tickets._bus_mobile_trim(bearer), lifetime_s=-1)
+        self.deleted_meanwhile(lambda tickets: tickets._gc_expired_tickets(), lifetime_s=-1)
