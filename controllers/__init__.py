@@ -4,4 +4,6 @@ from . import channel
 from . import device
 from . import auth
 from . import playground
+from . import discuss
+from . import discuss_attachment
 from . import metrics

@@ -9,7 +9,13 @@ class BusMobileDeviceController(Controller):
         "/bus_mobile/device/register", type="json", auth="bus_mobile", methods=["POST"], cors="*"
     )
     def device_register(
-        self, device_uuid=None, platform=None, app_version=None, push_token=None, push_provider=None
+        self,
+        device_uuid=None,
+        platform=None,
+        app_version=None,
+        push_token=None,
+        push_provider=None,
+        push_project_id=None,
     ):
         device = request.env["bus_mobile.device"]._bus_mobile_register(
             device_uuid,
@@ -17,6 +23,7 @@ class BusMobileDeviceController(Controller):
             app_version=app_version,
             push_token=push_token,
             push_provider=push_provider,
+            push_project_id=push_project_id,
         )
         return device._bus_mobile_to_dict()
 

@@ -33,8 +33,9 @@ from odoo import api
 from odoo.service import model as service_model
 from odoo.service.security import check_session
 
-from odoo.addons.bus.websocket import acquire_cursor
+from odoo.addons.bus.websocket import CloseCode, acquire_cursor
 
+from ..tools.devices import TOO_MANY_DEVICES, TooManyDevicesError
 from ..tools.processes import process_alive
 from ..tools.validation import is_device_uuid
 
@@ -114,11 +115,20 @@ def socket_opened(websocket):
             env.uid, websocket.device_uuid, settings["offline_after_s"] / 2
         )
         devices = env[DEVICE_MODEL]
-        opened = devices._bus_mobile_socket_opened(
-            connection.device_uuid,
-            connection.token,
-            dead_tokens=dead_tokens(devices._bus_mobile_connection_tokens(connection.device_uuid)),
-        )
+        try:
+            opened = devices._bus_mobile_socket_opened(
+                connection.device_uuid,
+                connection.token,
+                dead_tokens=dead_tokens(
+                    devices._bus_mobile_connection_tokens(connection.device_uuid)
+                ),
+            )
+        except TooManyDevicesError as exc:
+            # Refused at the handshake; only a race with another new device
+            # of the user gets here: no new device, and the socket closes.
+            _logger.info("Mobile socket of user %s closed: %s", env.uid, exc)
+            websocket.request_close(CloseCode.MESSAGE_VIOLATING_POLICY, TOO_MANY_DEVICES)
+            return None
         if opened:
             connection.platform = devices.browse(opened[0]).platform
         return connection

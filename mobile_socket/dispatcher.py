@@ -69,10 +69,12 @@ REPLAY_SECONDS = TIMEOUT
 # A replay reads at most the newest REPLAY_MAX_ROWS bus rows, whatever
 # ``last`` a client sends. Older messages come from ``/bus_mobile/sync``.
 REPLAY_MAX_ROWS = 10_000
-# And a session that asked for REPLAY_MAX_ROWS ids within REPLAY_WINDOW
-# seconds gets only the newest REPLAY_THROTTLED_ROWS until the window ends:
-# a client reconnecting in a loop with ``last=1`` would otherwise keep the
-# dispatcher, shared by every socket of the worker, busy with its replays.
+# And a user whose sockets asked for REPLAY_MAX_ROWS ids within
+# REPLAY_WINDOW seconds gets only the newest REPLAY_THROTTLED_ROWS until the
+# window ends: a client reconnecting in a loop with ``last=1`` would
+# otherwise keep the dispatcher, shared by every socket of the worker, busy
+# with its replays. Per user, not per session or key: a user can open more
+# of those (each bearer socket even gets a session of its own).
 REPLAY_WINDOW = 60.0
 REPLAY_THROTTLED_ROWS = 100
 # Sleep after a failed batch before serving the database again.
@@ -194,7 +196,7 @@ class _Feed:
         return self.history[-1][0] if self.history else self.last_id or 0
 
     def replay_floor(self, budget, key, now):
-        """Ids a replay for session ``key`` may start after: the newest
+        """Ids a replay for user ``key`` may start after: the newest
         REPLAY_MAX_ROWS, or REPLAY_THROTTLED_ROWS once it used its
         ``budget`` (:class:`ReplayBudget`)."""
         rows = REPLAY_THROTTLED_ROWS if budget.is_spent(key, now) else REPLAY_MAX_ROWS
@@ -261,12 +263,12 @@ class _Feed:
 
 
 class ReplayBudget:
-    """The ids each session had replayed in its current REPLAY_WINDOW (kept
-    by the dispatcher, not the feed: a feed ends when its last socket
-    closes, which a reconnect loop does)."""
+    """The ids each user had replayed in its current REPLAY_WINDOW, all
+    their sockets together (kept by the dispatcher, not the feed: a feed
+    ends when its last socket closes, which a reconnect loop does)."""
 
     def __init__(self):
-        self._spent = {}  # (db, sid) -> (start of its window, ids replayed)
+        self._spent = {}  # (db, uid) -> (start of its window, ids replayed)
 
     def is_spent(self, key, now):
         started, ids = self._spent.get(key, (now, 0))
@@ -558,8 +560,8 @@ class MobileDispatcher(threading.Thread):
         """{subscriber: (row, ...)}: for each pending subscription, the rows
         of the channels it did not listen to yet, after its ``last`` (or of
         the last REPLAY_SECONDS when ``last`` is 0), like ``bus.bus._poll``,
-        within the newest REPLAY_MAX_ROWS ids (fewer for a session that
-        used its replay rows, see ``_Feed.replay_floor``). One query for
+        within the newest REPLAY_MAX_ROWS ids (fewer for a user who used
+        their replay rows, see ``_Feed.replay_floor``). One query for
         all."""
         wanted = {
             subscriber: channels - subscriber.channels
@@ -572,7 +574,19 @@ class MobileDispatcher(threading.Thread):
         now = time.monotonic()
         db = cr.dbname
         budget = self._replay_budget
-        lasts = {s: max(pending[s][1], feed.replay_floor(budget, (db, s.sid), now)) for s in wanted}
+        lasts = {}
+        for subscriber in wanted:
+            key = (db, subscriber.uid)
+            last = lasts[subscriber] = max(
+                pending[subscriber][1], feed.replay_floor(budget, key, now)
+            )
+            if pending[subscriber][1]:
+                # Charged what it asks the database for (the ids after its
+                # ``last``), whoever the rows are for; before the next
+                # socket of the batch: sockets subscribing at once share
+                # the budget. (``last=0``, every app's first subscribe, is
+                # charged below with the rows of its REPLAY_SECONDS.)
+                budget.charge(key, max(feed.newest_id() - last, 0), now)
         zero = [s for s in wanted if not pending[s][1]]
         cutoff = fields.Datetime.now() - datetime.timedelta(seconds=REPLAY_SECONDS)
         conditions = [SQL("id > %s", min(lasts.values()))]
@@ -600,9 +614,8 @@ class MobileDispatcher(threading.Thread):
             )
             if replay:
                 replays[subscriber] = replay
-            # Charged what it asked the database for (the ids after its
-            # ``last``), whoever the rows were for.
-            budget.charge((db, subscriber.sid), max(feed.newest_id() - last, 0), now)
+                if since_cutoff:
+                    budget.charge((db, subscriber.uid), len(replay), now)
         return replays
 
     # ------------------------------------------------------------------

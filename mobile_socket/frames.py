@@ -8,12 +8,17 @@ ignored, so that older servers accept newer clients.
 """
 
 import json
-import math
 
 from odoo.addons.bus.websocket import WebsocketRequest
 
 from ..tools.presence import APP_STATES
-from ..tools.validation import excerpt
+from ..tools.validation import (
+    MAX_JSON_DEPTH,
+    MAX_MILLISECONDS,
+    excerpt,
+    is_milliseconds,
+    json_too_deep,
+)
 
 EVENTS = ("subscribe", "update_presence")
 # A subscribe names at most this many channels (the member channels of the
@@ -42,6 +47,9 @@ def parse_frame(message):
     """
     if not isinstance(message, str):
         raise InvalidFrame("binary frames are not accepted, send JSON text")
+    if json_too_deep(message):
+        # Python's parser would fail with RecursionError (a traceback).
+        raise InvalidFrame(f"the frame nests deeper than {MAX_JSON_DEPTH} levels")
     try:
         frame = json.loads(message)
     except ValueError:
@@ -76,9 +84,10 @@ def _subscribe_data(data):
 
 def _presence_data(data):
     inactivity = data.get("inactivity_period", 0)
-    is_number = isinstance(inactivity, int | float) and not isinstance(inactivity, bool)
-    if not is_number or not math.isfinite(inactivity) or inactivity < 0:
-        raise InvalidFrame("inactivity_period must be a number of milliseconds >= 0")
+    if not is_milliseconds(inactivity):
+        raise InvalidFrame(
+            f"inactivity_period must be a number of milliseconds from 0 to {MAX_MILLISECONDS}"
+        )
     app_state = data.get("app_state")
     if app_state is not None and app_state not in APP_STATES:
         raise InvalidFrame(f"app_state must be one of {', '.join(APP_STATES)}")

@@ -36,7 +36,9 @@ from ..tools.bearer import (
     BearerTokenError,
     bearer_token,
 )
+from ..tools.devices import TOO_MANY_DEVICES, TooManyDevicesError
 from ..tools.rate_limit import Deadlines, TokenBuckets
+from ..tools.validation import is_device_uuid
 from .connection import MobileWebsocket
 from .dispatcher import start_once
 from .frames import InvalidFrame, MobileWebsocketRequest
@@ -120,6 +122,13 @@ class MobileWebsocketConnectionHandler(WebsocketConnectionHandler):
         if wait:
             metrics.handshake(request.db, "refused", "too_many_connections")
             return cls._too_many_connections(wait)
+        if cls._no_room_for_device(request, bearer, device_uuid):
+            metrics.handshake(request.db, "refused", "too_many_devices")
+            return cls._refusal(
+                403,
+                f"{TOO_MANY_DEVICES}: every device of this account has an open socket"
+                " (bus_mobile.max_devices_per_user): close one",
+            )
         response = cls._get_handshake_response(request.httprequest.headers)
         try:
             sock = request.httprequest._HTTPRequest__environ["socket"]
@@ -162,6 +171,21 @@ class MobileWebsocketConnectionHandler(WebsocketConnectionHandler):
         if request.session.uid is not None and request.session.uid != identity.uid:
             raise BearerTokenError(USER_MISMATCH)
         return identity
+
+    @classmethod
+    def _no_room_for_device(cls, request, bearer, device_uuid):
+        """Whether the socket would make a new device that its user has no
+        room for (``bus_mobile.device._bus_mobile_make_room``, which makes
+        room if it can): refused before the socket, as an app signing in
+        is (the socket's open would find no room either)."""
+        uid = bearer.uid if bearer is not None else request.session.uid
+        if uid is None or not is_device_uuid(device_uuid) or "bus_mobile.device" not in request.env:
+            return False
+        try:
+            request.env["bus_mobile.device"].with_user(uid)._bus_mobile_make_room(device_uuid)
+        except TooManyDevicesError:
+            return True
+        return False
 
     @classmethod
     def _bearer_session(cls, request, bearer):

@@ -13,4 +13,7 @@ from . import ir_websocket
 from . import res_partner
 from . import res_users
 from . import ir_http
+from . import bus_mobile_discuss
+from . import bus_mobile_discuss_journal
+from . import bus_mobile_discuss_post
 from . import bus_mobile_metrics_snapshot

@@ -7,12 +7,19 @@ from odoo.osv import expression
 from odoo.tools import SQL, mute_logger
 
 from ..tools.channels import CHANNEL_NAME_PREFIX, channel_ids_from_names
-from ..tools.validation import is_storable_text
+from ..tools.validation import excerpt, is_storable_text
 
 CHANNEL_TYPES = [("public", "Public"), ("private", "Private"), ("direct", "Direct")]
 MAX_NAME_CHARS = 128
 # Changes of these fields are announced to the members ("updated").
 NOTIFIED_FIELDS = {"name", "channel_type", "active"}
+
+
+def _some_ids(ids, limit=10):
+    """``"1, 2, 3"``, at most ``limit`` ids and an ellipsis: an error
+    message never quotes a thousand ids back."""
+    text = ", ".join(map(str, ids[:limit]))
+    return f"{text}, ..." if len(ids) > limit else text
 
 
 class BusMobileChannel(models.Model):
@@ -283,27 +290,28 @@ class BusMobileChannel(models.Model):
 
     @api.model
     def _bus_mobile_check_partners(self, partner_ids):
-        """The partners of ``partner_ids``; each must exist and be the
-        partner of an internal or portal user."""
-        # sudo: res.partner - only existence and user kind are checked; the
-        # caller gets nothing back but the ids it sent.
-        partners = self.env["res.partner"].sudo().browse(list(dict.fromkeys(partner_ids)))
-        missing = partners - partners.exists()
+        """The partners of ``partner_ids``; each must exist, be readable by
+        the env user (Odoo's record rules: another company's customer is
+        not) and be the partner of an internal or portal user. A partner
+        the user may not read is told as one that does not exist."""
+        partners = self.env["res.partner"].browse(list(dict.fromkeys(partner_ids)))
+        missing = partners - partners.exists()._filtered_access("read")
         if missing:
             raise MissingError(
-                self.env._("These partners do not exist: %s", ", ".join(map(str, missing.ids)))
+                self.env._("These partners do not exist: %s", _some_ids(missing.ids))
             )
-        not_users = partners.filtered(
+        # sudo: res.users - the kind of the users behind readable partners.
+        not_users = partners.sudo().filtered(
             lambda partner: not any(u._is_internal() or u._is_portal() for u in partner.user_ids)
         )
         if not_users:
             raise ValidationError(
                 self.env._(
                     "Only partners of internal or portal users can be members: %s",
-                    ", ".join(map(str, not_users.ids)),
+                    _some_ids(not_users.ids),
                 )
             )
-        return partners.with_env(self.env)
+        return partners
 
     @api.model
     def _bus_mobile_limit(self, limit):
@@ -316,7 +324,7 @@ class BusMobileChannel(models.Model):
                 self.env._(
                     "limit must be between 1 and %(page_max)s, not %(limit)s.",
                     page_max=page_max,
-                    limit=limit,
+                    limit=excerpt(limit),
                 )
             )
         return limit
@@ -329,9 +337,9 @@ class BusMobileChannel(models.Model):
         if not isinstance(channel_type, str) or channel_type not in dict(CHANNEL_TYPES):
             raise ValidationError(
                 self.env._(
-                    "channel_type must be one of %(types)s, not %(value)r.",
+                    "channel_type must be one of %(types)s, not %(value)s.",
                     types=", ".join(dict(CHANNEL_TYPES)),
-                    value=channel_type,
+                    value=excerpt(channel_type),
                 )
             )
         me = self.env.user.partner_id
@@ -371,8 +379,8 @@ class BusMobileChannel(models.Model):
         channel = Channel.search([("direct_key", "=", key)], limit=1)
         if not channel:
             vals = {
-                # sudo: res.partner - a portal member cannot read the other name.
-                "name": ", ".join(pair.sudo().sorted("id").mapped("name")),
+                # Read as the creator, who may read both (_bus_mobile_check_partners).
+                "name": ", ".join(pair.with_env(self.env).sorted("id").mapped("name")),
                 "channel_type": "direct",
                 "member_ids": [Command.create({"partner_id": p.id}) for p in pair],
             }

@@ -9,6 +9,7 @@ from odoo.tools import SQL
 from .. import metrics
 from ..push.expo import is_expo_token
 from ..tools.bearer import DEVICE_SCOPE
+from ..tools.devices import TooManyDevicesError
 from ..tools.presence import APP_STATES, STATUSES, best_status, iso_utc
 from ..tools.validation import (
     check_choice,
@@ -24,6 +25,7 @@ PLATFORMS = [("ios", "iOS"), ("android", "Android"), ("web", "Web"), ("other", "
 PUSH_PROVIDERS = [("expo", "Expo"), ("fcm", "Firebase")]
 MAX_APP_VERSION_CHARS = 64
 MAX_PUSH_TOKEN_CHARS = 4096
+MAX_PUSH_PROJECT_CHARS = 256
 SWEEP_BATCH_SIZE = 500
 
 # The database clock, not the transaction's start: several workers and
@@ -63,6 +65,12 @@ class BusMobileDevice(models.Model):
     push_token = fields.Char(copy=False, groups=fields.NO_ACCESS)
     has_push_token = fields.Boolean(compute="_compute_has_push_token", compute_sudo=True)
     push_provider = fields.Selection(PUSH_PROVIDERS, readonly=True)
+    push_project = fields.Char(
+        readonly=True,
+        help="The Expo project of the push token, as Expo named it when it refused a batch "
+        "mixing projects (or as the app declared it): pushes to tokens of different projects "
+        "are never sent in one batch.",
+    )
     push_token_disabled_date = fields.Datetime(
         readonly=True, help="When a provider said the device's token was dead."
     )
@@ -228,17 +236,27 @@ class BusMobileDevice(models.Model):
 
     @api.model
     def _bus_mobile_register(
-        self, device_uuid, platform, app_version=None, push_token=None, push_provider=None
+        self,
+        device_uuid,
+        platform,
+        app_version=None,
+        push_token=None,
+        push_provider=None,
+        push_project_id=None,
     ):
         """Create or update the current user's device ``device_uuid``.
 
         ``push_token``: ``None`` keeps the stored one, ``""`` clears it.
         ``push_provider``: ``expo`` or ``fcm``; by default inferred from the
-        token (``ExponentPushToken[...]`` is Expo's).
+        token (``ExponentPushToken[...]`` is Expo's). ``push_project_id``:
+        the app's Expo project, a hint to batch its pushes with its
+        project's (what Expo says of the token wins, see
+        ``bus_mobile.push._bus_mobile_learn_projects``).
         """
         device_uuid = self._bus_mobile_check_uuid(device_uuid)
         vals = self._bus_mobile_check_details(platform, app_version)
         push_token = check_text(self.env, push_token, "push_token", MAX_PUSH_TOKEN_CHARS)
+        project = check_text(self.env, push_project_id, "push_project_id", MAX_PUSH_PROJECT_CHARS)
         if push_provider is not None:
             check_choice(self.env, push_provider, "push_provider", dict(PUSH_PROVIDERS))
         if push_token:
@@ -249,9 +267,9 @@ class BusMobileDevice(models.Model):
                 push_token_disabled_reason=False,
             )
         elif push_token == "":
-            vals.update(push_token=False, push_provider=False)
+            vals.update(push_token=False, push_provider=False, push_project=False)
+        self._bus_mobile_make_room(device_uuid)
         # An upsert: the device's socket may be creating the same row.
-        self.flush_model()
         self.env.cr.execute(
             SQL(
                 """INSERT INTO bus_mobile_device
@@ -268,6 +286,8 @@ class BusMobileDevice(models.Model):
             log_exceptions=False,
         )
         device = self._bus_mobile_get(device_uuid)
+        if push_token or project:
+            vals.update(self._bus_mobile_project_vals(device, push_token, project))
         if push_token is None and push_provider is not None:
             # sudo: bus_mobile.device - the stored token is checked against
             # the new provider, never returned.
@@ -280,6 +300,77 @@ class BusMobileDevice(models.Model):
         # sets its own device's details here, push_token is server-only.
         device.sudo().write(vals)
         return device
+
+    @api.model
+    def _bus_mobile_project_vals(self, device, push_token, project):
+        """The device's ``push_project`` for a registration with
+        ``push_token`` (None: unchanged) and the declared ``project``: a new
+        token starts with the declared one; for the same token, the
+        project already known (what Expo said) stays."""
+        # sudo: bus_mobile.device - the stored token and project are
+        # compared, never returned.
+        stored = device.sudo()
+        if push_token and push_token != stored.push_token:
+            return {"push_project": project or False}
+        if stored.push_token and not stored.push_project and project:
+            return {"push_project": project}
+        return {}
+
+    @api.model
+    def _bus_mobile_make_room(self, device_uuid):
+        """Before the current user's device ``device_uuid`` is created:
+        keep the user under ``max_devices_per_user`` devices (each may get a
+        push for every post, and a socket per device costs the server), by
+        removing the least recently seen devices without an open socket
+        (signed out: an app reinstalled under a new uuid never locks its
+        user out). Nothing happens for a device that exists.
+
+        Two transactions creating devices of one user both update the
+        user's partner row, as presence changes do
+        (``res.partner._bus_mobile_sync_presence``): the later one fails
+        with a serialization error and is retried, counting the other's.
+
+        :raise TooManyDevicesError: every device has an open socket
+        """
+        cr = self.env.cr
+        self.flush_model()
+        cr.execute(
+            "SELECT 1 FROM bus_mobile_device WHERE user_id = %s AND device_uuid = %s",
+            [self.env.uid, device_uuid],
+        )
+        if cr.fetchone():
+            return
+        cr.execute(
+            """UPDATE res_partner SET bus_mobile_im_status = bus_mobile_im_status
+               WHERE id = (SELECT partner_id FROM res_users WHERE id = %s)""",
+            [self.env.uid],
+            # A concurrent change is a serialization failure: expected, retried.
+            log_exceptions=False,
+        )
+        limit = self.env["ir.config_parameter"]._bus_mobile_settings()["max_devices_per_user"]
+        cr.execute(
+            """SELECT id, status = 'offline'
+                      OR jsonb_array_length(COALESCE(connection_tokens, '[]'::jsonb)) = 0
+                 FROM bus_mobile_device WHERE user_id = %s
+             ORDER BY COALESCE(last_seen, create_date), id""",
+            [self.env.uid],
+        )
+        rows = cr.fetchall()
+        excess = len(rows) + 1 - limit
+        if excess <= 0:
+            return
+        idle = [device_id for device_id, without_socket in rows if without_socket]
+        if len(idle) < excess:
+            raise TooManyDevicesError(self.env, limit)
+        replaced = self.browse(idle[:excess])
+        _logger.info(
+            "Device(s) %s of user %s removed for the new device %s (max_devices_per_user %s)",
+            replaced.ids,
+            self.env.uid,
+            excerpt(device_uuid),
+            limit,
+        )
+        replaced._bus_mobile_unregister()
 
     @api.model
     def _bus_mobile_check_push_provider(self, push_token, push_provider=None):
@@ -321,6 +412,7 @@ class BusMobileDevice(models.Model):
             "last_seen": iso_utc(self.last_seen),
             "has_push_token": has_push_token,
             "push_provider": self.push_provider or None,
+            "push_project": self.push_project or None,
         }
 
     def action_bus_mobile_send_test_push(self):
@@ -403,7 +495,12 @@ class BusMobileDevice(models.Model):
         (platform ``other``); another user's device with the same uuid is
         another row and is never touched. ``dead_tokens``: tokens of the
         device's sockets known to be gone without a close (their process
-        was killed), dropped."""
+        was killed), dropped.
+
+        :raise TooManyDevicesError: a new device, and all the user's
+            devices have an open socket (see ``_bus_mobile_make_room``)
+        """
+        self._bus_mobile_make_room(device_uuid)
         return self._bus_mobile_change(
             SQL(
                 """INSERT INTO bus_mobile_device AS d

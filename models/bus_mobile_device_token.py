@@ -5,6 +5,7 @@ import psycopg2
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessDenied, UserError, ValidationError
+from odoo.http import request
 from odoo.tools import SQL
 
 from odoo.addons.base.models.res_users import INDEX_SIZE
@@ -16,6 +17,7 @@ from ..tools.bearer import (
     REVOKED_SCOPE,
     TOKEN_EXPIRED,
     TOKEN_REVOKED,
+    USER_ARCHIVED,
     BearerIdentity,
 )
 from ..tools.presence import iso_utc
@@ -32,6 +34,22 @@ MAX_TOKEN_DAYS = 3650
 MAX_LOGIN_CHARS = 256
 # passlib refuses longer passwords anyway.
 MAX_PASSWORD_CHARS = 4096
+
+
+def _address_login_failures(env):
+    """The client address's entry in Odoo's login cooldown (``(failures,
+    last failure)``), or None (see ``res.users._assert_can_auth``)."""
+    failures = getattr(env.registry, "_login_failures", None)
+    if failures is None or not request:
+        return None
+    return failures.get(request.httprequest.remote_addr)
+
+
+def _restore_address_login_failures(env, entry):
+    """Put back the address's entry that a right password cleared."""
+    failures = getattr(env.registry, "_login_failures", None)
+    if entry is not None and failures is not None and request:
+        failures[request.httprequest.remote_addr] = entry
 
 
 class BusMobileDeviceToken(models.Model):
@@ -76,13 +94,14 @@ class BusMobileDeviceToken(models.Model):
     @api.model
     def _bus_mobile_state_sql(self):
         return SQL(
-            """CASE WHEN k.scope = %(revoked_scope)s OR k.device_id IS NULL OR NOT u.active
-                        THEN %(revoked)s
+            """CASE WHEN k.scope = %(revoked_scope)s OR k.device_id IS NULL THEN %(revoked)s
+                    WHEN NOT u.active THEN %(archived)s
                     WHEN k.scope IS DISTINCT FROM %(scope)s THEN %(invalid)s
                     WHEN k.expiration_date IS NULL OR k.expiration_date < %(now)s
                         THEN %(expired)s END""",
             revoked_scope=REVOKED_SCOPE,
             revoked=TOKEN_REVOKED,
+            archived=USER_ARCHIVED,
             scope=DEVICE_SCOPE,
             invalid=INVALID_TOKEN,
             expired=TOKEN_EXPIRED,
@@ -154,7 +173,9 @@ class BusMobileDeviceToken(models.Model):
 
         Everything is checked through ``res.users.authenticate`` and, for
         two-factor users, ``_totp_check`` inside ``_assert_can_auth``, as the
-        web login does: failures count towards Odoo's login cooldown.
+        web login does: failures count towards Odoo's login cooldown, wrong
+        codes included (the right password does not clear them), and wrong
+        codes also towards a cooldown per user (``_bus_mobile_totp_check``).
 
         :return: ``{"totp_required": True}`` for a two-factor user without
             ``totp_code``; else the token (shown once), its expiration, the
@@ -177,6 +198,7 @@ class BusMobileDeviceToken(models.Model):
         code = None if totp_code is None else check_totp_code(env, totp_code)
 
         credential = {"type": "password", "login": login, "password": password}
+        address_failures = _address_login_failures(env)
         try:
             auth_info = env.registry["res.users"].authenticate(
                 env.cr.dbname, credential, {"interactive": True}
@@ -187,6 +209,10 @@ class BusMobileDeviceToken(models.Model):
         user = env["res.users"].browse(auth_info["uid"])
         mfa = None if auth_info.get("mfa") == "skip" else user._mfa_type()
         if mfa:
+            # The password alone is not a sign-in: it must not clear the
+            # address's failures, else each wrong code would count once
+            # and Odoo's cooldown would never stop a code guesser.
+            _restore_address_login_failures(env, address_failures)
             if mfa != "totp":
                 raise UserError(
                     env._(
@@ -198,7 +224,7 @@ class BusMobileDeviceToken(models.Model):
             if code is None:
                 return {"totp_required": True}
             with user._assert_can_auth(user=user.id):
-                user._totp_check(code)
+                user._bus_mobile_totp_check(code)
 
         device = device_model.with_user(user)._bus_mobile_register(
             device_uuid, platform, app_version=app_version

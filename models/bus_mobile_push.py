@@ -11,6 +11,7 @@ from odoo.tools import SQL, mute_logger
 
 from .. import metrics
 from ..push import DEAD, DEFER, FAILED, RETRY, SENT, Outcome, delivery, expo, fcm
+from ..push.delivery import Prepared
 from ..push.message import PushMessage
 from ..push.settings import read_settings
 
@@ -34,6 +35,7 @@ RECEIPT_STATES = [
 ]
 CRON_XMLID = "bus_mobile.ir_cron_bus_mobile_push_send"
 MESSAGE_TYPE = "bus_mobile/message"
+DISCUSS_MESSAGE_TYPE = "bus_mobile/discuss_message"
 
 # A row left in "sending" this long was claimed by a worker that died.
 STALE_SENDING_S = 600
@@ -76,6 +78,10 @@ class BusMobilePush(models.Model):
         index=True,
         readonly=True,
     )
+    # A Discuss message's push (doc/discuss.md, "Push"): integers, as
+    # discuss.channel and mail.message need not exist (bus-only databases).
+    discuss_channel_id = fields.Integer("Discuss Conversation", readonly=True)
+    discuss_message_id = fields.Integer("Last Discuss Message", readonly=True)
     message_count = fields.Integer("Messages", default=1, readonly=True)
     message_date = fields.Datetime("Last Message Date", readonly=True)
     bus_id = fields.Integer("Bus Notification", readonly=True)
@@ -98,6 +104,11 @@ class BusMobilePush(models.Model):
         cr.execute(
             "CREATE UNIQUE INDEX IF NOT EXISTS bus_mobile_push_pending_unique "
             "ON bus_mobile_push (device_id, channel_id) WHERE state = 'pending'"
+        )
+        cr.execute(
+            "CREATE UNIQUE INDEX IF NOT EXISTS bus_mobile_push_discuss_pending_unique "
+            "ON bus_mobile_push (device_id, discuss_channel_id) "
+            "WHERE state = 'pending' AND discuss_channel_id IS NOT NULL"
         )
         cr.execute(
             "CREATE INDEX IF NOT EXISTS bus_mobile_push_due_index "
@@ -177,6 +188,50 @@ class BusMobilePush(models.Model):
         return count
 
     @api.model
+    def _bus_mobile_enqueue_discuss(self, channel_id, message_id, bus_id, partner_ids):
+        """Queue a push of a Discuss message for the devices of the users
+        of ``partner_ids`` (mail's recipients, chosen by the caller) that
+        are offline or in the background and have a push token; collapsed
+        per device and conversation as ``_bus_mobile_enqueue`` does."""
+        self.env["bus_mobile.device"].flush_model()
+        self.env.cr.execute(
+            SQL(
+                """INSERT INTO bus_mobile_push AS p
+                       (device_id, discuss_channel_id, discuss_message_id, message_count,
+                        message_date, bus_id, state, attempt_count, next_attempt_date,
+                        create_uid, create_date, write_uid, write_date)
+                   SELECT d.id, %(channel)s, %(message)s, 1, %(now)s, %(bus)s,
+                          'pending', 0, %(now)s, %(uid)s, %(now)s, %(uid)s, %(now)s
+                     FROM res_users u
+                     JOIN bus_mobile_device d ON d.user_id = u.id
+                    WHERE u.partner_id = ANY(%(partners)s) AND u.active
+                      AND d.push_token IS NOT NULL
+                      AND (d.status = 'offline'
+                           OR (d.status = 'away' AND d.app_state = 'background'))
+                   ON CONFLICT (device_id, discuss_channel_id)
+                      WHERE state = 'pending' AND discuss_channel_id IS NOT NULL
+                   DO UPDATE SET discuss_message_id = GREATEST(p.discuss_message_id,
+                                                               EXCLUDED.discuss_message_id),
+                                 message_count = p.message_count + 1,
+                                 message_date = EXCLUDED.message_date,
+                                 bus_id = EXCLUDED.bus_id,
+                                 write_uid = EXCLUDED.write_uid,
+                                 write_date = EXCLUDED.write_date""",
+                channel=channel_id,
+                message=message_id,
+                bus=bus_id,
+                partners=list(partner_ids),
+                uid=self.env.uid,
+                now=DB_NOW,
+            )
+        )
+        count = self.env.cr.rowcount
+        if count:
+            self.invalidate_model()
+            self._bus_mobile_trigger()
+        return count
+
+    @api.model
     def _bus_mobile_trigger(self, at=None):
         # sudo: ir.cron - posting users start the send cron (Odoo's queue
         # pattern); it runs after their commit, as its own user.
@@ -228,9 +283,9 @@ class BusMobilePush(models.Model):
         # for _bus_mobile_requeue_stale.
         self.env.cr.commit()  # pylint: disable=invalid-commit
         outcomes = self._bus_mobile_deliver(prepared, settings)
-        hashes = {push_id: token_hash(token) for push_id, _provider, token, _body in prepared}
+        hashes = {item.push_id: token_hash(item.token) for item in prepared}
         self._bus_mobile_record(outcomes, hashes, settings)
-        providers = {push_id: provider for push_id, provider, _token, _body in prepared}
+        providers = {item.push_id: item.provider for item in prepared}
         metrics.push_outcomes(
             self.env.cr.dbname,
             collections.Counter((providers[i], o.state) for i, o in outcomes.items()),
@@ -328,7 +383,7 @@ class BusMobilePush(models.Model):
                 """SELECT p.id, p.provider, d.push_token, p.channel_id, c.name, c.channel_type,
                           p.message_id, m.body, author.name, p.message_count, p.bus_id,
                           GREATEST(0, %(ttl)s - EXTRACT(EPOCH FROM %(now)s - p.message_date))::int,
-                          COALESCE(owner.lang, 'en_US')
+                          COALESCE(owner.lang, 'en_US'), p.discuss_channel_id, d.push_project
                      FROM bus_mobile_push p
                      JOIN bus_mobile_device d ON d.id = p.device_id
                      JOIN res_users u ON u.id = d.user_id
@@ -342,23 +397,33 @@ class BusMobilePush(models.Model):
                 now=DB_NOW,
             )
         )
+        rows = self.env.cr.fetchall()
+        discuss_ids = [row[0] for row in rows if row[13]]
+        # {push id: (name, type, message id, body, author)} of Discuss pushes.
+        discuss = self.env["bus_mobile.discuss"]._bus_mobile_push_texts(discuss_ids)
         prepared, unsendable = [], []
-        for row in self.env.cr.fetchall():
+        for row in rows:
             push_id, provider, token = row[:3]
             if not token:
                 unsendable.append(push_id)
                 continue
-            message = self._bus_mobile_push_message(row, settings)
+            message_row = row[:13]
+            if push_id in discuss:  # its conversation and message are mail's
+                message_row = (*row[:3], row[13], *discuss[push_id], *row[9:13])
+            message = self._bus_mobile_push_message(
+                message_row, settings, discuss=push_id in discuss
+            )
             builder = expo.build if provider == "expo" else fcm.build
-            prepared.append((push_id, provider, token, builder(message)))
+            prepared.append(Prepared(push_id, provider, token, builder(message), row[14]))
         if unsendable:
             reason = "The device has no push token any more."
             self._bus_mobile_record({i: Outcome(FAILED, reason) for i in unsendable}, {}, settings)
         return prepared
 
     @api.model
-    def _bus_mobile_push_message(self, row, settings):
-        """The PushMessage of a row of ``_bus_mobile_prepare``'s query."""
+    def _bus_mobile_push_message(self, row, settings, discuss=False):
+        """The PushMessage of a row of ``_bus_mobile_prepare``'s query
+        (``discuss``: of a Discuss conversation, a chat being direct)."""
         (
             _push_id,
             _provider,
@@ -375,7 +440,7 @@ class BusMobilePush(models.Model):
             lang,
         ) = row
         env = self.with_context(lang=lang).env
-        direct = channel_type == "direct"
+        direct = channel_type == ("chat" if discuss else "direct")
         title = (author_name if direct else channel_name) or ""
         if count > 1:
             body = (
@@ -387,19 +452,31 @@ class BusMobilePush(models.Model):
             )
         elif not direct:
             body = f"{author_name}: {body}"
+        data = {
+            "type": MESSAGE_TYPE,
+            "channel_id": channel_id,
+            "message_id": message_id,
+            "bus_id": bus_id or None,
+            "count": count,
+        }
+        collapse_key = f"bus_mobile.channel_{channel_id}"
+        if discuss:
+            data = {
+                "type": DISCUSS_MESSAGE_TYPE,
+                "thread_model": "discuss.channel",
+                "thread_id": channel_id,
+                "message_id": message_id,
+                "bus_id": bus_id or None,
+                "count": count,
+            }
+            collapse_key = f"bus_mobile.discuss.channel_{channel_id}"
         return PushMessage(
             token=token,
             title=title,
             body=body or "",
-            data={
-                "type": MESSAGE_TYPE,
-                "channel_id": channel_id,
-                "message_id": message_id,
-                "bus_id": bus_id or None,
-                "count": count,
-            },
+            data=data,
             ttl_s=ttl_left,
-            collapse_key=f"bus_mobile.channel_{channel_id}",
+            collapse_key=collapse_key,
             data_only=settings["push_data_only"],
         )
 
@@ -492,6 +569,40 @@ class BusMobilePush(models.Model):
             self._bus_mobile_requeue(requeue)
         if dead_tokens:
             self._bus_mobile_disable_tokens(dead_tokens)
+        learned = [
+            (push_id, hashes[push_id], outcome.project)
+            for push_id, outcome in outcomes.items()
+            if outcome.project and hashes.get(push_id)
+        ]
+        if learned:
+            self._bus_mobile_learn_projects(learned)
+
+    @api.model
+    def _bus_mobile_learn_projects(self, learned):
+        """Expo said which project these tokens belong to (``[(push id,
+        token hash, project)]``): keep it on their devices, unless the app
+        registered another token meanwhile, so that later batches never mix
+        them with another project's (push/expo.py)."""
+        Device = self.env["bus_mobile.device"]
+        Device.flush_model()
+        self.env.cr.execute(
+            SQL(
+                """UPDATE bus_mobile_device d SET push_project = v.project
+                     FROM (SELECT unnest(%(ids)s::int[]) AS push_id,
+                                  unnest(%(hashes)s::varchar[]) AS hash,
+                                  unnest(%(projects)s::varchar[]) AS project) v
+                     JOIN bus_mobile_push p ON p.id = v.push_id
+                    WHERE d.id = p.device_id
+                      AND d.push_project IS DISTINCT FROM v.project
+                      AND encode(sha256(convert_to(d.push_token, 'UTF8')), 'hex') = v.hash""",
+                ids=[push_id for push_id, _hash, _project in learned],
+                hashes=[hashed for _id, hashed, _project in learned],
+                projects=[project for _id, _hash, project in learned],
+            )
+        )
+        if self.env.cr.rowcount:
+            _logger.info("Push: the Expo project of %s device(s) learned", self.env.cr.rowcount)
+        Device.invalidate_model(["push_project"])
 
     @api.model
     def _bus_mobile_requeue(self, push_ids):
@@ -507,7 +618,9 @@ class BusMobilePush(models.Model):
                       attempt_count = GREATEST(newer.attempt_count, old.attempt_count)
                  FROM bus_mobile_push old
                 WHERE old.id = ANY(%s) AND old.state = 'sending'
-                  AND newer.device_id = old.device_id AND newer.channel_id = old.channel_id
+                  AND newer.device_id = old.device_id
+                  AND (newer.channel_id = old.channel_id
+                       OR newer.discuss_channel_id = old.discuss_channel_id)
                   AND newer.state = 'pending'
             RETURNING old.id, newer.id""",
             [list(push_ids)],

@@ -17,7 +17,7 @@ TICKET_RE = re.compile(r"[A-Za-z0-9_-]{43}")
 # Unused tickets a key may hold at once: asking for more drops the oldest.
 MAX_LIVE_TICKETS = 5
 # A ticket is used within seconds of being issued: a longer setting is cut
-# to this (an absurd one would overflow the date).
+# to this (a ticket living years is a token in a URL).
 MAX_LIFETIME_S = 300
 
 

@@ -18,7 +18,16 @@ SETTING_DEFAULTS = {
     "handshake_refill_s": 3,
     # A socket ticket (web builds' sign-in on the socket) lives this long.
     "socket_ticket_s": 15,
+    # Discuss (doc/discuss.md): the largest upload, and how long the
+    # catch-up journal keeps its rows.
+    "discuss_upload_max_bytes": 25 * 1024 * 1024,
+    "discuss_journal_days": 30,
+    # Devices a user may have; a new one replaces the least recently seen
+    # one without an open socket (see bus_mobile.device._bus_mobile_make_room).
+    "max_devices_per_user": 20,
 }
+# A larger value is a mistake (and 10**400 would overflow a float).
+MAX_SETTING = 2**31 - 1
 
 
 class IrConfigParameter(models.Model):
@@ -36,5 +45,5 @@ class IrConfigParameter(models.Model):
                 value = int(params.get_param(f"bus_mobile.{key}", default))
             except ValueError:
                 value = default
-            settings[key] = value if value > 0 else default
+            settings[key] = value if 0 < value <= MAX_SETTING else default
         return settings

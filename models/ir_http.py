@@ -1,15 +1,27 @@
-from werkzeug.exceptions import abort
+from werkzeug.exceptions import HTTPException, abort
 
 from odoo import models
-from odoo.exceptions import ValidationError
-from odoo.http import request
+from odoo.exceptions import AccessDenied, AccessError, MissingError, UserError, ValidationError
+from odoo.http import JSON_MIMETYPES, Response, SessionExpiredException, request
 from odoo.tools.func import filter_kwargs
 
 from ..mobile_socket import SOCKET_PATH, MobileWebsocketConnectionHandler
 from ..tools.bearer import USER_MISMATCH, BearerTokenError, bearer_token
-from ..tools.validation import excerpt
+from ..tools.validation import MAX_JSON_DEPTH, excerpt, json_too_deep
 
 ROUTE_PREFIX = "/bus_mobile/"
+# Discuss's HTTP routes (uploads, downloads) answer errors as JSON.
+DISCUSS_PREFIX = "/bus_mobile/discuss/"
+# HTTP status of an error on those routes, by exception (first match).
+ERROR_STATUS = (
+    (BearerTokenError, 401),
+    (SessionExpiredException, 401),
+    (AccessDenied, 403),
+    (AccessError, 403),
+    (MissingError, 404),
+    (ValidationError, 400),
+    (UserError, 400),
+)
 # An unknown parameter is named in the error, at most this many of them.
 MAX_NAMED_PARAMS = 5
 
@@ -25,7 +37,22 @@ class IrHttp(models.AbstractModel):
             refusal = MobileWebsocketConnectionHandler.refusal_before_dispatch(request)
             if refusal is not None:
                 abort(refusal)  # served as it is, nothing logged
+        elif path_info.startswith(ROUTE_PREFIX):
+            cls._bus_mobile_check_json_depth()
         return super()._match(path_info)
+
+    @classmethod
+    def _bus_mobile_check_json_depth(cls):
+        """Odoo parses a JSON-RPC body before any route code runs, and
+        Python's parser fails with RecursionError (a 500 and a traceback)
+        on deeply nested JSON: refuse it first, as Odoo refuses JSON it
+        cannot parse (400, "Invalid JSON data")."""
+        httprequest = request.httprequest
+        if httprequest.mimetype not in JSON_MIMETYPES:
+            return
+        if json_too_deep(httprequest.get_data(as_text=True)):
+            message = f"Invalid JSON data: nested deeper than {MAX_JSON_DEPTH} levels"
+            abort(Response(message, status=400))
 
     @classmethod
     def _auth_method_bus_mobile(cls):
@@ -64,8 +91,9 @@ class IrHttp(models.AbstractModel):
     @classmethod
     def _handle_error(cls, exception):
         """A refused bearer token: 401 (with Odoo's JSON-RPC error body on
-        JSON routes) and RFC 6750's ``WWW-Authenticate``."""
-        response = super()._handle_error(exception)
+        JSON routes) and RFC 6750's ``WWW-Authenticate``. Discuss's HTTP
+        routes answer JSON errors (``_bus_mobile_json_error``)."""
+        response = cls._bus_mobile_json_error(exception) or super()._handle_error(exception)
         if isinstance(exception, BearerTokenError):
             response.status_code = 401
             response.headers["WWW-Authenticate"] = (
@@ -109,3 +137,28 @@ class IrHttp(models.AbstractModel):
                     names=names,
                 )
             )
+
+    @classmethod
+    def _bus_mobile_json_error(cls, exception):
+        """On Discuss's HTTP routes (and their unknown paths), a response
+        ``{"error": {"name", "message"}}`` with a 4xx status, instead of
+        Odoo's HTML page or its redirect to the login; None elsewhere, and
+        for unexpected errors (Odoo's 500, which logs them)."""
+        path = request.httprequest.path
+        dispatcher = getattr(request, "dispatcher", None)
+        if (
+            not path.startswith(DISCUSS_PREFIX)
+            or getattr(dispatcher, "routing_type", "http") != "http"
+        ):
+            return None
+        status = next((code for kind, code in ERROR_STATUS if isinstance(exception, kind)), None)
+        if isinstance(exception, HTTPException) and exception.code and exception.code < 500:
+            status, message = exception.code, exception.description
+        elif status is not None:
+            message = exception.args[0] if exception.args else str(exception)
+        else:
+            return None
+        name = f"{type(exception).__module__}.{type(exception).__qualname__}"
+        return request.make_json_response(
+            {"error": {"name": name, "message": str(message)}}, status=status
+        )

@@ -1,5 +1,8 @@
+import datetime
+import logging
+
 from odoo import api, fields, models, release
-from odoo.exceptions import AccessError, ValidationError
+from odoo.exceptions import AccessDenied, AccessError, ValidationError
 
 from odoo.addons.bus.websocket import Websocket, WebsocketConnectionHandler
 
@@ -12,6 +15,8 @@ COLLEAGUES_PAGE = 20
 MAX_COLLEAGUES = 50
 MAX_QUERY_CHARS = 100
 
+_logger = logging.getLogger(__name__)
+
 
 class ResUsers(models.Model):
     _inherit = "res.users"
@@ -22,6 +27,14 @@ class ResUsers(models.Model):
     # What users see (and sign out) of their own devices in their preferences.
     bus_mobile_my_device_ids = fields.One2many(
         "bus_mobile.device", compute="_compute_bus_mobile_my_device_ids", string="My Mobile Devices"
+    )
+    # Two-factor codes tried at /bus_mobile/device/login since the last
+    # right one, whatever the address, worker or node (see _bus_mobile_totp_check).
+    bus_mobile_totp_failures = fields.Integer(
+        "Failed App Sign-in Codes", readonly=True, copy=False, groups="base.group_system"
+    )
+    bus_mobile_totp_failure_date = fields.Datetime(
+        "Last Failed App Sign-in Code", readonly=True, copy=False, groups="base.group_system"
     )
 
     @property
@@ -46,12 +59,58 @@ class ResUsers(models.Model):
             # As a password change ends the user's other sessions.
             self._bus_mobile_device_tokens()._bus_mobile_revoke()
         if "active" in vals and not vals["active"]:
-            # Their keys no longer work: close the sockets they opened now.
-            self._bus_mobile_device_tokens()._bus_mobile_close_sockets()
+            # Signed out for good, as by a password change: unarchiving
+            # brings back no device token, and no device gets pushes before
+            # its app signs in again.
+            # sudo: bus_mobile.device - the archived users' devices.
+            devices = self.env["bus_mobile.device"].sudo().search([("user_id", "in", self.ids)])
+            devices._bus_mobile_sign_out()
+            # API keys keep Odoo's behaviour (they work again once the user
+            # is restored): close the sockets they opened now.
             # sudo: res.users.apikeys - the archived users' API keys.
             keys = self.env["res.users.apikeys"].sudo().search([("user_id", "in", self.ids)])
             keys._bus_mobile_close_sockets()
         return result
+
+    def _bus_mobile_totp_check(self, code):
+        """Odoo's ``_totp_check``, limited per user as Odoo limits logins
+        (``_on_login_cooldown``: ``base.login_cooldown_after`` failures,
+        then one try per ``base.login_cooldown_duration``). Odoo's own
+        cooldown counts per address and per worker process: another
+        address, worker or node would give more guesses. Each try is counted
+        in the database before the code is checked, in a transaction of its
+        own (a refused sign-in rolls the request's back), so that parallel
+        tries count too; a right code clears the count.
+
+        :raise AccessDenied: on cooldown, or a wrong code
+        """
+        self.ensure_one()
+        with self.env.registry.cursor() as cr:
+            cr.execute(
+                """SELECT bus_mobile_totp_failures, bus_mobile_totp_failure_date
+                   FROM res_users WHERE id = %s FOR NO KEY UPDATE""",
+                [self.id],
+            )
+            failures, previous = cr.fetchone()
+            if self._on_login_cooldown(failures or 0, previous or datetime.datetime.min):
+                _logger.warning(
+                    "App sign-in code ignored for user %s: %s failed codes, the last at %s",
+                    self.id,
+                    failures,
+                    previous,
+                )
+                raise AccessDenied(
+                    self.env._("Too many login failures, please wait a bit before trying again.")
+                )
+            cr.execute(
+                """UPDATE res_users SET bus_mobile_totp_failures = %s,
+                          bus_mobile_totp_failure_date = %s
+                   WHERE id = %s""",
+                [(failures or 0) + 1, fields.Datetime.now(), self.id],
+            )
+        self._totp_check(code)
+        with self.env.registry.cursor() as cr:
+            cr.execute("UPDATE res_users SET bus_mobile_totp_failures = 0 WHERE id = %s", [self.id])
 
     def _bus_mobile_device_tokens(self):
         """The device tokens of these users that are not revoked."""
@@ -93,6 +152,7 @@ class ResUsers(models.Model):
                 "rate_limit_burst": Websocket.RL_BURST,
                 "rate_limit_delay": Websocket.RL_DELAY,
             },
+            "discuss": self.env["bus_mobile.discuss"]._bus_mobile_config(),
         }
 
     @api.model

@@ -11,6 +11,7 @@ from ..tools.bearer import (
     INVALID_TOKEN,
     TOKEN_EXPIRED,
     TOKEN_REVOKED,
+    USER_ARCHIVED,
     BearerIdentity,
     BearerTokenError,
 )
@@ -62,13 +63,15 @@ class ResUsersApikeys(models.Model):
         """SQL over the key ``k`` and its user ``u``: NULL when the key is
         accepted as a bearer token, else the reason. A user's API key
         counts when it is global (no scope), as for Odoo's own bearer
-        routes; a key of another scope is not a key here."""
+        routes; a key of another scope is not a key here. A key of an
+        archived user is refused while the user is archived (Odoo's keys
+        work again once the user is restored)."""
         return SQL(
             """CASE WHEN k.scope IS NOT NULL THEN %(invalid)s
-                    WHEN NOT u.active THEN %(revoked)s
+                    WHEN NOT u.active THEN %(archived)s
                     WHEN k.expiration_date < %(now)s THEN %(expired)s END""",
             invalid=INVALID_TOKEN,
-            revoked=TOKEN_REVOKED,
+            archived=USER_ARCHIVED,
             expired=TOKEN_EXPIRED,
             now=NOW_UTC,
         )

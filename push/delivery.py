@@ -5,6 +5,7 @@ then records the outcomes. Nothing here touches the database."""
 import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
+from typing import NamedTuple
 
 import requests
 
@@ -12,6 +13,18 @@ from . import expo, fcm
 from .outcome import DEFER, FAILED, RETRY, Outcome
 
 _logger = logging.getLogger(__name__)
+
+
+class Prepared(NamedTuple):
+    """A claimed push, ready to send."""
+
+    push_id: int
+    provider: str
+    token: str
+    body: dict
+    # Expo: the project of the token, when known (see expo.py); batches
+    # never mix known projects.
+    project: str | None = None
 
 
 def http_session(settings):
@@ -59,9 +72,20 @@ def fcm_client(session, settings):
     )
 
 
+def expo_batches(items):
+    """Expo's batches of ``items`` (:class:`Prepared`): at most BATCH_SIZE
+    pushes, of one known project (or of tokens whose project is unknown)."""
+    by_project = {}
+    for item in items:
+        by_project.setdefault(item.project, []).append(item)
+    for group in by_project.values():
+        for start in range(0, len(group), expo.BATCH_SIZE):
+            yield group[start : start + expo.BATCH_SIZE]
+
+
 def deliver(prepared, settings, observe=None):
-    """Send ``prepared`` (``[(push id, provider, token, built request)]``);
-    {push id: Outcome}. Expo in batches of 100, FCM one request each,
+    """Send ``prepared`` (:class:`Prepared` pushes); {push id: Outcome}.
+    Expo in batches of 100 by project, FCM one request each,
     ``push_concurrency`` requests at a time; none is started after
     ``push_batch_time_s``. ``observe(provider, seconds)`` is told how long
     each request took (the metrics)."""
@@ -75,9 +99,8 @@ def deliver(prepared, settings, observe=None):
         fcm_items = [item for item in prepared if item[1] != "expo"]
         if expo_items:
             client = expo_client(session, settings)
-            for start in range(0, len(expo_items), expo.BATCH_SIZE):
-                chunk = expo_items[start : start + expo.BATCH_SIZE]
-                tasks.append((chunk, lambda c=chunk, cl=client: cl.send([i[3] for i in c])))
+            for chunk in expo_batches(expo_items):
+                tasks.append((chunk, lambda c=chunk, cl=client: cl.send([i.body for i in c])))
         if fcm_items:
             try:
                 client = fcm_client(session, settings)

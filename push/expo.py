@@ -6,6 +6,15 @@ per message, in order: ``{"status": "ok", "id"}`` or ``{"status": "error",
 Expo accepted the message; the receipt, fetched later from
 ``{base}/push/getReceipts`` (up to 1,000 ids), says whether Apple or Google
 took it. A request-level error is a 4xx/5xx with ``{"errors": [...]}``.
+
+Expo refuses a whole request whose tokens belong to several projects (400
+``PUSH_TOO_MANY_EXPERIENCE_IDS``, its ``details`` listing the request's
+tokens of each project, ``{"@owner/slug": [tokens]}``), and a whole
+request for one malformed message: one foreign or bad token would fail
+every push of its batch. Such a batch is sent again at once in parts, by
+project when Expo listed them, else in halves, so that only the pushes
+that cause the refusal fail; each push then knows its token's project
+(``Outcome.project``), kept on its device to group later batches.
 """
 
 import dataclasses
@@ -13,6 +22,7 @@ import re
 
 import requests
 
+from ..tools.validation import is_storable_text
 from .message import PushMessage
 from .outcome import DEAD, FAILED, RETRY, SENT, Outcome, http_error_text, retry_after_seconds
 from .payload import dumps, fit_text
@@ -22,6 +32,14 @@ RECEIPT_BATCH_SIZE = 1000
 TOKEN_RE = re.compile(r"Expo(?:nent)?PushToken\[[^\]\s]{1,1024}\]")
 # Ticket and receipt errors (details.error) that mean "try again later".
 RETRY_ERRORS = {"MessageRateExceeded"}
+PROJECTS_ERROR = "PUSH_TOO_MANY_EXPERIENCE_IDS"
+# A batch refused as a whole with these statuses is sent again in parts...
+SPLIT_STATUSES = (400, 413)
+# ... with at most this many more requests (halves of halves of a batch of
+# 100 isolate a few bad messages; projects take one request each).
+MAX_PART_REQUESTS = 16
+# A project name longer than this is not Expo's (a column of the device).
+MAX_PROJECT_CHARS = 256
 
 
 def is_expo_token(token):
@@ -62,6 +80,40 @@ def _ticket_outcome(ticket):
     if error in RETRY_ERRORS:
         return Outcome(RETRY, reason)
     return Outcome(FAILED, reason)
+
+
+def _token_projects(response):
+    """{token: project} of Expo's ``PUSH_TOO_MANY_EXPERIENCE_IDS`` answer
+    (an empty dict for any other answer); names that cannot be a project's
+    are left out."""
+    try:
+        errors = response.json().get("errors") or []
+    except (ValueError, AttributeError):
+        return {}
+    projects = {}
+    for error in errors if isinstance(errors, list) else ():
+        if not isinstance(error, dict) or error.get("code") != PROJECTS_ERROR:
+            continue
+        details = error.get("details")
+        for project, tokens in (details if isinstance(details, dict) else {}).items():
+            if not (0 < len(project) <= MAX_PROJECT_CHARS and is_storable_text(project)):
+                continue
+            for token in tokens if isinstance(tokens, list) else ():
+                if isinstance(token, str):
+                    projects[token] = project
+    return projects
+
+
+def _parts(messages, projects):
+    """Indexes of ``messages`` in the parts to send again: one per project
+    Expo listed (tokens it did not list together), else two halves."""
+    by_project = {}
+    for index, message in enumerate(messages):
+        by_project.setdefault(projects.get(message.get("to")), []).append(index)
+    if len(by_project) > 1:
+        return list(by_project.values())
+    half = len(messages) // 2
+    return [list(range(half)), list(range(half, len(messages)))]
 
 
 def _request_errors(response):
@@ -107,11 +159,18 @@ class ExpoClient:
         """Send up to BATCH_SIZE built messages; one Outcome per message."""
         if len(messages) > BATCH_SIZE:
             raise ValueError(f"Expo takes at most {BATCH_SIZE} messages per request")
+        return self._send(messages, [MAX_PART_REQUESTS])
+
+    def _send(self, messages, part_requests):
+        """``send``; ``part_requests``: how many more requests the parts of
+        refused batches may still make (shared by the whole batch)."""
         try:
             response = self._post("/push/send", messages)
         except requests.RequestException as exc:
             reason = f"Expo: {type(exc).__name__}: {exc}"
             return [Outcome(RETRY, reason) for _ in messages]
+        if response.status_code in SPLIT_STATUSES and len(messages) > 1:
+            return self._send_in_parts(response, messages, part_requests)
         if response.status_code != 200:
             return self._whole_request_failed(response, len(messages))
         try:
@@ -123,6 +182,25 @@ class ExpoClient:
             reason = "Expo: an answer without one ticket per message"
             return [Outcome(FAILED, reason) for _ in messages]
         return [_ticket_outcome(ticket) for ticket in tickets]
+
+    def _send_in_parts(self, response, messages, part_requests):
+        """Expo refused the batch as a whole (``response``): nothing of it
+        was sent, so its parts are sent again at once, each on its own (see
+        the module's docstring). A part beyond ``part_requests`` fails with
+        the refusal."""
+        projects = _token_projects(response)
+        outcomes = [None] * len(messages)
+        for indexes in _parts(messages, projects):
+            part = [messages[index] for index in indexes]
+            if part_requests[0] > 0:
+                part_requests[0] -= 1
+                part_outcomes = self._send(part, part_requests)
+            else:
+                part_outcomes = self._whole_request_failed(response, len(part))
+            for index, outcome in zip(indexes, part_outcomes, strict=True):
+                outcome.project = projects.get(messages[index].get("to"), outcome.project)
+                outcomes[index] = outcome
+        return outcomes
 
     def receipts(self, ticket_ids):
         """{ticket id: Outcome} for the receipts Expo has; a missing id is

@@ -20,6 +20,8 @@ class Outcome:
     provider_id: str | None = None
     # Seconds the provider asked us to wait (Retry-After).
     retry_after: float | None = None
+    # The Expo project the provider said the push's token belongs to.
+    project: str | None = None
 
     def __post_init__(self):
         self.reason = (self.reason or "")[:MAX_REASON_CHARS]

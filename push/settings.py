@@ -1,7 +1,9 @@
 """The push settings: ``bus_mobile.<key>`` system parameters and their
 defaults, read once per cron run."""
 
-# Integer settings and defaults; a bad or non-positive value means the default.
+# Integer settings and defaults; a bad, non-positive or absurd value (over
+# MAX_INT_SETTING) means the default.
+MAX_INT_SETTING = 2**31 - 1
 INT_SETTINGS = {
     "push_ttl_s": 3600,  # older pushes are dropped, not sent late
     "push_max_attempts": 5,
@@ -33,7 +35,8 @@ def read_settings(get_param):
             value = int(get_param(f"bus_mobile.{key}", default))
         except ValueError:
             value = default
-        settings[key] = value if value > 0 else default
+        # 10**400 would overflow floats and PostgreSQL's integers.
+        settings[key] = value if 0 < value <= MAX_INT_SETTING else default
     for key, default in TEXT_SETTINGS.items():
         settings[key] = (get_param(f"bus_mobile.{key}") or default).strip()
     settings["push_data_only"] = settings["push_data_only"].lower() in ("1", "true", "yes")

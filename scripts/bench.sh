@@ -17,6 +17,12 @@
 #   BENCH_ATTACK_N=1000            bystanders of the attack phases ("" skips)
 #   BENCH_ATTACKS="reconnect stall" (each beside a calm run, same N and ticks)
 #   BENCH_ATTACK_TICKS=60
+#   BENCH_DISCUSS_NS="100 1000"    Discuss phases, on a database with mail: one
+#                                  channel, N members each with a socket,
+#                                  ticks posted with mail's message_post, to
+#                                  stock and mobile sockets; then the app's
+#                                  post route to stock sockets ("" skips; the
+#                                  smoke run skips unless set)
 #   BENCH_USERS=min(max N, 5000)   users; each socket has its own session
 #                                  (beyond, users have several)
 #   BENCH_ODOO_ARGS="..."          more odoo-bin arguments
@@ -41,7 +47,7 @@ setup_addons_path
 FULL_RUN=1
 for var in BENCH_NS BENCH_TICKS BENCH_KINDS BENCH_TWO_NODE_NS BENCH_ATTACK_N BENCH_ATTACKS \
   BENCH_ATTACK_TICKS BENCH_USERS BENCH_ODOO_ARGS BENCH_LOADGEN_ARGS BENCH_SMOKE BENCH_DB \
-  BENCH_METRICS_N BENCH_METRICS_ROUNDS; do
+  BENCH_METRICS_N BENCH_METRICS_ROUNDS BENCH_DISCUSS_NS; do
   [ -n "${!var+x}" ] && FULL_RUN=0
 done
 NS=${BENCH_NS-100 500 1000 2000 5000 10000}
@@ -51,6 +57,11 @@ TWO_NODE_NS=${BENCH_TWO_NODE_NS-1000 10000}
 ATTACK_N=${BENCH_ATTACK_N-1000}
 ATTACKS=${BENCH_ATTACKS-reconnect stall}
 ATTACK_TICKS=${BENCH_ATTACK_TICKS:-$TICKS}
+if [ -n "${BENCH_SMOKE:-}" ]; then
+  DISCUSS_NS=${BENCH_DISCUSS_NS-}
+else
+  DISCUSS_NS=${BENCH_DISCUSS_NS-100 1000}
+fi
 max_n=0
 for n in $NS $TWO_NODE_NS $ATTACK_N ${BENCH_METRICS_N-10000}; do [ "$n" -gt "$max_n" ] && max_n=$n; done
 USERS=${BENCH_USERS:-$((max_n < 5000 ? max_n : 5000))}
@@ -92,11 +103,13 @@ bench_cleanup() {
 }
 trap bench_cleanup EXIT
 
-# Start node $1 (prefork) logging to $2; appends to SERVER_PIDS,
+# Start node $1 (prefork) logging to $2, on database $DB with the
+# configuration $BENCH_DIR/$NODE_CONF<node>.conf; appends to SERVER_PIDS,
 # GEVENT_PIDS and LOGS.
+NODE_CONF=node
 bench_start_server() {
   local node=$1 logfile=$2 big=$((8 * 1024 * 1024 * 1024)) pid gevent= port child
-  local conf=$BENCH_DIR/node$node.conf
+  local conf=$BENCH_DIR/$NODE_CONF$node.conf
   port=$(sed -n 's/^gevent_port = //p' "$conf")
   # Not through odoo_bin: a backgrounded function is a subshell, and $!
   # would not be Odoo's PID. The dispatcher's debug line gives the fan-out.
@@ -150,19 +163,21 @@ BENCH_USERS=$USERS BENCH_SESSIONS=$max_n BENCH_SESSIONS_FILE=$SESSIONS \
 grep "^bench:" "$BENCH_DIR/setup.log" >&2 || true
 
 status=0
-# phase KIND N NODES TICKS [ATTACK]: one loadgen run on fresh servers.
+# phase KIND N NODES TICKS [ATTACK]: one loadgen run on fresh servers
+# (PHASE_NAME and PHASE_ARGS, more loadgen arguments, for Discuss phases).
+PHASE_NAME= PHASE_ARGS=()
 phase() {
   local kind=$1 n=$2 nodes=$3 ticks=$4 attack=${5:-} name servers=() i
-  name=$kind-$n-x$nodes${attack:+-$attack}${PHASE_SUFFIX:-}
+  name=${PHASE_NAME}$kind-$n-x$nodes${attack:+-$attack}${PHASE_SUFFIX:-}
   log "bench: $name"
   for i in $(seq 1 "$nodes"); do bench_start_server "$i" "$BENCH_DIR/odoo-$name-node$i.log"; done
   for i in "${!GEVENT_PIDS[@]}"; do
-    servers+=(--server "$(sed -n 's/^gevent_port = //p' "$BENCH_DIR/node$((i + 1)).conf"):${GEVENT_PIDS[i]}:${LOGS[i]}")
+    servers+=(--server "$(sed -n 's/^gevent_port = //p' "$BENCH_DIR/$NODE_CONF$((i + 1)).conf"):${GEVENT_PIDS[i]}:${LOGS[i]}")
   done
   # shellcheck disable=SC2086
   timeout 3600 "$PY" "$ROOT/scripts/bench/loadgen.py" --kind "$kind" --n "$n" --ticks "$ticks" \
     "${servers[@]}" --pg-port "$PG_PORT" --db "$DB" --sessions "$SESSIONS" \
-    ${attack:+--attack "$attack"} ${BENCH_LOADGEN_ARGS:-} --out "$RESULTS" \
+    ${attack:+--attack "$attack"} "${PHASE_ARGS[@]}" ${BENCH_LOADGEN_ARGS:-} --out "$RESULTS" \
     > "$BENCH_DIR/phase-$name.json" \
     || { log "bench: $name failed (logs: $BENCH_DIR/odoo-$name-node*.log)"; status=1; }
   bench_stop_servers
@@ -183,6 +198,50 @@ for n in $TWO_NODE_NS; do phase mobile "$n" 2 "$TICKS"; done
 if [ -n "$ATTACK_N" ] && [ -n "$ATTACKS" ]; then
   phase mobile "$ATTACK_N" 1 "$ATTACK_TICKS" calm
   for attack in $ATTACKS; do phase mobile "$ATTACK_N" 1 "$ATTACK_TICKS" "$attack"; done
+fi
+
+# Discuss: a database with mail, its users and sessions, one channel of
+# them all; mail's posts to stock and mobile sockets (alternating which
+# goes first), then the app's posts to stock sockets (the web client's).
+if [ -n "$DISCUSS_NS" ]; then
+  discuss_max=0
+  for n in $DISCUSS_NS; do [ "$n" -gt "$discuss_max" ] && discuss_max=$n; done
+  MAIL_DB=${DB}_mail
+  for node in 1 2; do
+    unset HTTP_PORT GEVENT_PORT
+    write_odoo_conf "$MAIL_DB" "$BENCH_DIR/mailnode$node.conf"
+  done
+  create_db "$BENCH_DIR/mailnode1.conf" "$MAIL_DB" "" mail
+  MAIL_SESSIONS=$BENCH_DIR/sessions-mail.txt DISCUSS_FILE=$BENCH_DIR/discuss.txt
+  BENCH_USERS=$((discuss_max < 5000 ? discuss_max : 5000)) BENCH_SESSIONS=$discuss_max \
+    BENCH_SESSIONS_FILE=$MAIL_SESSIONS \
+    "$PY" "$ODOO_HOME/odoo-bin" shell -c "$BENCH_DIR/mailnode1.conf" -d "$MAIL_DB" \
+    --log-level=warn < "$ROOT/scripts/bench/setup_users.py" > "$BENCH_DIR/setup-mail.log" 2>&1 \
+    || { tail -20 "$BENCH_DIR/setup-mail.log" >&2; die "bench: creating the Discuss users failed"; }
+  BENCH_DISCUSS_FILE=$DISCUSS_FILE \
+    "$PY" "$ODOO_HOME/odoo-bin" shell -c "$BENCH_DIR/mailnode1.conf" -d "$MAIL_DB" \
+    --log-level=warn < "$ROOT/scripts/bench/discuss_setup.py" >> "$BENCH_DIR/setup-mail.log" 2>&1 \
+    || { tail -20 "$BENCH_DIR/setup-mail.log" >&2; die "bench: the Discuss channel failed"; }
+  grep "^bench:" "$BENCH_DIR/setup-mail.log" >&2 || true
+  read -r discuss_channel discuss_key < "$DISCUSS_FILE"
+  poster=$(python3 -c 'import json, sys; print(json.dumps(sys.argv[1:]))' "$PY" \
+    "$ROOT/scripts/bench/discuss_poster.py" "$BENCH_DIR/mailnode1.conf" "$MAIL_DB" \
+    "$discuss_channel" "$discuss_key" "$(sed -n 's/^http_port = //p' "$BENCH_DIR/mailnode1.conf")")
+  saved=("$DB" "$SESSIONS")
+  DB=$MAIL_DB SESSIONS=$MAIL_SESSIONS NODE_CONF=mailnode PHASE_NAME=discuss-
+  export PYTHONPATH=$ODOO_HOME${PYTHONPATH:+:$PYTHONPATH}  # for the poster
+  round=0
+  for n in $DISCUSS_NS; do
+    kinds=(stock mobile)
+    [ $((round % 2)) = 1 ] && kinds=(mobile stock)
+    PHASE_ARGS=(--discuss-poster "$poster" --discuss-mode mail)
+    for kind in "${kinds[@]}"; do phase "$kind" "$n" 1 "$TICKS"; done
+    PHASE_NAME=discuss-app- PHASE_ARGS=(--discuss-poster "$poster" --discuss-mode app)
+    phase stock "$n" 1 "$TICKS"
+    PHASE_NAME=discuss-
+    round=$((round + 1))
+  done
+  DB=${saved[0]} SESSIONS=${saved[1]} NODE_CONF=node PHASE_NAME= PHASE_ARGS=()
 fi
 
 report=("$PY" "$ROOT/scripts/bench/report.py" "$RESULTS")

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# `make serve`: a private PostgreSQL cluster, a database with bus_mobile and
-# demo data, and Odoo on 127.0.0.1. Ctrl-C stops Odoo, then PostgreSQL.
+# `make serve`: a private PostgreSQL cluster, a database with bus_mobile,
+# mail and demo data (Discuss and mobile conversations between the demo
+# users), and Odoo on 127.0.0.1. Ctrl-C stops Odoo, then PostgreSQL.
 source "$(dirname "$0")/common.sh"
 
 find_odoo
@@ -14,7 +15,11 @@ CONF=$RUN_DIR/serve.conf
 HTTP_PORT=${HTTP_PORT:-8069}
 GEVENT_PORT=${GEVENT_PORT:-8072}
 write_odoo_conf "$DB" "$CONF"
-create_db "$CONF" "$DB" demo
+# With mail, as real databases are, and demo conversations of both kinds
+# (mail's demo channels, a chat, a group, a mobile channel).
+create_db "$CONF" "$DB" demo mail
+odoo_bin shell -c "$CONF" -d "$DB" --log-level=warn --no-http < "$ROOT/scripts/serve_demo.py" \
+  > "$RUN_DIR/serve-demo.log" 2>&1 || { tail -20 "$RUN_DIR/serve-demo.log" >&2; die "demo conversations failed"; }
 
 log "Odoo on http://127.0.0.1:$HTTP_PORT  (database $DB, login admin / admin)"
 log "mobile socket: ws://127.0.0.1:$HTTP_PORT/bus_mobile/websocket   Ctrl-C to stop"

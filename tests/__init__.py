@@ -11,6 +11,13 @@ from . import test_subscription
 from . import test_auth
 from . import test_auth_socket
 from . import test_discuss
+from . import test_discuss_routes
+from . import test_discuss_access
+from . import test_discuss_input
+from . import test_discuss_sync
+from . import test_discuss_push
+from . import test_discuss_attachments
+from . import test_mail_optional
 from . import test_dispatcher_unit
 from . import test_hostile_clients
 from . import test_keepalive

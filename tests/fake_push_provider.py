@@ -8,10 +8,15 @@ No Odoo import: the Odoo tests and the push benchmark
 - ``{url}/expo/push/send``, ``{url}/expo/push/getReceipts``: Expo's API
   (base URL ``{url}/expo``): at most 100 messages a request, one ticket per
   message, ``DeviceNotRegistered`` for dead or malformed tokens,
-  ``MessageTooBig`` over 4096 bytes; receipts by ticket id.
+  ``MessageTooBig`` over 4096 bytes; receipts by ticket id. A token belongs
+  to one Expo project (``token_projects``, else ``DEFAULT_PROJECT``): a
+  request mixing projects is refused as a whole, as Expo does, with HTTP
+  400 and ``PUSH_TOO_MANY_EXPERIENCE_IDS`` whose ``details`` list the
+  request's tokens of each project (expo/expo#6771).
 - ``{url}/fcm/v1/projects/<project>/messages:send`` (base URL ``{url}/fcm``):
   a Bearer token issued by ``/token`` and not expired, else 401; 404
-  ``UNREGISTERED`` for dead tokens; 400 ``INVALID_ARGUMENT`` for a message
+  ``UNREGISTERED`` for dead tokens; 403 ``SENDER_ID_MISMATCH`` for a token
+  of another Firebase project; 400 ``INVALID_ARGUMENT`` for a message
   over 4096 bytes or a data value that is not a string.
 - ``{url}/token``: the JWT-bearer grant of a service account made by
   :meth:`FakePushProvider.service_account`, signature checked.
@@ -34,6 +39,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from google.auth import jwt as google_jwt
 
 MAX_BYTES = 4096
+DEFAULT_PROJECT = "@bus-mobile/app"
 EXPO_TOKEN_RE = re.compile(r"Expo(?:nent)?PushToken\[[^\]\s]+\]")
 FCM_SEND_RE = re.compile(r"/fcm/v1/projects/([^/]+)/messages:send")
 FCM_SCOPE = "https://www.googleapis.com/auth/firebase.messaging"
@@ -54,6 +60,11 @@ class FakePushProvider:
         self.scripts = defaultdict(deque)
         self.dead_tokens = set()
         self.receipt_errors = {}  # push token: Expo error code in its receipt
+        self.token_projects = {}  # push token: its Expo project (@owner/slug)
+        # Expo tokens whose message makes Expo refuse the whole request (400
+        # VALIDATION_ERROR), FCM tokens of another Firebase project.
+        self.refused_tokens = set()
+        self.fcm_foreign_tokens = set()
         self.expires_in = 3600
         self.expo_access_token = None
         self.issued_tokens = {}  # access token: expiry (epoch)
@@ -106,6 +117,9 @@ class FakePushProvider:
             self.scripts.clear()
             self.dead_tokens.clear()
             self.receipt_errors.clear()
+            self.token_projects.clear()
+            self.refused_tokens.clear()
+            self.fcm_foreign_tokens.clear()
 
     def of_kind(self, kind):
         with self.lock:
@@ -229,7 +243,31 @@ class FakePushProvider:
                 },
                 {},
             )
+        refused = [m.get("to") for m in messages if isinstance(m, dict)]
+        if self.refused_tokens.intersection(t for t in refused if isinstance(t, str)):
+            error = {"code": "VALIDATION_ERROR", "message": '"to" is not a valid push token'}
+            return 400, {"errors": [error]}, {}
+        mixed = self._expo_projects_error(messages)
+        if mixed:
+            return 400, {"errors": [mixed]}, {}
         return 200, {"data": [self._expo_ticket(message) for message in messages]}, {}
+
+    def _expo_projects_error(self, messages):
+        """Expo's refusal of a request whose tokens belong to several
+        projects, or None."""
+        by_project = defaultdict(list)
+        for message in messages:
+            to = message.get("to") if isinstance(message, dict) else None
+            if isinstance(to, str) and EXPO_TOKEN_RE.fullmatch(to):
+                by_project[self.token_projects.get(to, DEFAULT_PROJECT)].append(to)
+        if len(by_project) < 2:
+            return None
+        return {
+            "code": "PUSH_TOO_MANY_EXPERIENCE_IDS",
+            "message": "All push notification messages in the same request must be for "
+            "the same project; separate your push notifications by project.",
+            "details": dict(by_project),
+        }
 
     def _expo_ticket(self, message):
         to = message.get("to") if isinstance(message, dict) else None
@@ -316,6 +354,10 @@ class FakePushProvider:
         if _size(message) > MAX_BYTES:
             return self._fcm_error(
                 400, "INVALID_ARGUMENT", "Message is too big", "INVALID_ARGUMENT"
+            )
+        if message["token"] in self.fcm_foreign_tokens:
+            return self._fcm_error(
+                403, "PERMISSION_DENIED", "SenderId mismatch", "SENDER_ID_MISMATCH"
             )
         if message["token"] in self.dead_tokens:
             return self._fcm_error(

@@ -3,7 +3,7 @@ import gc
 import secrets
 
 from odoo import fields
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessDenied, AccessError
 from odoo.tests import HttpCase, new_test_user, tagged
 
 from .auth_common import (
@@ -304,6 +304,89 @@ class TestDeviceSignIn(AuthCallsMixin, HttpCase):
             },
         )
 
+    def totp_login(self, secret=None, code=None):
+        """``/bus_mobile/device/login`` as Alice with the right password and
+        ``code`` (a wrong one by default): the error's message, or None."""
+        if code is None:
+            code = totp_code(secret, at=fields.Datetime.now().timestamp() + 3600)
+        params = {
+            "login": "auth_alice",
+            "password": "auth_alice",
+            "device_uuid": DEVICE,
+            "platform": "ios",
+            "totp_code": code,
+        }
+        _status, _result, error = self.call("/bus_mobile/device/login", params)
+        return error and error["data"]["message"]
+
+    def test_cooldown_stops_two_factor_code_guesses(self):
+        """The reported sequence: 12 wrong codes in a row from one address,
+        then the right one. The right password cleared the address's
+        failures before each wrong code added one, so Odoo's cooldown never
+        started ("Verification failed" 12 times, then a token)."""
+        after = int(self.env["ir.config_parameter"].get_param("base.login_cooldown_after"))
+        self.assertTrue(0 < after < 12)
+        secret = new_totp_secret()
+        self.alice.sudo().totp_secret = secret
+        answers = [self.totp_login(secret) for _attempt in range(12)]
+        self.assertEqual(answers[:after], [answers[0]] * after)
+        self.assertIn("Verification failed", answers[0])
+        for answer in answers[after:]:
+            self.assertIn("Too many login failures", answer)
+        self.assertIn("Too many login failures", self.totp_login(code=totp_code(secret)))
+        self.assertFalse(self.token_record(self.alice))
+
+    def test_two_factor_failures_are_limited_per_user(self):
+        """Odoo's cooldown counts per address and per worker process: codes
+        tried from other addresses, or on other workers and nodes, are
+        counted per user in the database. (Each try is counted in a
+        transaction of its own, which a failed request's rollback keeps in
+        production; Odoo's test cursors nest it in the request's, so the
+        tries are made here as the other workers made them.)"""
+        after = int(self.env["ir.config_parameter"].get_param("base.login_cooldown_after"))
+        secret = new_totp_secret()
+        alice = self.alice.sudo()
+        alice.totp_secret = secret
+        wrong = int(totp_code(secret, at=fields.Datetime.now().timestamp() + 3600))
+        for attempt in range(after):
+            # Not assertRaises: Odoo's rolls a savepoint back around it.
+            try:
+                alice._bus_mobile_totp_check(wrong)
+            except AccessDenied as exc:
+                self.assertIn("Verification failed", str(exc))
+            else:
+                self.fail("a wrong code was accepted")
+            alice.invalidate_recordset()
+            self.assertEqual(alice.bus_mobile_totp_failures, attempt + 1)
+        self.assertFalse(getattr(self.env.registry, "_login_failures", {}))
+        # A new address, on a worker that counted nothing: still refused,
+        # the right code too, without checking it.
+        self.assertIn("Too many login failures", self.totp_login(code=totp_code(secret)))
+        self.assertIn("Too many login failures", self.totp_login(secret))
+        self._clear_login_failures()
+        # Once base.login_cooldown_duration has passed, the right code works
+        # and clears the user's count.
+        self.env.cr.execute(
+            "UPDATE res_users SET bus_mobile_totp_failure_date = "
+            "bus_mobile_totp_failure_date - interval '1 day' WHERE id = %s",
+            [self.alice.id],
+        )
+        self.assertIsNone(self.totp_login(code=totp_code(secret)))
+        self.assertTrue(self.token_record(self.alice))
+        alice.invalidate_recordset()
+        self.assertEqual(alice.bus_mobile_totp_failures, 0)
+
+    def test_right_password_alone_does_not_clear_the_address_failures(self):
+        """A two-factor user's password without a code ("totp_required")
+        is no sign-in: it leaves the address's failure count as it was."""
+        secret = new_totp_secret()
+        self.alice.sudo().totp_secret = secret
+        self.assertIn("Verification failed", self.totp_login(secret))
+        self.assertEqual(self.device_login("auth_alice"), {"totp_required": True})
+        self.assertEqual(self.env.registry._login_failures["127.0.0.1"][0], 1)
+        self.assertIsNone(self.totp_login(code=totp_code(secret)))
+        self.assertNotIn("127.0.0.1", self.env.registry._login_failures)
+
     def test_two_factor_user_can_use_an_api_key(self):
         self.alice.sudo().totp_secret = new_totp_secret()
         self.result("/bus_mobile/config", token=self.api_key(self.alice))
@@ -402,11 +485,28 @@ class TestDeviceSignIn(AuthCallsMixin, HttpCase):
         self.assert_refused("INVALID_TOKEN", token=token)
 
     def test_archived_user_token_is_revoked(self):
+        """Archiving signs the user's devices out for good: their tokens
+        stayed valid in the database and worked again once the user was
+        restored, with no new sign-in (and the refusal had told the app
+        they were revoked). API keys keep Odoo's behaviour, and say why
+        they are refused meanwhile."""
         token = self.device_token("auth_alice")
+        self.result(
+            "/bus_mobile/device/register",
+            {"device_uuid": DEVICE, "platform": "ios", "push_token": "fcm-alice"},
+            token=token,
+        )
         key = self.api_key(self.alice)
         self.alice.active = False
         self.assert_refused("TOKEN_REVOKED", token=token)
-        self.assert_refused("TOKEN_REVOKED", token=key)
+        self.assert_refused("USER_ARCHIVED", token=key)
+        self.assertFalse(self.device(self.alice).has_push_token, "no push after a restore")
+        self.alice.active = True
+        self.assert_refused("TOKEN_REVOKED", token=token)
+        self.assertFalse(self.token_record(self.alice))
+        self.result("/bus_mobile/config", token=key)
+        # A new sign-in gets a new token.
+        self.result("/bus_mobile/config", token=self.device_token("auth_alice"))
 
     def test_api_key_with_a_scope_is_not_a_bearer_token(self):
         key = (

@@ -172,3 +172,23 @@ class TestBearerSocket(AuthCallsMixin, MobileWebsocketCase):
         self.revoke_and_dispatch(tokens)
         self.assertEqual(self.close_code_and_reason(alice)[0], CloseCode.SESSION_EXPIRED)
         self.assert_receives_own_notification(bob, self.bob)
+
+    def test_archiving_closes_both_kinds_of_socket_with_its_reason(self):
+        """A device token is revoked by the archive (TOKEN_REVOKED, for
+        good); an API key is refused while the user is archived
+        (USER_ARCHIVED), at the handshake too."""
+        device_ws = self.bearer_connect(self.device_token("sock_alice"))
+        key = self.api_key(self.alice)
+        key_ws = self.bearer_connect(key, device_uuid="script-1")
+        keys = self.env["res.users.apikeys"].search([("user_id", "=", self.alice.id)])
+        tokens = self.device(self.alice)._bus_mobile_tokens()
+        self.alice.active = False
+        self.revoke_and_dispatch([*tokens, *keys])
+        self.assertEqual(
+            self.close_code_and_reason(device_ws), (CloseCode.SESSION_EXPIRED, "TOKEN_REVOKED")
+        )
+        self.assertEqual(
+            self.close_code_and_reason(key_ws), (CloseCode.SESSION_EXPIRED, "USER_ARCHIVED")
+        )
+        self.wait_mobile_sockets_done(2)
+        self.assertIn("USER_ARCHIVED", self.refused(key, device_uuid="script-1"))

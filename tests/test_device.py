@@ -34,6 +34,7 @@ class TestDevice(PresenceAssertions, RpcMixin, HttpCase):
                 "last_seen": None,
                 "has_push_token": True,
                 "push_provider": "fcm",
+                "push_project": None,
             },
         )
         again = self.register(self.alice, platform="android", app_version="1.3.0", push_token=None)

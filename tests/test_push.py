@@ -311,6 +311,7 @@ class TestPushQueue(PushCase):
         self.assertEqual(self.pushes().mapped("state"), ["sent", "sent"])
 
     def test_expo_batches_of_100_over_250_devices(self):
+        self.set_params(max_devices_per_user=300)
         devices = [self.device(self.bob, expo_token(f"bob-{i}")) for i in range(260)]
         self.post()
         self.assertEqual(len(self.pushes()), 260)

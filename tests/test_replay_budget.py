@@ -3,13 +3,15 @@ from unittest.mock import patch
 from odoo.tests import BaseCase, tagged
 
 from ..mobile_socket import dispatcher as dispatch_module
+from ..mobile_socket import mobile_dispatch
 from ..mobile_socket.dispatcher import REPLAY_WINDOW, ReplayBudget, _Feed
-from .common import MobileWebsocketCase
+from .auth_common import AuthCallsMixin
+from .common import MobileWebsocketCase, wait_until
 
 
 @tagged("post_install", "-at_install")
 class TestReplayBudgetAlone(BaseCase):
-    """A session's replay budget, without sockets."""
+    """A user's replay budget, without sockets."""
 
     def setUp(self):
         super().setUp()
@@ -28,14 +30,14 @@ class TestReplayBudgetAlone(BaseCase):
         self.assertEqual(self.floor("a", 1.0), 99_000)
         self.budget.charge("a", 400, 1.0)
         self.assertEqual(self.floor("a", 2.0), 99_990)
-        # Another session keeps its own budget.
+        # Another user keeps their own budget.
         self.assertEqual(self.floor("b", 2.0), 99_000)
 
     def test_budget_comes_back_when_the_window_ends(self):
         self.budget.charge("a", 5000, 0.0)
         self.assertEqual(self.floor("a", REPLAY_WINDOW - 1), 99_990)
         self.assertEqual(self.floor("a", REPLAY_WINDOW), 99_000)
-        # Ended windows are forgotten (no growth with sessions come and gone).
+        # Ended windows are forgotten (no growth with users come and gone).
         self.budget.charge("b", 1, REPLAY_WINDOW + 1)
         self.assertEqual(len(self.budget), 1)
 
@@ -47,14 +49,29 @@ class TestReplayBudgetAlone(BaseCase):
 
 
 @tagged("post_install", "-at_install")
-class TestReplayBudget(MobileWebsocketCase):
+class TestReplayBudget(AuthCallsMixin, MobileWebsocketCase):
     """A client reconnecting in a loop with ``last=1`` gets the long replay
-    once per window, then short ones; other sessions are not affected."""
+    once per window, then short ones, whatever session, cookie or bearer
+    token its sockets use; other users are not affected."""
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
         cls.alice = cls.make_user("budget_alice")
+        cls.bob = cls.make_user("budget_bob")
+
+    def setUp(self):
+        super().setUp()
+        self.startPatcher(patch.object(dispatch_module, "REPLAY_MAX_ROWS", 40))
+        self.startPatcher(patch.object(dispatch_module, "REPLAY_THROTTLED_ROWS", 5))
+        # The worker's dispatcher keeps budgets for a minute: each test its own.
+        self.startPatcher(patch.object(mobile_dispatch, "_replay_budget", ReplayBudget()))
+        # To both users: every internal user's socket listens to the group.
+        # (Sockets opening and closing add rows of their own: a margin.)
+        for n in range(50):
+            self.notify(self.env.ref("base.group_user"), {"n": n})
+        self.env.cr.precommit.run()
+        self.closed = 0
 
     def _replayed(self, ws):
         """The test payloads replayed to ``ws``: those before a broadcast
@@ -68,26 +85,53 @@ class TestReplayBudget(MobileWebsocketCase):
                     return payloads
                 payloads.append(payload["n"])
 
+    def replay_of(self, token=None, cookie=""):
+        """How many rows a new socket subscribing with ``last=1`` gets."""
+        header = [f"Authorization: Bearer {token}"] if token else []
+        db = self.env.cr.dbname
+        before = mobile_dispatch.subscriber_count(db)
+        ws = self.mobile_connect(cookie=cookie, header=header, ping_after_connect=True)
+        if token:
+            # A bearer socket subscribes to its key's channel as it opens:
+            # wait until that is served (it shares the test cursor).
+            wait_until(
+                lambda: mobile_dispatch.subscriber_count(db) > before,
+                "the bearer socket's key channel to be served",
+            )
+            self.wait_mobile_dispatch()
+        self.subscribe(ws, [], 1)
+        replayed = self._replayed(ws)
+        ws.close()
+        # Its close uses the test cursor: wait for it.
+        self.closed += 1
+        self.wait_mobile_sockets_done(self.closed)
+        return replayed
+
     def test_reconnect_loop_gets_short_replays(self):
-        self.startPatcher(patch.object(dispatch_module, "REPLAY_MAX_ROWS", 20))
-        self.startPatcher(patch.object(dispatch_module, "REPLAY_THROTTLED_ROWS", 5))
-        for n in range(30):
-            self.notify(self.alice.partner_id, {"n": n})
-        self.env.cr.precommit.run()
         cookie = self.session_cookie("budget_alice")
-        first = self.mobile_connect(cookie=cookie, ping_after_connect=True)
-        self.subscribe(first, [], 1)
-        replayed = self._replayed(first)
-        self.assertTrue(15 <= len(replayed) <= 20, replayed)
-        self.assertEqual(replayed, list(range(30 - len(replayed), 30)))
-        first.close()
+        first = self.replay_of(cookie=cookie)
+        self.assertTrue(25 <= len(first) <= 40, first)
+        self.assertEqual(first, list(range(50 - len(first), 50)))
         # The same session again, at once: the newest rows only.
-        again = self.mobile_connect(cookie=cookie, ping_after_connect=True)
-        self.subscribe(again, [], 1)
-        self.assertLessEqual(len(self._replayed(again)), 5)
-        # Another session of the same user has its own budget.
-        other = self.mobile_connect(
-            cookie=self.session_cookie("budget_alice"), ping_after_connect=True
-        )
-        self.subscribe(other, [], 1)
-        self.assertGreaterEqual(len(self._replayed(other)), 15)
+        self.assertLessEqual(len(self.replay_of(cookie=cookie)), 5)
+        # Another user has their own.
+        self.assertGreaterEqual(len(self.replay_of(cookie=self.session_cookie("budget_bob"))), 25)
+        # Another session of the same user shares the budget: a user can
+        # open as many sessions as they like.
+        self.assertLessEqual(len(self.replay_of(cookie=self.session_cookie("budget_alice"))), 5)
+
+    def test_bearer_sockets_count_towards_their_users_budget(self):
+        """Each bearer socket gets a session of its own at its handshake:
+        keyed by session, a client reconnecting with one device token got
+        the long replay on every reconnect."""
+        token = self.device_token("budget_alice")
+        bob_token = self.device_token("budget_bob")
+        self.assertGreaterEqual(len(self.replay_of(token)), 25)
+        # Another user has their own budget (asked first: each socket adds
+        # bus rows of its own, which push the test's rows out of the window).
+        self.assertGreaterEqual(len(self.replay_of(bob_token)), 25)
+        for _reconnect in range(3):
+            self.assertLessEqual(len(self.replay_of(token)), 5)
+        # The user's other keys and sessions share it too.
+        self.assertLessEqual(len(self.replay_of(self.api_key(self.alice))), 5)
+        self.assertLessEqual(len(self.replay_of(cookie=self.session_cookie("budget_alice"))), 5)

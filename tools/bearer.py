@@ -31,6 +31,7 @@ REVOKED_SCOPE = "bus_mobile.revoked"
 INVALID_TOKEN = "INVALID_TOKEN"
 TOKEN_EXPIRED = "TOKEN_EXPIRED"
 TOKEN_REVOKED = "TOKEN_REVOKED"
+USER_ARCHIVED = "USER_ARCHIVED"
 USER_MISMATCH = "USER_MISMATCH"
 DEVICE_MISMATCH = "DEVICE_MISMATCH"
 # Socket tickets (``bus_mobile.socket.ticket``): the bearer token of web
@@ -45,6 +46,8 @@ EXPLANATIONS = {
     TOKEN_EXPIRED: "the bearer token expired: sign in again",
     TOKEN_REVOKED: "the bearer token was revoked (signed out, password changed, "
     "device removed or account archived): sign in again",
+    USER_ARCHIVED: "the account is archived: an administrator must restore it "
+    "(an API key works again then; a device token never does)",
     USER_MISMATCH: "the session cookie and the bearer token are of different users: "
     "send one of them",
     DEVICE_MISMATCH: "this device token belongs to another device_uuid: "

@@ -4,7 +4,6 @@ developer can act on, and never echoes more than a short excerpt of the
 value (an error must not carry 100,000 ids back, nor a log line a megabyte).
 """
 
-import math
 import re
 
 from odoo.exceptions import ValidationError
@@ -18,6 +17,15 @@ EXCERPT_CHARS = 60
 DEVICE_UUID_RE = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 # A TOTP code: 6 digits (Odoo's), up to 8 for other authenticators.
 TOTP_CODE_RE = re.compile(r"[0-9]{6,8}")
+# A duration in milliseconds from an app: JavaScript's largest exact
+# integer (285,616 years); above, or a float that no int can be, is wrong.
+MAX_MILLISECONDS = 2**53 - 1
+# JSON an app sends nests a few levels (a frame or JSON-RPC params: 5 at
+# most); Python's parser fails with RecursionError around 1,000 levels.
+MAX_JSON_DEPTH = 32
+# What changes the nesting of JSON text: a string's start or end, an
+# escape inside a string (skipped whole), a bracket.
+_JSON_NESTING_RE = re.compile(r'\\.|["\[\]{}]', re.S)
 
 
 def excerpt(value, limit=EXCERPT_CHARS):
@@ -91,18 +99,50 @@ def check_optional_int(env, value, name):
     return None if value is None else check_int(env, value, name)
 
 
-def check_milliseconds(env, value, name):
-    """A finite, non-negative number of milliseconds (int or float), as an int."""
+def is_milliseconds(value):
+    """Whether ``value`` is a number of milliseconds from 0 to
+    MAX_MILLISECONDS (int or float). Compared, never converted: a huge
+    JSON integer (10**400) has no float, ``math.isfinite`` would raise
+    OverflowError; NaN and infinities fail the comparison."""
     is_number = isinstance(value, int | float) and not isinstance(value, bool)
-    if not is_number or not math.isfinite(value) or value < 0:
+    return is_number and 0 <= value <= MAX_MILLISECONDS
+
+
+def check_milliseconds(env, value, name):
+    """A number of milliseconds (see ``is_milliseconds``), as an int of at
+    most MAX_ID (a longer inactivity means the same)."""
+    if not is_milliseconds(value):
         _invalid(
             env._(
-                "%(name)s must be a number of milliseconds >= 0, not %(value)s.",
+                "%(name)s must be a number of milliseconds from 0 to %(max)s, not %(value)s.",
                 name=name,
+                max=MAX_MILLISECONDS,
                 value=excerpt(value),
             )
         )
     return int(min(value, MAX_ID))
+
+
+def json_too_deep(text, max_depth=MAX_JSON_DEPTH):
+    """Whether the JSON ``text`` nests arrays and objects deeper than
+    ``max_depth``: checked before parsing it (Python's parser recurses).
+    One pass over the characters that matter, whatever the text; malformed
+    JSON is left to the parser."""
+    depth = 0
+    in_string = False
+    for match in _JSON_NESTING_RE.finditer(text):
+        char = match.group()
+        if char == '"':
+            in_string = not in_string
+        elif in_string:
+            continue  # an escape, or a bracket inside a string
+        elif char in "[{":
+            depth += 1
+            if depth > max_depth:
+                return True
+        elif char in "]}":
+            depth -= 1
+    return False
 
 
 def is_storable_text(text):

@@ -26,6 +26,13 @@ A phase:
    missing notifications, dropped clients, the close codes seen, the worker's
    and PostgreSQL's CPU per broadcast.
 
+``--discuss-poster``: the ticks are Discuss messages instead of bus rows:
+``bench tick <seq>`` posted in a channel every client's user is a member
+of, by scripts/bench/discuss_poster.py (``--discuss-mode mail``: mail's
+``message_post``, latency from its commit; ``app``: the app's post route,
+latency from the request), and received as mail's
+``discuss.channel/new_message``.
+
 ``--attack reconnect``: meanwhile one more client reconnects in a loop,
 subscribing with ``last=1`` each time; ``--attack stall``: one more client
 asks for the same replay and stops reading (small receive buffer), for
@@ -53,6 +60,9 @@ import sys
 import time
 
 import psycopg2
+
+# The body of a Discuss tick (scripts/bench/discuss_poster.py).
+DISCUSS_TICK = re.compile(r"bench tick (\d+)")
 
 KINDS = {"stock": "/websocket?version={version}", "mobile": "/bus_mobile/websocket"}
 HANDSHAKE_TIMEOUT = 30.0
@@ -187,8 +197,14 @@ class Client(asyncio.Protocol):
         for notification in notifications:
             message = notification.get("message") or {}
             kind = message.get("type")
+            seq = None
             if kind == "bench/tick":
                 seq = message["payload"]["seq"]
+            elif kind == "discuss.channel/new_message":
+                posted = message["payload"]["data"]["mail.message"][0]
+                match = DISCUSS_TICK.search(posted.get("body") or "")
+                seq = int(match[1]) if match else None
+            if seq is not None:
                 if seq in self.arrivals:
                     self.duplicates += 1
                 else:
@@ -575,6 +591,8 @@ class Phase:
     # phase
 
     def _ticks(self):
+        if self.args.discuss_poster:
+            return self._discuss_ticks()
         cnx = self._connect_db(self.args.db)
         notify_cnx = self._connect_db("postgres")
         notify_cnx.autocommit = True
@@ -588,6 +606,30 @@ class Phase:
         finally:
             cnx.close()
             notify_cnx.close()
+
+    def _discuss_ticks(self):
+        """Discuss posts by the poster process, one per ``--interval``."""
+        poster = subprocess.Popen(
+            json.loads(self.args.discuss_poster),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            start = time.monotonic()
+            for seq in range(self.args.ticks):
+                delay = start + seq * self.args.interval - time.monotonic()
+                if delay > 0:
+                    time.sleep(delay)
+                poster.stdin.write(f"{seq} {self.args.discuss_mode}\n")
+                poster.stdin.flush()
+                answer = poster.stdout.readline().split()
+                if len(answer) != 2:
+                    raise RuntimeError(f"the Discuss poster failed at tick {seq}")
+                self.commit_at[int(answer[0])] = float(answer[1])
+        finally:
+            poster.stdin.close()
+            poster.wait(30)
 
     def run(self):
         self._start_procs()
@@ -712,7 +754,7 @@ class Phase:
             )
             latencies.extend(tick_latencies)
             worst.append(round(max(tick_latencies, default=0.0) * 1000))
-        fanout = self._fanout() if args.kind == "mobile" else {}
+        fanout = self._fanout() if args.kind == "mobile" and not args.discuss_poster else {}
         codes = {}
         for d in drained:
             for code, count in d["codes"].items():
@@ -759,6 +801,7 @@ class Phase:
             "n": args.n,
             "nodes": len(self.servers),
             "attack": args.attack or None,
+            "discuss": args.discuss_mode if args.discuss_poster else None,
             "ticks": ticks,
             "connected": connected,
             "dropped": sum(d["dropped"] for d in drained),
@@ -934,6 +977,10 @@ def main():
         "--procs", type=int, help=f"client processes (default: N/{SOCKETS_PER_PROC})"
     )
     parser.add_argument("--attack", choices=["calm", "reconnect", "stall"])
+    parser.add_argument(
+        "--discuss-poster", help="JSON argv of scripts/bench/discuss_poster.py: Discuss ticks"
+    )
+    parser.add_argument("--discuss-mode", choices=["mail", "app"], default="mail")
     parser.add_argument(
         "--connect-deadline", type=float, help="seconds to connect (default: max(300, N/10))"
     )

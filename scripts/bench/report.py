@@ -73,6 +73,19 @@ ATTACK_COLUMNS = [
     ("fan-out p99", 11),
     ("attacker closes", 24),
 ]
+DISCUSS_COLUMNS = [
+    ("N", 6),
+    ("socket", 10),
+    ("post", 6),
+    ("held", 6),
+    ("missing", 7),
+    ("p50 ms", 7),
+    ("p99 ms", 7),
+    ("max ms", 7),
+    ("CPU ms/b", 8),
+    ("PG ms/b", 7),
+    ("clients", 9),
+]
 # Figures that must be there for each kind of phase (--check).
 REQUIRED = {
     "stock": ["p50 ms", "p99 ms", "1st p99", "MB/1k", "fd/sock", "CPU ms/b", "PG ms/b", "clients"],
@@ -98,6 +111,7 @@ REQUIRED = {
         "added PG ms/b",
     ],
     "attack": ["cycles", "p50 ms", "p99 ms", "p50 +ms", "p99 +ms", "fan-out p99"],
+    "discuss": ["p50 ms", "p99 ms", "CPU ms/b", "PG ms/b", "clients"],
 }
 
 
@@ -128,6 +142,7 @@ def figures(result):
         "socket": result["kind"],
         "nodes": result.get("nodes", 1),
         "attack": result.get("attack") or "none",
+        "post": result.get("discuss"),
         "held": result["connected"] - result["dropped"],
         "dropped": result["dropped"] + result["failed_connect"],
         "missing": result["missing"],
@@ -263,6 +278,35 @@ def attack_table(results):
     return _table(ATTACK_COLUMNS, rows) if rows else None
 
 
+def discuss_table(results):
+    """Discuss phases: mail's posts to stock and mobile sockets, ours/stock;
+    the app's posts to stock sockets (the web client's path)."""
+    by_n = {}
+    for result in results:
+        by_n.setdefault(result["n"], {})[result["kind"], result["discuss"]] = figures(result)
+    rows = []
+    for n in sorted(by_n):
+        kinds = by_n[n]
+        for key in (("stock", "mail"), ("mobile", "mail"), ("stock", "app")):
+            if key in kinds:
+                rows.append(kinds[key])
+        if ("stock", "mail") in kinds and ("mobile", "mail") in kinds:
+            stock, ours = kinds["stock", "mail"], kinds["mobile", "mail"]
+            row = {"N": n, "socket": "ours/stock", "post": "mail"}
+            for name in ("p50 ms", "p99 ms", "max ms", "CPU ms/b", "PG ms/b"):
+                row[name] = ratio(ours[name], stock[name])
+            rows.append(row)
+    return _table(DISCUSS_COLUMNS, rows) if rows else None
+
+
+def _split(results):
+    """(broadcast phases, Discuss phases)."""
+    return (
+        [r for r in results if not r.get("discuss")],
+        [r for r in results if r.get("discuss")],
+    )
+
+
 def stamp(results):
     """When, on what and by which command the results were measured."""
     dates = sorted({r.get("date") or "unknown date" for r in results})
@@ -300,6 +344,7 @@ def summary(results):
 def readme_block(results):
     """The README's generated block (between the markers, excluded)."""
     parts = [stamp(results)]
+    results, discuss = _split(results)
     if summary(results):
         parts.append(summary(results))
     for title, table in (
@@ -311,6 +356,12 @@ def readme_block(results):
         (
             "Bystanders while one more client attacks (mobile sockets, one node):",
             attack_table(results),
+        ),
+        (
+            "Discuss: one channel, every socket's user a member; `mail`: mail's"
+            " `message_post` commit to client, `app`: the app's post route to the web"
+            " client's stock socket:",
+            discuss_table(discuss),
         ),
     ):
         if table:
@@ -337,6 +388,16 @@ def check(results):
     """Problems that make the smoke run fail: a figure not produced,
     a client not connected, a notification missing or duplicated."""
     problems = []
+    results, discuss = _split(results)
+    for result in discuss:
+        name = f"discuss {result['kind']} ({result['discuss']}) N={result['n']}"
+        values = figures(result)
+        problems += [f"{name}: no {key}" for key in REQUIRED["discuss"] if values.get(key) is None]
+        if result["connected"] != result["n"] or result["missing"] or result["duplicates"]:
+            problems.append(
+                f"{name}: {result['connected']}/{result['n']} connected, {result['missing']}"
+                f" missing, {result['duplicates']} duplicate notifications"
+            )
     seen = {r["kind"] for r in results if r.get("nodes", 1) == 1 and not r.get("attack")}
     problems += [f"no result for {kind}" for kind in ("stock", "mobile") if kind not in seen]
     if not any(r.get("nodes", 1) > 1 for r in results):

@@ -216,6 +216,70 @@ def test_ratios_and_deltas():
     assert report.added_pg(results, results[2]) == 3.3
 
 
+def discuss_run():
+    return [
+        result("stock", n=1000, discuss="mail", fanout_ms=None),
+        result(
+            "mobile",
+            n=1000,
+            discuss="mail",
+            fanout_ms=None,
+            latency_ms={"p50": 5.0, "p99": 8.0, "max": 9.0, "mean": 5.5},
+        ),
+        result("stock", n=1000, discuss="app", fanout_ms=None),
+    ]
+
+
+def test_discuss_phases_have_their_own_table():
+    """Discuss results never mix into the broadcast tables; their table
+    has mail's posts to both sockets, ours/stock, and the app's posts."""
+    alone = report.readme_block(full_run())
+    block = report.readme_block(full_run() + discuss_run())
+    for part in alone.split("\n\n")[1:]:  # everything but the stamp, unchanged
+        assert part in block
+    table = report.discuss_table(discuss_run())
+    assert table in block
+    rows = [line.split() for line in table.splitlines()[2:]]
+    assert [row[1:3] for row in rows] == [
+        ["stock", "mail"],
+        ["mobile", "mail"],
+        ["stock", "app"],
+        ["ours/stock", "mail"],
+    ]
+    assert rows[3][3:5] == ["0.40", "0.20"]  # p50 5 / 12.5, p99 8 / 40
+    assert report.check(full_run() + discuss_run()) == []
+
+
+def test_check_fails_on_a_discuss_tick_missing():
+    results = full_run() + discuss_run()
+    results[-2].update(missing=3, received=2997)
+    assert report.check(results) == [
+        "discuss mobile (mail) N=1000: 1000/1000 connected, 3 missing, 0 duplicate notifications"
+    ]
+
+
+def test_loadgen_reads_a_discuss_tick():
+    """A Discuss tick is mail's new_message of ``bench tick <seq>``."""
+    loop = loadgen.asyncio.new_event_loop()
+    try:
+        client = loadgen.Client(loop, 1, "/", "sid", 0)
+        notification = {
+            "id": 5,
+            "message": {
+                "type": "discuss.channel/new_message",
+                "payload": {
+                    "id": 3,
+                    "data": {"mail.message": [{"id": 9, "body": "<p>bench tick 7</p>"}]},
+                },
+            },
+        }
+        client._on_text(json.dumps([notification, notification]).encode())
+        assert list(client.arrivals) == [7]
+        assert client.duplicates == 1
+    finally:
+        loop.close()
+
+
 def test_every_column_fits_its_width():
     """A cell wider than its column would break the pandoc table."""
     results = full_run()
@@ -223,6 +287,7 @@ def test_every_column_fits_its_width():
         (report.MAIN_COLUMNS, report.main_table(results)),
         (report.NODE_COLUMNS, report.nodes_table(results)),
         (report.ATTACK_COLUMNS, report.attack_table(results)),
+        (report.DISCUSS_COLUMNS, report.discuss_table(discuss_run())),
     ):
         for name, width in columns:
             assert len(name) <= width, name

@@ -2,7 +2,7 @@
 # really connect), on two fresh databases, as users have them:
 #   bus   the addon and its dependencies only;
 #   mail  with mail installed too (nearly every real database has it); the
-#         mail-only tests (tests/test_discuss.py) run here, and only here.
+#         mail-only tests (tests/test_discuss*.py) run here, and only here.
 # Fails on any failed, skipped or deselected test, on an empty run, and on
 # an ERROR or traceback the in-process server logs that the test did not
 # name (scripts/pytest/server_log_check.py).
@@ -13,7 +13,7 @@ MAIL_DB=${DB}_mail
 MAIL_CONF=$RUN_DIR/test-mail.conf
 ODOO_DBS=${BUS_MOBILE_ODOO_DBS:-bus mail}
 ODOO_LOG_LEVEL=${ODOO_TEST_LOG_LEVEL:-warn}
-MAIL_ONLY_TESTS=$RUN_DIR/addons/bus_mobile/tests/test_discuss.py
+MAIL_ONLY_TESTS=$RUN_DIR/addons/bus_mobile/tests/test_discuss*.py
 unset HTTP_PORT GEVENT_PORT
 write_odoo_conf "$DB" "$CONF"
 unset HTTP_PORT GEVENT_PORT
@@ -64,7 +64,7 @@ odoo_tests_run() {
 }
 
 case " $ODOO_DBS " in
-  *" bus "*) odoo_tests_run bus "$CONF" "$DB" --ignore="$MAIL_ONLY_TESTS" ;;
+  *" bus "*) odoo_tests_run bus "$CONF" "$DB" --ignore-glob="$MAIL_ONLY_TESTS" ;;
 esac
 case " $ODOO_DBS " in
   *" mail "*) odoo_tests_run mail "$MAIL_CONF" "$MAIL_DB" ;;

@@ -3,7 +3,7 @@
 Built on ``requests`` and ``websocket-client`` only: it never imports Odoo,
 so it runs against any server (local, dockerized or remote). The ``bus-mobile``
 command (:mod:`.cli`) runs ``diagnose`` and the ``chat``/``watch`` demo. See
-the addon's README.rst, "Python client and diagnose".
+this package's README.rst (clients/python/README.rst in the addon).
 """
 
 from ._version import __version__

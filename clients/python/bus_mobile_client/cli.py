@@ -3,14 +3,16 @@
 The ``bus-mobile`` command of ``pip install clients/python`` (no Odoo
 needed, only ``requests`` and ``websocket-client``)::
 
-    bus-mobile diagnose http://127.0.0.1:8069 --db DB --login L --password P
-    bus-mobile chat http://127.0.0.1:8069 --db DB --login L --password P
-    bus-mobile watch http://127.0.0.1:8069 --db DB --login L --password P
+    bus-mobile diagnose http://127.0.0.1:8069 --db DB --login L    # asks the password
+    BUS_MOBILE_TOKEN=... bus-mobile watch http://127.0.0.1:8069     # a device token or API key
+    bus-mobile chat http://127.0.0.1:8069 --db DB --login L
 
-``python3 -m bus_mobile_client ...`` is the same.
+How it signs in: :mod:`.signin`. ``python3 -m bus_mobile_client ...`` is
+the same.
 """
 
 import argparse
+import contextlib
 import json
 import logging
 import sys
@@ -18,7 +20,7 @@ import threading
 import time
 
 from ._version import __version__
-from .client import BusMobileError, MobileBusClient
+from .client import BusMobileError, MobileBusClient, TokenRefused
 from .diagnose import diagnose, report_json, report_text
 from .notifications import (
     CHANNEL,
@@ -27,6 +29,14 @@ from .notifications import (
     READ,
     TYPING,
     Notification,
+)
+from .signin import (
+    PASSWORD_ENV,
+    TOKEN_ENV,
+    Prompt,
+    ask_missing_password,
+    credentials,
+    sign_in,
 )
 
 
@@ -37,9 +47,18 @@ def _out(text=""):
 
 def _server_args(parser):
     parser.add_argument("url", help="the Odoo server, e.g. http://127.0.0.1:8069")
-    parser.add_argument("--db", help="the database")
-    parser.add_argument("--login", help="the user's login")
-    parser.add_argument("--password", help="the user's password")
+    parser.add_argument("--db", help="the database (to sign in with a password)")
+    parser.add_argument("--login", help="the user's login; its password is asked at a prompt")
+    parser.add_argument(
+        "--token",
+        help=f"a device token or an Odoo API key, instead of a login (default: ${TOKEN_ENV}; "
+        "an option shows in ps and the shell's history, the variable does not)",
+    )
+    parser.add_argument(
+        "--password",
+        help=f"the password, for scripts (ps and the shell's history show it: prefer "
+        f"${PASSWORD_ENV}, or the prompt)",
+    )
     parser.add_argument("--timeout", type=float, default=10.0, help="seconds per check/request")
 
 
@@ -53,7 +72,7 @@ def build_parser():
 
     check = commands.add_parser("diagnose", help="check a server as a mobile app sees it")
     _server_args(check)
-    check.add_argument("--session-id", help="check this session cookie instead of logging in")
+    check.add_argument("--session-id", help="check this session cookie instead of signing in")
     check.add_argument(
         "--ws-base",
         help="where the sockets are, when not next to URL (e.g. ws://host:8072, the gevent port)",
@@ -84,7 +103,7 @@ def build_parser():
 
 # Opaque values that may begin with "-" (Odoo's session ids are URL-safe
 # base64: one in 64 does), which argparse would read as an option.
-SECRET_OPTIONS = ("--password", "--session-id")
+SECRET_OPTIONS = ("--password", "--session-id", "--token")
 
 
 def joined_secret_values(argv):
@@ -110,17 +129,24 @@ def main(argv=None):
     except KeyboardInterrupt:
         return 130
     except BusMobileError as exc:
-        sys.stderr.write(f"error: {exc}\n")
+        text = " ".join(str(exc).split())  # one line, whatever the server said
+        sys.stderr.write(f"error: {text}\n")
         return 1
 
 
 def run_diagnose(args):
+    prompt = Prompt()
+    creds = credentials(args)
+    if args.db and args.login:  # else the login check says what is missing
+        creds = ask_missing_password(creds, args, prompt)
     result = diagnose(
         args.url,
         args.db,
         args.login,
-        args.password,
-        session_id=args.session_id,
+        creds.password,
+        session_id=creds.session_id,
+        token=creds.token,
+        ask_code=lambda: prompt.totp_code(args.login),
         ws_base=args.ws_base,
         timeout=args.timeout,
     )
@@ -128,11 +154,39 @@ def run_diagnose(args):
     return 0 if result.ok else 1
 
 
-def _client(args):
-    client = MobileBusClient(args.url, args.db, args.login, args.password, timeout=args.timeout)
-    client.authenticate()
-    client.config()
-    return client
+def _first_call(client, creds):
+    """``/bus_mobile/config``: a given token refused is named as given."""
+    try:
+        client.config()
+    except TokenRefused as exc:
+        if not creds.token:
+            raise
+        raise BusMobileError(f"the token of {creds.token_from} was refused: {exc.message}") from exc
+
+
+@contextlib.contextmanager
+def _signed_in_client(args):
+    """A signed-in client with its config; at the end, the device this run
+    signed in is signed out (a token that was given is left as it was)."""
+    prompt = Prompt()
+    creds = ask_missing_password(credentials(args), args, prompt)
+    client = MobileBusClient(
+        args.url, args.db, args.login, creds.password, token=creds.token, timeout=args.timeout
+    )
+    signed_in = sign_in(client, prompt)
+    try:
+        _first_call(client, creds)
+        yield client
+    finally:
+        # Signed out with the socket still open: the server closes it after
+        # the sign-out's commit (a close of ours meanwhile would write the
+        # device row that the sign-out writes too).
+        if signed_in:
+            try:
+                client.sign_out()
+            except BusMobileError as exc:
+                sys.stderr.write(f"warning: this device is still signed in: {exc}\n")
+        client.close()
 
 
 # ----------------------------------------------------------------------
@@ -174,25 +228,23 @@ def _co_members(client):
 
 
 def run_watch(args):
-    client = _client(args)
-    user = client.server_config["user"]
-    client.connect()
-    watched = sorted(set(args.partner) | set(_co_members(client)))
-    client.watch_presence(watched)
-    show = _show_json if args.json else _show_line
-    if not args.json:
-        _out(
-            f"watching as {user['name']} (partner {user['partner_id']}, device "
-            f"{client.device_uuid}); presence of {watched or 'nobody'}; Ctrl-C to stop"
-        )
-    # Where everyone stands now, then the changes as they come.
-    for row in client.presence(watched) if watched else []:
-        show(Notification(None, PRESENCE, row, "query"))
-    try:
+    with _signed_in_client(args) as client:
+        user = client.server_config["user"]
+        client.connect()
+        watched = sorted(set(args.partner) | set(_co_members(client)))
+        client.watch_presence(watched)
+        show = _show_json if args.json else _show_line
+        if not args.json:
+            _out(
+                f"watching as {user['name']} (partner {user['partner_id']}, device "
+                f"{client.device_uuid or 'of the token'}); presence of {watched or 'nobody'}; "
+                "Ctrl-C to stop"
+            )
+        # Where everyone stands now, then the changes as they come.
+        for row in client.presence(watched) if watched else []:
+            show(Notification(None, PRESENCE, row, "query"))
         for notification in client.notifications():
             show(notification)
-    finally:
-        client.close()
     return 0
 
 
@@ -233,27 +285,28 @@ def _chat_channel(client, args):
 
 
 def run_chat(args):
-    client = _client(args)
-    user = client.server_config["user"]
-    channel = _chat_channel(client, args)
-    client.connect()
-    chat = ChatView(client, channel["id"], user["partner_id"])
-    chat.watch(channel.get("member_partner_ids", []))
-    _out(
-        f"You are {user['name']} (partner {user['partner_id']}) in channel {channel['id']} "
-        f"'{channel.get('name')}'. Others join with --channel-id {channel['id']} or "
-        f"--with-partner {user['partner_id']}."
-    )
-    _out("Type a message and Enter. /away, /back, /quit.")
-    for message in client.messages(channel["id"], limit=10):
-        chat.show_message(message)
-    reader = threading.Thread(target=_read_input, args=(client, channel["id"]), daemon=True)
-    reader.start()
-    try:
-        for notification in client.notifications():
-            chat.show(notification)
-    finally:
-        client.close()
+    with _signed_in_client(args) as client:
+        user = client.server_config["user"]
+        channel = _chat_channel(client, args)
+        client.connect()
+        chat = ChatView(client, channel["id"], user["partner_id"])
+        chat.watch(channel.get("member_partner_ids", []))
+        _out(
+            f"You are {user['name']} (partner {user['partner_id']}) in channel {channel['id']} "
+            f"'{channel.get('name')}'. Others join with --channel-id {channel['id']} or "
+            f"--with-partner {user['partner_id']}."
+        )
+        _out("Type a message and Enter. /away, /back, /quit.")
+        for message in client.messages(channel["id"], limit=10):
+            chat.show_message(message)
+        done = threading.Event()
+        reader = threading.Thread(
+            target=_read_input, args=(client, channel["id"], done), daemon=True
+        )
+        reader.start()
+        while not done.is_set():
+            for notification in client.poll(1.0):
+                chat.show(notification)
     return 0
 
 
@@ -310,7 +363,9 @@ class ChatView:
         self.watch(notification.channel.get("member_partner_ids", []))
 
 
-def _read_input(client, channel_id):
+def _read_input(client, channel_id, done):
+    """Post what is typed until ``/quit`` or the end of the input; then set
+    ``done`` (the socket stays open: the device signs out first)."""
     for line in sys.stdin:
         text = line.strip()
         if text == "/quit":
@@ -324,4 +379,4 @@ def _read_input(client, channel_id):
                 client.post_reliably(channel_id, text)
             except BusMobileError as exc:
                 sys.stderr.write(f"not sent: {exc}\n")
-    client.close()
+    done.set()

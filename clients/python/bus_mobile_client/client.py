@@ -4,8 +4,8 @@ It signs in with a device token (``/bus_mobile/device/login``, two-factor
 users included), an API key, or Odoo's stock session route, reads
 ``/bus_mobile/config``,
 opens the mobile socket with a ``device_uuid``, subscribes, sends presence
-heartbeats, calls the JSON-RPC routes of the wire contract (README.rst,
-"Protocol for app developers"), and receives typed notifications while it
+heartbeats, calls the JSON-RPC routes of the wire contract (the addon's
+doc/protocol.md), and receives typed notifications while it
 keeps itself connected:
 
 - an abnormal close or a dropped connection: reconnect with exponential
@@ -184,6 +184,11 @@ class MobileBusClient:
     :param token: a bearer token (a device token from :meth:`device_login`,
         or one of the user's API keys), sent as ``Authorization: Bearer``
         on every call and on the socket instead of the session cookie
+    :param device_uuid: this install's id; default: a new one, except with
+        a ``token``: a device token is its device's, so the socket then goes
+        without one and the server ties it to the token's device (an API
+        key's socket has no device: stock presence only). Give the
+        ``device_uuid`` of the token's device to call the device routes.
     :param ws_url: the socket URL when it is not next to ``url`` (a gevent
         port, a separate proxy route); default: ``websocket_url`` of the config
     :param backoff: a :class:`.backoff.Backoff`
@@ -216,7 +221,7 @@ class MobileBusClient:
     ):
         self.url = url.rstrip("/")
         self.db, self.login, self.password = db, login, password
-        self.device_uuid = device_uuid or str(uuid.uuid4())
+        self.device_uuid = device_uuid or (None if token else str(uuid.uuid4()))
         self.user_agent, self.origin, self.ws_url = user_agent, origin, ws_url
         self.timeout = timeout
         self.backoff = backoff or bo.Backoff()
@@ -301,6 +306,7 @@ class MobileBusClient:
         """
         if not self.can_login:
             raise AuthenticationFailed("no database/login/password to sign in with")
+        self.device_uuid = self.device_uuid or str(uuid.uuid4())
         params = {
             "db": self.db,
             "login": self.login,
@@ -315,8 +321,10 @@ class MobileBusClient:
             answer = self._jsonrpc("/bus_mobile/device/login", params, auth=False)
         except RpcError as exc:
             if exc.short_name == "AccessDenied":
+                wrong = "login, password or code" if totp_code is not None else "login or password"
                 raise AuthenticationFailed(
-                    f"sign-in of {self.login!r} refused: {exc.message}"
+                    f"wrong {wrong} for {self.login!r} on database {self.db!r} "
+                    f"(the server said: {exc.message})"
                 ) from exc
             raise
         if answer.get("totp_required"):
@@ -529,6 +537,8 @@ class MobileBusClient:
     def socket_url(self):
         path = (self.server_config or {}).get("websocket_url") or MOBILE_SOCKET_PATH
         base = self.ws_url or websocket_base(self.url) + path
+        if self.device_uuid is None:
+            return base  # the server ties the socket to the device token's device
         separator = "&" if "?" in base else "?"
         return f"{base}{separator}{urlencode({'device_uuid': self.device_uuid})}"
 

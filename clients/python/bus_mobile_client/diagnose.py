@@ -21,13 +21,16 @@ from .client import (
     HandshakeError,
     HttpError,
     MobileBusClient,
+    RpcError,
     ServerUnavailable,
     SessionExpiredError,
+    TokenRefused,
     parse_close_frame,
     websocket_base,
 )
 from .explain import OUTDATED_VERSION, close_cause, handshake_cause
 from .notifications import TYPING
+from .signin import SignInImpossible, sign_in_device
 
 BROWSER_UA = (
     "Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 (KHTML, like Gecko) "
@@ -71,9 +74,12 @@ class Check:
 
 
 class Diagnosis:
-    """Run the checks against ``url``. Give ``password``, or ``session_id``
-    to check an existing session. ``ws_base`` (``ws://host:port``) is where
-    the sockets are when not next to ``url`` (e.g. Odoo's gevent port)."""
+    """Run the checks against ``url``, signed in as an app is: with a
+    ``token`` (a device token or an API key), or with ``password`` as a
+    device for the run (``ask_code()`` gives a two-factor account's code;
+    the device is signed out at the end), or with ``session_id`` to check
+    an existing session. ``ws_base`` (``ws://host:port``) is where the
+    sockets are when not next to ``url`` (e.g. Odoo's gevent port)."""
 
     def __init__(
         self,
@@ -84,9 +90,12 @@ class Diagnosis:
         session_id=None,
         ws_base=None,
         timeout=10.0,
+        token=None,
+        ask_code=None,
     ):
         self.url = url.rstrip("/")
         self.db, self.login, self.password, self.session_id = db, login, password, session_id
+        self.token, self.ask_code = token, ask_code
         self.ws_base = (ws_base or websocket_base(self.url)).rstrip("/")
         self.timeout = timeout
         self.checks = {}
@@ -96,12 +105,16 @@ class Diagnosis:
             login,
             password,
             session_id=session_id,
-            device_uuid=f"diagnose-{uuid.uuid4()}",
+            token=token,
+            # A device token's socket is its device's (the server picks it).
+            device_uuid=None if token else f"diagnose-{uuid.uuid4()}",
             ws_url=f"{self.ws_base}/bus_mobile/websocket",
             timeout=timeout,
         )
         self.worker_version = None
         self.channel_id = None
+        # Whether the login check signed a device in: signed out at the end.
+        self.signed_in = False
 
     # -- running -------------------------------------------------------
 
@@ -121,13 +134,29 @@ class Diagnosis:
             for name, needs, method in steps:
                 self.checks[name] = self._run_step(name, needs, method)
         finally:
+            if self.signed_in:
+                self._sign_out()
             self.client.close()
         return list(self.checks.values())
 
+    def _sign_out(self):
+        """Revoke this run's device token, the socket still open: the
+        server closes it after the sign-out's commit (a close of ours
+        meanwhile would write the device row that the sign-out writes)."""
+        try:
+            self.client.sign_out()
+        except (BusMobileError, requests.RequestException):
+            pass  # the checks said what is wrong with the server
+
+    @property
+    def _given_credential(self):
+        """A token or a session given as it is (no sign-in of our own)."""
+        return bool(self.token or (self.session_id and self.password is None))
+
     def _session_step(self):
-        # With a given session the socket is checked even if the session is
-        # expired: its 4001 is the finding.
-        return "reachable" if self.session_id and not self.password else "login"
+        # With a given token or session the socket is checked even if it is
+        # refused: its 401 or 4001 is the finding.
+        return "reachable" if self._given_credential else "login"
 
     def _run_step(self, name, needs, method):
         missing = [n for n in needs if self.checks.get(n, Check(n, FAIL)).status != PASS]
@@ -190,32 +219,91 @@ class Diagnosis:
         )
 
     def check_login(self):
-        if self.session_id and not self.password:
+        if self.token:
+            return self._check_token()
+        if self.session_id and self.password is None:
             return self._check_session()
         if not (self.db and self.login and self.password is not None):
             return Check(
                 "login",
                 FAIL,
-                cause="no --db/--login/--password given",
-                fix="pass the database, a login and its password",
+                cause="no --db/--login given, nor a token",
+                fix="pass the database and a login (the password is asked), or a device "
+                "token or an API key",
             )
         try:
+            return self._device_sign_in()
+        except HttpError as exc:
+            if exc.status != 404:
+                return self._login_http_failure(exc, "/bus_mobile/device/login")
+        # No device sign-in here (the addon is missing: its check says so).
+        return self._session_login()
+
+    def _session_login(self):
+        """Odoo's own login, to run the checks that need no addon."""
+        try:
             info = self.client.authenticate()
-        except AuthenticationFailed as exc:
+        except (AuthenticationFailed, RpcError) as exc:
             return Check("login", FAIL, cause=self._login_cause(exc), fix=self._login_fix(exc))
         except HttpError as exc:
-            return Check(
-                "login",
-                FAIL,
-                cause=f"HTTP {exc.status} on /web/session/authenticate",
-                fix="the URL is not an Odoo server, or a proxy blocks /web",
-            )
+            return self._login_http_failure(exc, "/web/session/authenticate")
         self.worker_version = info.get("websocket_worker_version")
         return Check(
             "login",
             PASS,
-            f"uid {info['uid']} on {self.db}, server " f"{info.get('server_version', '?')}",
+            f"uid {info['uid']} on {self.db} (Odoo's session login: no device sign-in "
+            f"here), server {info.get('server_version', '?')}",
         )
+
+    def _device_sign_in(self):
+        """The password and, for a two-factor account, the code: as an app."""
+        ask_code = self.ask_code or _no_code
+        try:
+            sign_in_device(self.client, ask_code)
+        except (AuthenticationFailed, RpcError, SignInImpossible) as exc:
+            return Check("login", FAIL, cause=self._login_cause(exc), fix=self._login_fix(exc))
+        self.signed_in = True
+        user = self.client.sign_in_info["user"]
+        return Check(
+            "login",
+            PASS,
+            f"device sign-in of uid {user['id']} ({user['name']}) on {self.db}: "
+            "a device token for this run",
+        )
+
+    @staticmethod
+    def _login_http_failure(exc, route):
+        return Check(
+            "login",
+            FAIL,
+            cause=f"HTTP {exc.status} on {route}",
+            fix="the URL is not an Odoo server, or a proxy blocks /web",
+        )
+
+    def _check_token(self):
+        try:
+            config = self.client.config()
+        except TokenRefused as exc:
+            return Check(
+                "login",
+                FAIL,
+                cause=f"the token was refused: {exc.message}",
+                fix="check the token: sign in again for a new device token, or make a new API "
+                "key in Preferences > Account Security",
+            )
+        except HttpError as exc:
+            if exc.status != 404:
+                raise
+            return Check(
+                "login",
+                FAIL,
+                cause="HTTP 404 on /bus_mobile/config: tokens are checked by the bus_mobile "
+                "addon, which does not answer here (not installed in this database?)",
+                fix="Apps > Update Apps List > install 'Mobile Bus' (bus_mobile), or pass "
+                "--db and --login",
+            )
+        user = config["user"]
+        return Check("login", PASS, f"token of uid {user['id']} ({user['name']}) accepted")
 
     def _login_cause(self, exc):
         text = str(exc)
@@ -224,8 +312,10 @@ class Diagnosis:
         return text
 
     def _login_fix(self, exc):
-        if "wrong login or password" in str(exc):
+        if "wrong login" in str(exc):
             return "check the login and password (and the database name)"
+        if isinstance(exc, SignInImpossible):
+            return "run it in a terminal to be asked the code, or give a device token or an API key"
         return "check the database name and the server's --db-filter"
 
     def _check_session(self):
@@ -414,6 +504,10 @@ class Diagnosis:
         )
 
 
+def _no_code():
+    raise SignInImpossible("a two-factor account, and nobody to ask its code")
+
+
 def _root_cause(exc):
     while exc.__context__ is not None and exc.__context__ is not exc:
         exc = exc.__context__
@@ -437,10 +531,8 @@ def diagnose(url, db=None, login=None, password=None, **kw):
 
 def report_text(diagnosis):
     checks = list(diagnosis.checks.values())
-    lines = [
-        f"bus_mobile diagnose {diagnosis.url} (database {diagnosis.db}, "
-        f"login {diagnosis.login})"
-    ]
+    who = "a token" if diagnosis.token else f"login {diagnosis.login}"
+    lines = [f"bus_mobile diagnose {diagnosis.url} (database {diagnosis.db}, {who})"]
     lines += [f"  {check.line()}" for check in checks]
     counts = {status: sum(c.status == status for c in checks) for status in (PASS, FAIL, SKIP)}
     verdict = "OK" if diagnosis.ok else "NOT OK"

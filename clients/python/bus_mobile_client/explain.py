@@ -14,9 +14,15 @@ TOKEN_REASONS = (
     "INVALID_TOKEN",
     "TOKEN_EXPIRED",
     "TOKEN_REVOKED",
+    "USER_ARCHIVED",
     "USER_MISMATCH",
     "DEVICE_MISMATCH",
 )
+USER_ARCHIVED = "USER_ARCHIVED"
+# A new device_uuid when every device of the user has an open socket
+# (bus_mobile.max_devices_per_user): a 403 at the handshake, a 1008 close
+# for a socket that lost the race, a JSON-RPC UserError at sign-in.
+TOO_MANY_DEVICES = "TOO_MANY_DEVICES"
 
 
 def _text(body):
@@ -79,6 +85,17 @@ _TOO_MANY_CONNECTIONS = (
     "reconnect with a backoff (at least the Retry-After delay); many apps "
     "sharing one session or one API key open their sockets from one bucket",
 )
+_USER_ARCHIVED = (
+    "the server refused the API key: {refusal}",
+    "an administrator restores the user (the key then works again), or use "
+    "another account's key",
+)
+_TOO_MANY_DEVICES = (
+    "the server refused the socket: {refusal}",
+    "every device of this account has an open socket: keep one device_uuid per "
+    "install across launches, close the app on another device, or remove one "
+    "in the user's preferences (bus_mobile.max_devices_per_user)",
+)
 _PROXY_STRIPS_UPGRADE = (
     "HTTP 400 with a body: Odoo got the socket request without its "
     "Upgrade/Connection headers, so a proxy between the client and Odoo does "
@@ -98,8 +115,13 @@ def handshake_cause(status, headers=None, body=None, path="/bus_mobile/websocket
     headers = {key.lower(): value for key, value in (headers or {}).items()}
     text = _text(body)[:160]
     refusal = headers.get(REFUSAL_HEADER)
-    if refusal and refusal.split(":", 1)[0] in TOKEN_REASONS:
+    reason = refusal.split(":", 1)[0] if refusal else None
+    if reason == USER_ARCHIVED:
+        template = _USER_ARCHIVED
+    elif reason in TOKEN_REASONS:
         template = _TOKEN_REFUSED
+    elif reason == TOO_MANY_DEVICES:
+        template = _TOO_MANY_DEVICES
     elif refusal and refusal.startswith("TOO_MANY_CONNECTIONS"):
         template = _TOO_MANY_CONNECTIONS
     elif refusal:
@@ -118,6 +140,11 @@ def handshake_cause(status, headers=None, body=None, path="/bus_mobile/websocket
 
 def _session_close_cause(reason):
     """A 4001: a session that ended, or a bearer token that stopped working."""
+    if reason == USER_ARCHIVED:
+        return (
+            f"closed 4001 {reason}: the account of this API key was archived",
+            _USER_ARCHIVED[1],
+        )
     if reason in TOKEN_REASONS:
         return (
             f"closed 4001 {reason}: the bearer token no longer works (the device was "
@@ -128,6 +155,16 @@ def _session_close_cause(reason):
         "closed 4001 SESSION_EXPIRED: the session cookie is missing, logged out or expired",
         "log in again with /web/session/authenticate and reconnect with the new cookie",
     )
+
+
+_BY_CLOSE_CODE = {
+    1013: (
+        "closed 1013 (try again later): the server is out of database connections "
+        "or the client sent frames too fast",
+        "reconnect with a backoff; send fewer frames",
+    ),
+    1001: ("closed 1001: the server is going away (restart)", "reconnect with a backoff"),
+}
 
 
 def close_cause(code, reason=""):
@@ -141,14 +178,14 @@ def close_cause(code, reason=""):
         )
     if code == 4001:
         return _session_close_cause(reason)
-    if code == 1013:
+    if code == 1008 and reason == TOO_MANY_DEVICES:
         return (
-            "closed 1013 (try again later): the server is out of database connections "
-            "or the client sent frames too fast",
-            "reconnect with a backoff; send fewer frames",
+            f"closed 1008 {reason}: another new device of this account took the "
+            "last free place (bus_mobile.max_devices_per_user)",
+            _TOO_MANY_DEVICES[1],
         )
-    if code == 1001:
-        return ("closed 1001: the server is going away (restart)", "reconnect with a backoff")
+    if code in _BY_CLOSE_CODE:
+        return _BY_CLOSE_CODE[code]
     if code in (None, 1006):
         return (
             "the connection dropped without a close frame (network, proxy timeout, "

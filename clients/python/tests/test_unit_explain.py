@@ -40,6 +40,15 @@ ODOO_400 = (
             "/bus_mobile/websocket",
             ["TOO_MANY_CONNECTIONS"],
         ),
+        (
+            403,
+            {"X-Bus-Mobile-Error": "TOO_MANY_DEVICES: every device"},
+            None,
+            "/bus_mobile/websocket",
+            ["TOO_MANY_DEVICES"],
+        ),
+        (401, {"X-Bus-Mobile-Error": "USER_ARCHIVED: x"}, None, "/x", ["API key", "ARCHIVED"]),
+        (401, {"X-Bus-Mobile-Error": "TOKEN_REVOKED: x"}, None, "/x", ["bearer token"]),
         (502, {}, None, "/bus_mobile/websocket", ["proxy", "cannot reach"]),
         (418, {}, "teapot", "/bus_mobile/websocket", ["HTTP 418", "teapot"]),
     ],
@@ -58,6 +67,17 @@ def test_too_many_connections_says_to_back_off():
     assert "backoff" in fix and "Retry-After" in fix
 
 
+def test_refusals_that_signing_in_again_does_not_fix_say_so():
+    for status, refusal, words in (
+        (403, "TOO_MANY_DEVICES: x", ["device_uuid", "max_devices_per_user"]),
+        (401, "USER_ARCHIVED: x", ["administrator restores"]),
+    ):
+        _cause, fix = handshake_cause(status, {"X-Bus-Mobile-Error": refusal})
+        assert "sign in again" not in fix
+        for word in words:
+            assert word in fix
+
+
 def test_400_for_another_missing_header_is_not_blamed_on_a_proxy():
     cause, _fix = handshake_cause(400, {}, b"Empty or missing header(s): origin", "/websocket")
     assert "proxy" not in cause
@@ -69,6 +89,9 @@ def test_400_for_another_missing_header_is_not_blamed_on_a_proxy():
     [
         (1000, "OUTDATED_VERSION", ["OUTDATED_VERSION", "IS installed"]),
         (4001, "", ["4001", "session"]),
+        (4001, "TOKEN_REVOKED", ["4001", "bearer token"]),
+        (4001, "USER_ARCHIVED", ["4001", "archived"]),
+        (1008, "TOO_MANY_DEVICES", ["1008", "TOO_MANY_DEVICES"]),
         (1013, "", ["1013", "later"]),
         (1001, "", ["restart"]),
         (None, "", ["dropped"]),

@@ -40,7 +40,9 @@ export class BusMobileError extends Error {
     code: number | null;
     /**
      * Why a bearer token was refused (`INVALID_TOKEN`, `TOKEN_EXPIRED`,
-     * `TOKEN_REVOKED`, `USER_MISMATCH`): HTTP 401, or the reason of a 4001.
+     * `TOKEN_REVOKED`, `USER_ARCHIVED`, `USER_MISMATCH`): HTTP 401, or the
+     * reason of a 4001. `USER_ARCHIVED`: an API key of an archived user
+     * (signing in again does not help).
      */
     reason: string | null;
     /** `AccessError` for `odoo.exceptions.AccessError`. */
