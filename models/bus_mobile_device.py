@@ -251,7 +251,7 @@ class BusMobileDevice(models.Model):
         token (``ExponentPushToken[...]`` is Expo's). ``push_project_id``:
         the app's Expo project, a hint to batch its pushes with its
         project's (what Expo says of the token wins, see
-        ``bus_mobile.push._bus_mobile_learn_projects``).
+        ``_bus_mobile_learn_push_projects``).
         """
         device_uuid = self._bus_mobile_check_uuid(device_uuid)
         vals = self._bus_mobile_check_details(platform, app_version)
@@ -371,6 +371,32 @@ class BusMobileDevice(models.Model):
             limit,
         )
         replaced._bus_mobile_unregister()
+
+    @api.model
+    def _bus_mobile_learn_push_projects(self, learned):
+        """Expo said which project these tokens belong to (``[(push id,
+        token hash, project)]``): keep it on their devices, unless the app
+        registered another token meanwhile, so that later batches never mix
+        them with another project's (push/expo.py)."""
+        self.flush_model()
+        self.env.cr.execute(
+            SQL(
+                """UPDATE bus_mobile_device d SET push_project = v.project
+                     FROM (SELECT unnest(%(ids)s::int[]) AS push_id,
+                                  unnest(%(hashes)s::varchar[]) AS hash,
+                                  unnest(%(projects)s::varchar[]) AS project) v
+                     JOIN bus_mobile_push p ON p.id = v.push_id
+                    WHERE d.id = p.device_id
+                      AND d.push_project IS DISTINCT FROM v.project
+                      AND encode(sha256(convert_to(d.push_token, 'UTF8')), 'hex') = v.hash""",
+                ids=[push_id for push_id, _hash, _project in learned],
+                hashes=[hashed for _id, hashed, _project in learned],
+                projects=[project for _id, _hash, project in learned],
+            )
+        )
+        if self.env.cr.rowcount:
+            _logger.info("Push: the Expo project of %s device(s) learned", self.env.cr.rowcount)
+        self.invalidate_model(["push_project"])
 
     @api.model
     def _bus_mobile_check_push_provider(self, push_token, push_provider=None):

@@ -12,7 +12,7 @@ from odoo.tools import SQL, mute_logger
 from .. import metrics
 from ..push import DEAD, DEFER, FAILED, RETRY, SENT, Outcome, delivery, expo, fcm
 from ..push.delivery import Prepared
-from ..push.message import PushMessage
+from ..push.message import PushMessage, conversation_data
 from ..push.settings import read_settings
 
 _logger = logging.getLogger(__name__)
@@ -34,8 +34,6 @@ RECEIPT_STATES = [
     ("unknown", "Unknown"),
 ]
 CRON_XMLID = "bus_mobile.ir_cron_bus_mobile_push_send"
-MESSAGE_TYPE = "bus_mobile/message"
-DISCUSS_MESSAGE_TYPE = "bus_mobile/discuss_message"
 
 # A row left in "sending" this long was claimed by a worker that died.
 STALE_SENDING_S = 600
@@ -452,24 +450,13 @@ class BusMobilePush(models.Model):
             )
         elif not direct:
             body = f"{author_name}: {body}"
-        data = {
-            "type": MESSAGE_TYPE,
-            "channel_id": channel_id,
-            "message_id": message_id,
-            "bus_id": bus_id or None,
-            "count": count,
-        }
-        collapse_key = f"bus_mobile.channel_{channel_id}"
-        if discuss:
-            data = {
-                "type": DISCUSS_MESSAGE_TYPE,
-                "thread_model": "discuss.channel",
-                "thread_id": channel_id,
-                "message_id": message_id,
-                "bus_id": bus_id or None,
-                "count": count,
-            }
-            collapse_key = f"bus_mobile.discuss.channel_{channel_id}"
+        data, collapse_key = conversation_data(
+            discuss=discuss,
+            channel_id=channel_id,
+            message_id=message_id,
+            bus_id=bus_id,
+            count=count,
+        )
         return PushMessage(
             token=token,
             title=title,
@@ -575,34 +562,7 @@ class BusMobilePush(models.Model):
             if outcome.project and hashes.get(push_id)
         ]
         if learned:
-            self._bus_mobile_learn_projects(learned)
-
-    @api.model
-    def _bus_mobile_learn_projects(self, learned):
-        """Expo said which project these tokens belong to (``[(push id,
-        token hash, project)]``): keep it on their devices, unless the app
-        registered another token meanwhile, so that later batches never mix
-        them with another project's (push/expo.py)."""
-        Device = self.env["bus_mobile.device"]
-        Device.flush_model()
-        self.env.cr.execute(
-            SQL(
-                """UPDATE bus_mobile_device d SET push_project = v.project
-                     FROM (SELECT unnest(%(ids)s::int[]) AS push_id,
-                                  unnest(%(hashes)s::varchar[]) AS hash,
-                                  unnest(%(projects)s::varchar[]) AS project) v
-                     JOIN bus_mobile_push p ON p.id = v.push_id
-                    WHERE d.id = p.device_id
-                      AND d.push_project IS DISTINCT FROM v.project
-                      AND encode(sha256(convert_to(d.push_token, 'UTF8')), 'hex') = v.hash""",
-                ids=[push_id for push_id, _hash, _project in learned],
-                hashes=[hashed for _id, hashed, _project in learned],
-                projects=[project for _id, _hash, project in learned],
-            )
-        )
-        if self.env.cr.rowcount:
-            _logger.info("Push: the Expo project of %s device(s) learned", self.env.cr.rowcount)
-        Device.invalidate_model(["push_project"])
+            self.env["bus_mobile.device"]._bus_mobile_learn_push_projects(learned)
 
     @api.model
     def _bus_mobile_requeue(self, push_ids):

@@ -45,6 +45,7 @@ class TestHostileInput(ChannelCase):
         for route, user in (
             ("/bus_mobile/presence", self.alice),
             ("/bus_mobile/channel/create", self.alice),
+            ("/bus_mobile/discuss/message/post", self.alice),
             ("/bus_mobile/device/login", None),  # auth='public'
         ):
             with self.subTest(route=route):

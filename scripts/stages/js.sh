@@ -9,9 +9,12 @@
 #   - npm ci (committed package-lock.json), tsc --noEmit (checkJs over the
 #     package, and an app's TypeScript against the shipped .d.ts);
 #   - node --test against the threaded server (all tests, with the server
-#     restart and the playground in headless Chromium), then against the
-#     --workers=2 server (sockets on its gevent port).
-# Reports: $RUN_DIR/js-<server>-<flavor>.tap, js-latency-*.txt, playground.png.
+#     restart, the playground and Odoo's web client Discuss in headless
+#     Chromium), then against the --workers=2 server (sockets on its gevent
+#     port). BUS_MOBILE_JS_FLAVOR tells the Discuss tests which database
+#     they face: mail (they talk), bus (they prove the refusal).
+# Reports: $RUN_DIR/js-<server>-<flavor>.tap, js-latency-*.txt, playground.png,
+# discuss-web-*.png (the web client and the app talking).
 
 js_fail() {
   log "JS client: $*"
@@ -79,7 +82,7 @@ js_stage() {
   fi
   local flavor=${JS_FLAVOR:-bus} live_name=${LIVE_NAME:-live} live_conf=${LIVE_CONF:-$RUN_DIR/live.conf}
 
-  BUS_MOBILE_URL=http://127.0.0.1:$LIVE_PORT BUS_MOBILE_DB=$LIVE_DB \
+  BUS_MOBILE_URL=http://127.0.0.1:$LIVE_PORT BUS_MOBILE_DB=$LIVE_DB BUS_MOBILE_JS_FLAVOR=$flavor \
     BUS_MOBILE_ADMIN_LOGIN=admin BUS_MOBILE_ADMIN_PASSWORD=admin \
     BUS_MOBILE_STOP_CMD="$(printf '%q ' bash "$live" stop "$live_name")" \
     BUS_MOBILE_START_CMD="$(printf '%q ' bash "$live" start "$live_name" "$live_conf" "$LIVE_DB")" \
@@ -91,10 +94,11 @@ js_stage() {
   # page on one port and a socket on another are two origins without a
   # proxy), no pure tests twice.
   BUS_MOBILE_URL=http://127.0.0.1:$PREFORK_PORT BUS_MOBILE_WS=ws://127.0.0.1:$PREFORK_GEVENT \
-    BUS_MOBILE_DB=$LIVE_DB BUS_MOBILE_ADMIN_LOGIN=admin BUS_MOBILE_ADMIN_PASSWORD=admin \
+    BUS_MOBILE_DB=$LIVE_DB BUS_MOBILE_JS_FLAVOR=$flavor BUS_MOBILE_ADMIN_LOGIN=admin BUS_MOBILE_ADMIN_PASSWORD=admin \
     BUS_MOBILE_STOP_CMD= BUS_MOBILE_START_CMD= BUS_MOBILE_RUN_DIR=$RUN_DIR \
     js_run "prefork-$flavor" test/login.test.js test/roundtrip.test.js test/resume.test.js test/outbox.test.js \
-      test/session.test.js test/presence.test.js test/hooks.test.js test/auth.test.js
+      test/session.test.js test/presence.test.js test/hooks.test.js test/auth.test.js \
+      test/discuss.test.js
   cat "$RUN_DIR"/js-latency-*.txt >&2 2>/dev/null || true
 }
 

@@ -104,6 +104,7 @@ else
     (cd "$ROOT/clients/python" && \
       PATH=$client_dir/bin:$PATH PYTHONPATH=$client_dir \
       BUS_MOBILE_URL=http://127.0.0.1:$(conf_value "$live_conf" http_port) BUS_MOBILE_DB=$db \
+      BUS_MOBILE_FLAVOR=$flavor \
       BUS_MOBILE_ADMIN_LOGIN=admin BUS_MOBILE_ADMIN_PASSWORD=admin \
       BUS_MOBILE_STOP_CMD="$(printf '%q ' bash "$live" stop "$live_name")" \
       BUS_MOBILE_START_CMD="$(printf '%q ' bash "$live" start "$live_name" "$live_conf" "$db")" \

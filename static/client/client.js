@@ -23,9 +23,15 @@
  *   outbox.js         posts kept until acknowledged
  *   presence.js       presence watching and typing
  *   storage.js        the client's records in the app's storage
+ *   threads.js        how a conversation is named (Discuss or mobile channel)
+ *   discuss.js        Discuss's routes and attachments; discuss_notifications.js
+ *                     and discuss_shape.js read mail's notifications;
+ *                     discuss_resume.js is Discuss's catch-up
  */
 import { Auth } from './auth.js';
 import { Connection } from './connection.js';
+import { Discuss } from './discuss.js';
+import { DiscussResume } from './discuss_resume.js';
 import { Emitter } from './emitter.js';
 import { BusMobileError } from './errors.js';
 import { Frames } from './frames.js';
@@ -36,6 +42,7 @@ import { Outbox } from './outbox.js';
 import { PresenceWatch, TypingThrottle } from './presence.js';
 import { Resume } from './resume.js';
 import { ClientStore, MemoryStorage } from './storage.js';
+import { isDiscuss, mobileChannel, mobileMessage, toThread } from './threads.js';
 import { dropUndefined, errorText } from './util.js';
 
 /** @typedef {import('./options.js').BusMobileOptions} BusMobileOptions */
@@ -47,6 +54,27 @@ import { dropUndefined, errorText } from './util.js';
 /** @typedef {import('./shapes.js').Presence} Presence */
 /** @typedef {import('./shapes.js').ServerConfig} ServerConfig */
 /** @typedef {import('./shapes.js').DeviceSignIn} DeviceSignIn */
+/** @typedef {import('./shapes.js').Thread} Thread */
+/** @typedef {import('./shapes.js').ThreadName} ThreadName */
+/** @typedef {import('./shapes.js').DiscussChannel} DiscussChannel */
+/** @typedef {import('./shapes.js').Attachment} Attachment */
+/** @typedef {import('./shapes.js').PostOptions} PostOptions */
+/** @typedef {import('./shapes.js').UploadFile} UploadFile */
+/** @typedef {import('./shapes.js').UploadOptions} UploadOptions */
+/** @typedef {import('./shapes.js').ReadState} ReadState */
+/** @typedef {import('./shapes.js').Partner} Partner */
+
+/**
+ * The Discuss conversation a name stands for; a `TypeError` for any other.
+ * @param {ThreadName} name @param {string} what
+ */
+function discussThreadOf(name, what) {
+  const thread = toThread(name, what);
+  if (!isDiscuss(thread)) {
+    throw new TypeError(`${what}: only Discuss conversations ({model: 'discuss.channel', id}) have it; ${thread.id} is a mobile channel`);
+  }
+  return thread;
+}
 
 /** @extends {Emitter<BusMobileEvents>} */
 export class BusMobileClient extends Emitter {
@@ -80,6 +108,10 @@ export class BusMobileClient extends Emitter {
     this._connection = new Connection(this);
     /** @internal */
     this._frames = new Frames(this);
+    /** @internal */
+    this._discuss = new Discuss(this);
+    /** @internal */
+    this._discussResume = new DiscussResume(this);
     /** @internal */
     this._notifications = new Notifications(this);
     /** @internal */
@@ -167,7 +199,8 @@ export class BusMobileClient extends Emitter {
   }
 
   // ------------------------------------------------------------------
-  // The routes
+  // Conversations. A conversation is named by a thread (threads.js): a
+  // mobile channel's id, or `{model: 'discuss.channel', id}`.
   // ------------------------------------------------------------------
 
   /** @returns {Promise<ServerConfig>} */
@@ -176,69 +209,213 @@ export class BusMobileClient extends Emitter {
     return /** @type {ServerConfig} */ (this.config);
   }
 
-  /** @returns {Promise<Channel[]>} my channels, with `unread_count` and `last_message` */
-  channels() {
-    return this.rpc('/bus_mobile/channels');
+  /** Whether the server has Discuss (`mail` installed), once the config is loaded. */
+  get discussAvailable() {
+    return this._discuss.available;
+  }
+
+  /** @returns {Promise<Channel[]>} my mobile channels, with `unread_count` and `last_message` */
+  async channels() {
+    const channels = await this.rpc('/bus_mobile/channels');
+    return channels.map(mobileChannel);
+  }
+
+  /**
+   * My Discuss conversations as the web client lists them (channels and
+   * groups I am a member of, pinned chats), with `unread_count` and
+   * `last_message`. A `UserError` where Discuss is not available.
+   * @returns {Promise<DiscussChannel[]>}
+   */
+  async discussChannels() {
+    return (await this._discuss.channels()).channels;
+  }
+
+  /**
+   * All my conversations: Discuss's (where the server has it) and the
+   * mobile channels, the most recently active first.
+   * @returns {Promise<(DiscussChannel | Channel)[]>}
+   */
+  async conversations() {
+    if (!this.config) await this.loadConfig();
+    const [mobile, discuss] = await Promise.all([this.channels(), this._discuss.available ? this.discussChannels() : []]);
+    /** @param {DiscussChannel | Channel} c */
+    const activity = (c) => (c.last_message ? c.last_message.create_date : '');
+    return [...discuss, ...mobile].sort((a, b) => activity(b).localeCompare(activity(a)) || a.name.localeCompare(b.name));
+  }
+
+  /** One Discuss conversation. @param {ThreadName} thread @returns {Promise<DiscussChannel>} */
+  discussChannel(thread) {
+    return this._discuss.channel(discussThreadOf(thread, 'discussChannel').id);
   }
 
   /**
    * @param {{name?: string, type?: 'public' | 'private' | 'direct', partnerIds?: number[]}} spec
-   * @returns {Promise<Channel>} (direct: the pair's channel, made on first use)
+   * @returns {Promise<Channel>} a mobile channel (direct: the pair's channel, made on first use)
    */
-  createChannel({ name, type = 'private', partnerIds = [] }) {
-    return this.rpc('/bus_mobile/channel/create', { name, channel_type: type, partner_ids: partnerIds });
-  }
-
-  /** @param {number} channelId @returns {Promise<Channel>} */
-  join(channelId) {
-    return this.rpc('/bus_mobile/channel/join', { channel_id: channelId });
-  }
-
-  /** @param {number} channelId @returns {Promise<Channel>} */
-  leave(channelId) {
-    return this.rpc('/bus_mobile/channel/leave', { channel_id: channelId });
-  }
-
-  /** @param {number} channelId @param {number[]} partnerIds @returns {Promise<Channel>} */
-  addMembers(channelId, partnerIds) {
-    return this.rpc('/bus_mobile/channel/add_members', { channel_id: channelId, partner_ids: partnerIds });
+  async createChannel({ name, type = 'private', partnerIds = [] }) {
+    return mobileChannel(await this.rpc('/bus_mobile/channel/create', { name, channel_type: type, partner_ids: partnerIds }));
   }
 
   /**
-   * A page of history, ascending id: the last `limit`, or those before `beforeId`.
-   * @param {number} channelId
-   * @param {{beforeId?: number, afterId?: number, limit?: number}} [page]
+   * The Discuss direct chat with a person (a partner of an internal user),
+   * made on first use, as the web client's "Start a conversation".
+   * @param {number} partnerId @returns {Promise<DiscussChannel>}
+   */
+  startChat(partnerId) {
+    return this._discuss.chat(partnerId);
+  }
+
+  /** A Discuss group with me and them. @param {number[]} partnerIds @param {string} [name] @returns {Promise<DiscussChannel>} */
+  createGroup(partnerIds, name) {
+    return this._discuss.createGroup(partnerIds, name);
+  }
+
+  /** People I may chat with, by name (Discuss). @param {string} search @param {number} [limit] @returns {Promise<Partner[]>} */
+  searchPartners(search, limit) {
+    return this._discuss.partners(search, limit);
+  }
+
+  /** Join a public channel. @param {ThreadName} thread @returns {Promise<Channel | DiscussChannel>} */
+  async join(thread) {
+    const { model, id } = toThread(thread, 'join');
+    if (model === 'discuss.channel') return this._discuss.join(id);
+    return mobileChannel(await this.rpc('/bus_mobile/channel/join', { channel_id: id }));
+  }
+
+  /** Leave a channel or a group (a Discuss chat: hide it). @param {ThreadName} thread @returns {Promise<any>} */
+  async leave(thread) {
+    const { model, id } = toThread(thread, 'leave');
+    if (model === 'discuss.channel') return this._discuss.leave(id);
+    return mobileChannel(await this.rpc('/bus_mobile/channel/leave', { channel_id: id }));
+  }
+
+  /** @param {ThreadName} thread @param {number[]} partnerIds @returns {Promise<Channel | DiscussChannel>} */
+  async addMembers(thread, partnerIds) {
+    const { model, id } = toThread(thread, 'addMembers');
+    if (model === 'discuss.channel') return this._discuss.addMembers(id, partnerIds);
+    return mobileChannel(await this.rpc('/bus_mobile/channel/add_members', { channel_id: id, partner_ids: partnerIds }));
+  }
+
+  /**
+   * Mute a Discuss conversation for `minutes` (-1: until unmuted, 0: unmute).
+   * @param {ThreadName} thread @param {number} minutes @returns {Promise<DiscussChannel>}
+   */
+  mute(thread, minutes) {
+    return this._discuss.mute(discussThreadOf(thread, 'mute').id, minutes);
+  }
+
+  /**
+   * Which messages of a Discuss conversation notify me (null: my default).
+   * @param {ThreadName} thread @param {'all' | 'mentions' | 'no_notif' | null} setting @returns {Promise<DiscussChannel>}
+   */
+  setNotifications(thread, setting) {
+    return this._discuss.setNotifications(discussThreadOf(thread, 'setNotifications').id, setting);
+  }
+
+  // ------------------------------------------------------------------
+  // Messages
+  // ------------------------------------------------------------------
+
+  /**
+   * A page of history, ascending id: the last `limit`, or those before
+   * `beforeId` (or after `afterId`). Discuss also finds messages around one
+   * (`aroundId`) and by text (`search`).
+   * @param {ThreadName} thread
+   * @param {{beforeId?: number, afterId?: number, aroundId?: number, limit?: number, search?: string}} [page]
    * @returns {Promise<Message[]>}
    */
-  messages(channelId, { beforeId, afterId, limit } = {}) {
-    return this.rpc('/bus_mobile/messages', dropUndefined({ channel_id: channelId, before_id: beforeId, after_id: afterId, limit }));
+  async messages(thread, { beforeId, afterId, aroundId, limit, search } = {}) {
+    const { model, id } = toThread(thread, 'messages');
+    if (model === 'discuss.channel') {
+      return (await this._discuss.messages(id, { before: beforeId, after: afterId, around: aroundId, limit, search })).messages;
+    }
+    if (aroundId !== undefined || search !== undefined) throw new TypeError('messages: aroundId and search are for Discuss conversations');
+    const page = await this.rpc('/bus_mobile/messages', dropUndefined({ channel_id: id, before_id: beforeId, after_id: afterId, limit }));
+    return page.map(mobileMessage);
   }
 
   /**
-   * Every message of my channels after `afterId`: the catch-up the client
-   * runs by itself after each reconnect.
+   * Every message of my mobile channels after `afterId`: the catch-up the
+   * client runs by itself after each reconnect (Discuss's too).
    * @param {number} afterId
    * @param {number} [limit]
    * @returns {Promise<{messages: Message[], has_more: boolean}>}
    */
-  sync(afterId, limit) {
-    return this.rpc('/bus_mobile/sync', dropUndefined({ after_id: afterId, limit }));
-  }
-
-  /** Read receipt: `messageId` and all before it are read. @param {number} channelId @param {number} messageId */
-  markRead(channelId, messageId) {
-    return this.rpc('/bus_mobile/message/read', { channel_id: channelId, message_id: messageId });
+  async sync(afterId, limit) {
+    const page = await this.rpc('/bus_mobile/sync', dropUndefined({ after_id: afterId, limit }));
+    return { ...page, messages: page.messages.map(mobileMessage) };
   }
 
   /**
-   * Tell the channel I am (not) typing. Throttled: `true` goes out at most
-   * once per `typingThrottle` ms while it holds; `false` only after a `true`.
-   * @param {number} channelId
+   * Read receipt: `messageId` and all before it are read. For Discuss, the
+   * web client's counter and seen ticks follow, and the answer gives mine.
+   * @param {ThreadName} thread @param {number} messageId
+   * @returns {Promise<ReadState | void>}
+   */
+  markRead(thread, messageId) {
+    const { model, id } = toThread(thread, 'markRead');
+    if (model === 'discuss.channel') return this._discuss.markRead(id, messageId);
+    return this.rpc('/bus_mobile/message/read', { channel_id: id, message_id: messageId });
+  }
+
+  /**
+   * Tell the conversation I am (not) typing. Throttled: `true` goes out at
+   * most once per `typingThrottle` ms while it holds; `false` only after a `true`.
+   * @param {ThreadName} thread
    * @param {boolean} [isTyping]
    * @returns {Promise<boolean>} whether a request was sent
    */
-  typing(channelId, isTyping = true) {
-    return this._typing.send(channelId, isTyping);
+  typing(thread, isTyping = true) {
+    return this._typing.send(toThread(thread, 'typing'), isTyping);
+  }
+
+  /**
+   * Replace the text of my Discuss message (marked edited); its attachments stay.
+   * @param {ThreadName} thread @param {number} messageId @param {string} body plain text
+   * @param {{partnerIds?: number[]}} [options] the people mentioned (`@Name` in the text)
+   * @returns {Promise<Message>}
+   */
+  editMessage(thread, messageId, body, { partnerIds } = {}) {
+    discussThreadOf(thread, 'editMessage');
+    return this._discuss.edit(messageId, body, partnerIds);
+  }
+
+  /** Delete my Discuss message (as the web client: empty, no attachments). @param {ThreadName} thread @param {number} messageId @returns {Promise<Message>} */
+  deleteMessage(thread, messageId) {
+    discussThreadOf(thread, 'deleteMessage');
+    return this._discuss.delete(messageId);
+  }
+
+  /**
+   * Add (or remove) my reaction to a Discuss message.
+   * @param {ThreadName} thread @param {number} messageId @param {string} content an emoji
+   * @param {'add' | 'remove'} [action]
+   * @returns {Promise<Message>}
+   */
+  react(thread, messageId, content, action = 'add') {
+    discussThreadOf(thread, 'react');
+    return this._discuss.react(messageId, content, action);
+  }
+
+  /**
+   * Upload a file for a Discuss post; then post with `{attachments: [it]}`.
+   * `onProgress` follows the bytes sent (XMLHttpRequest: React Native,
+   * browsers; elsewhere at the start and the end only).
+   * @param {ThreadName} thread
+   * @param {UploadFile} file a Blob or File, or React Native's `{uri, name, type}`
+   * @param {UploadOptions} [options]
+   * @returns {Promise<Attachment>}
+   */
+  async uploadAttachment(thread, file, options = {}) {
+    const { id } = discussThreadOf(thread, 'uploadAttachment');
+    try {
+      return await this._discuss.upload(id, file, options);
+    } catch (error) {
+      if (!(error instanceof BusMobileError) || error.kind !== 'session') throw error;
+      this.emit('sessionExpired', { route: error.route ?? undefined });
+      if (!(await this._auth.reauthenticate())) throw error;
+      return this._discuss.upload(id, file, options);
+    }
   }
 
   /** @param {number[]} partnerIds @returns {Promise<Presence[]>} */
@@ -279,18 +456,27 @@ export class BusMobileClient extends Emitter {
    * (a retry never makes a duplicate), then a `message` event brings the
    * confirmed one. A post the server refuses (a `ValidationError`, ...) is
    * dropped and reported as an `error` event whose `pending` is the message.
-   * @param {number} channelId
+   * `body` is plain text; in a Discuss conversation the server makes mail's
+   * HTML of it as the web composer does (line breaks, links, and a mention
+   * link for `@Name` of each of `partnerIds`).
+   * @param {ThreadName} thread
    * @param {string} body
+   * @param {PostOptions} [options] Discuss only: mentions, uploaded attachments, the message replied to
    * @returns {PendingMessage}
    */
-  post(channelId, body) {
-    this._typing.forget(channelId);
-    return this._outbox.post(channelId, body);
+  post(thread, body, { partnerIds, attachments, replyTo } = {}) {
+    const target = toThread(thread, 'post');
+    if (!isDiscuss(target) && (partnerIds?.length || attachments?.length || replyTo)) {
+      throw new TypeError('post: mentions, attachments and replies are for Discuss conversations, not mobile channels');
+    }
+    const parent = replyTo ? { id: replyTo.id, author_id: replyTo.author_id, author_name: replyTo.author_name, body: replyTo.body } : null;
+    this._typing.forget(target);
+    return this._outbox.post(target, body, { partnerIds, attachments, parent });
   }
 
-  /** The posts waiting for the server, oldest first. @param {number} [channelId] */
-  pendingMessages(channelId) {
-    return this._outbox.pending(channelId);
+  /** The posts waiting for the server, oldest first (of one conversation). @param {ThreadName} [thread] */
+  pendingMessages(thread) {
+    return this._outbox.pending(thread === undefined ? undefined : toThread(thread, 'pendingMessages'));
   }
 
   // ------------------------------------------------------------------

@@ -5,11 +5,18 @@
  *
  * Each notification type has a handler in `handlers`; a type without one
  * is only emitted raw (`notification`). A handler that returns true says
- * that my channels changed: the client subscribes again and syncs. A module
- * for other notifications (Discuss's, say) adds its own handlers here.
+ * that my channels changed: the client subscribes again and syncs. Mail's
+ * Discuss notifications have theirs in discuss_notifications.js.
  */
+import { discussHandlers } from './discuss_notifications.js';
+import { mobileChannel, mobileThread } from './threads.js';
 
 /** @typedef {(payload: any) => boolean | void} NotificationHandler */
+
+/** A mobile channel's typing or read payload, with its `thread`. @param {any} payload */
+function withThread(payload) {
+  return payload && Number.isInteger(payload.channel_id) ? { ...payload, thread: mobileThread(payload.channel_id) } : payload;
+}
 
 export class Notifications {
   /** @param {import('./client.js').BusMobileClient} client */
@@ -18,16 +25,17 @@ export class Notifications {
     /** @type {Map<string, NotificationHandler>} notification type -> what it does */
     this.handlers = new Map([
       ['bus_mobile/message', (payload) => void client._resume.accept([payload], 'socket')],
-      ['bus_mobile/typing', (payload) => client.emit('typing', payload)],
-      ['bus_mobile/read', (payload) => client.emit('read', payload)],
+      ['bus_mobile/typing', (payload) => client.emit('typing', withThread(payload))],
+      ['bus_mobile/read', (payload) => client.emit('read', withThread(payload))],
       ['bus_mobile/presence', (payload) => client.emit('presence', payload)],
       [
         'bus_mobile/channel',
         (payload) => {
-          client.emit('channel', payload);
+          client.emit('channel', payload && payload.channel ? { ...payload, channel: mobileChannel(payload.channel) } : payload);
           return true;
         },
       ],
+      ...discussHandlers(client),
     ]);
   }
 
@@ -50,7 +58,12 @@ export class Notifications {
       client.emit('notification', notification);
       const { type, payload } = notification.message;
       const handler = this.handlers.get(type);
-      if (handler && handler(payload)) channelsChanged = true;
+      try {
+        if (handler && handler(payload)) channelsChanged = true;
+      } catch (error) {
+        // A payload the client cannot read costs that notification only.
+        client._emitError(error);
+      }
     }
     client._resume.advanceBus(last);
     if (channelsChanged) {

@@ -57,6 +57,9 @@
  *   must: default true in a browser (a `document`, not React Native) when neither
  *   `WebSocket` nor `createWebSocket` is passed; only with a `token`
  * @property {typeof fetch} [fetch] default: the global one
+ * @property {typeof FormData} [FormData] for uploads; default: the global one
+ * @property {any} [XMLHttpRequest] for uploads with progress; default: the global one
+ *   (React Native, browsers); without it uploads go through `fetch`
  * @property {import('./storage.js').KeyValueStorage} [storage] AsyncStorage in an app (default: memory)
  * @property {string} [storageKey] prefix of the stored keys (default `odoo-bus-mobile`)
  * @property {AppStateSource} [appState] pass React Native's `AppState`

@@ -4,13 +4,15 @@
  * `client_uuid` and waits in the outbox, kept in `storage`, until the
  * server acknowledges it. A retry sends the same `client_uuid`, for which
  * the server returns the first message: never a duplicate. Posts go out one
- * at a time, in order.
+ * at a time, in order, to mobile channels and Discuss conversations alike.
  */
 import { backoffDelay } from './backoff.js';
 import { BusMobileError } from './errors.js';
+import { isDiscuss, mobileMessage, threadKey } from './threads.js';
 import { errorText, Timers, uuid4 } from './util.js';
 
 /** @typedef {import('./shapes.js').PendingMessage} PendingMessage */
+/** @typedef {import('./shapes.js').Thread} Thread */
 
 export class Outbox {
   /** @param {import('./client.js').BusMobileClient} client */
@@ -24,37 +26,56 @@ export class Outbox {
   }
 
   /**
-   * @param {number} channelId
+   * @param {Thread} thread
    * @param {string} body
+   * @param {{partnerIds?: number[], attachments?: import('./shapes.js').Attachment[],
+   *   parent?: import('./shapes.js').ParentMessage | null}} [options] Discuss only
    * @returns {PendingMessage}
    */
-  post(channelId, body) {
+  post(thread, body, { partnerIds = [], attachments = [], parent = null } = {}) {
     const client = this.client;
     /** @type {PendingMessage} */
     const pending = {
       id: null,
-      channel_id: channelId,
+      thread,
+      ...(isDiscuss(thread) ? {} : { channel_id: thread.id }),
+      message_type: 'comment',
       author_id: client.partnerId,
       author_name: client.config ? client.config.user.name : '',
       body,
       client_uuid: uuid4(),
       create_date: new Date().toISOString(),
+      edited: false,
+      attachments,
+      parent,
+      reactions: [],
       pending: true,
     };
+    if (isDiscuss(thread)) {
+      // What the post sends, beside the body.
+      pending.partner_ids = partnerIds;
+      pending.attachment_ids = attachments.map((a) => a.id);
+      pending.parent_id = parent ? parent.id : null;
+    }
     this.items.push(pending);
     this.changed();
     this.flush();
     return pending;
   }
 
-  /** @param {number} [channelId] */
-  pending(channelId) {
-    return this.items.filter((m) => channelId === undefined || m.channel_id === channelId);
+  /** @param {Thread} [thread] */
+  pending(thread) {
+    if (!thread) return [...this.items];
+    const key = threadKey(thread);
+    return this.items.filter((m) => threadKey(m.thread) === key);
   }
 
   /** The stored posts first (an earlier run's), then this run's not among them. */
   async restore() {
-    const stored = /** @type {PendingMessage[]} */ ((await this.client._store.load('outbox')) || []);
+    // Posts stored by an earlier version name their channel only.
+    const stored = /** @type {PendingMessage[]} */ ((await this.client._store.load('outbox')) || []).map((m) =>
+      m.thread ? m : /** @type {PendingMessage} */ ({ ...mobileMessage({ ...m }), id: null, pending: true }),
+    );
     const known = new Set(stored.map((m) => m.client_uuid));
     this.items = [...stored, ...this.items.filter((m) => !known.has(m.client_uuid))];
   }
@@ -98,7 +119,8 @@ export class Outbox {
         this.attempt = 0;
         // The confirmed message first, then the outbox without it: a list
         // built from both never loses the message in between.
-        client._resume.accept([message], 'post');
+        if (isDiscuss(entry.thread)) client._discussResume.accept([message], 'post');
+        else client._resume.accept([message], 'post');
         this.remove(entry.client_uuid);
       }
     } finally {
@@ -108,8 +130,9 @@ export class Outbox {
 
   /** @param {PendingMessage} entry @returns {Promise<import('./shapes.js').Message>} */
   send(entry) {
+    if (isDiscuss(entry.thread)) return this.client._discuss.post(entry);
     return this.client.rpc('/bus_mobile/message/post', {
-      channel_id: entry.channel_id,
+      channel_id: entry.thread.id,
       body: entry.body,
       client_uuid: entry.client_uuid,
     });

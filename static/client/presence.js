@@ -5,7 +5,10 @@
  * typing (sent throttled).
  */
 
+import { isDiscuss, threadKey } from './threads.js';
+
 /** @typedef {import('./shapes.js').Presence} Presence */
+/** @typedef {import('./shapes.js').Thread} Thread */
 
 export class PresenceWatch {
   /** @param {import('./client.js').BusMobileClient} client */
@@ -66,28 +69,30 @@ export class TypingThrottle {
   /** @param {import('./client.js').BusMobileClient} client */
   constructor(client) {
     this.client = client;
-    /** @type {Map<number, {typing: boolean, at: number}>} channel id -> what was sent last */
+    /** @type {Map<string, {typing: boolean, at: number}>} thread key -> what was sent last */
     this.sent = new Map();
   }
 
   /**
-   * @param {number} channelId
+   * @param {Thread} thread
    * @param {boolean} isTyping
    * @returns {Promise<boolean>} whether a request was sent
    */
-  async send(channelId, isTyping) {
+  async send(thread, isTyping) {
     const now = Date.now();
-    const last = this.sent.get(channelId);
+    const key = threadKey(thread);
+    const last = this.sent.get(key);
     if (isTyping ? last && last.typing && now - last.at < this.client.options.typingThrottle : !last || !last.typing) {
       return false;
     }
-    this.sent.set(channelId, { typing: isTyping, at: now });
-    await this.client.rpc('/bus_mobile/typing', { channel_id: channelId, is_typing: isTyping });
+    this.sent.set(key, { typing: isTyping, at: now });
+    if (isDiscuss(thread)) await this.client._discuss.typing(thread.id, isTyping);
+    else await this.client.rpc('/bus_mobile/typing', { channel_id: thread.id, is_typing: isTyping });
     return true;
   }
 
-  /** A post ends typing on the server: the next `true` goes out at once. @param {number} channelId */
-  forget(channelId) {
-    this.sent.delete(channelId);
+  /** A post ends typing on the server: the next `true` goes out at once. @param {Thread} thread */
+  forget(thread) {
+    this.sent.delete(threadKey(thread));
   }
 }

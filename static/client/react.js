@@ -4,49 +4,29 @@
  *
  *   <BusMobileProvider client={client}> ... </BusMobileProvider>
  *   const state = useConnectionState();
- *   const { messages, post } = useMessages(channelId);
+ *   const { conversations } = useConversations();
+ *   const { messages, post } = useMessages({ model: 'discuss.channel', id });
+ *
+ * A conversation is a thread: a mobile channel's id (as in earlier
+ * versions) or `{model: 'discuss.channel', id}`; the hooks of one
+ * conversation (react_thread.js) take either.
  */
-import {
-  createContext,
-  createElement,
-  useCallback,
-  useContext,
-  useEffect,
-  useMemo,
-  useState,
-  useSyncExternalStore,
-} from 'react';
+import { useCallback, useEffect, useState, useSyncExternalStore } from 'react';
+import { useBusMobileClient } from './react_context.js';
+import { threadKey } from './threads.js';
+
+export { BusMobileProvider, useBusMobileClient } from './react_context.js';
+export { useMessages, useReadState, useTyping, useUploads } from './react_thread.js';
 
 /** @typedef {import('./client.js').BusMobileClient} BusMobileClient */
 /** @typedef {import('./shapes.js').Message} Message */
 /** @typedef {import('./shapes.js').PendingMessage} PendingMessage */
 /** @typedef {import('./shapes.js').Channel} Channel */
+/** @typedef {import('./shapes.js').DiscussChannel} DiscussChannel */
 /** @typedef {import('./shapes.js').Presence} Presence */
 /** @typedef {import('./shapes.js').ConnectionState} ConnectionState */
 /** @typedef {import('./errors.js').BusMobileError} BusMobileError */
-
-const ClientContext = createContext(/** @type {BusMobileClient | null} */ (null));
-
-/**
- * Makes `client` available to the hooks below it, and starts it (unless
- * `autoStart` is false). It never closes the client: call `client.close()`
- * on sign-out.
- * @param {{client: BusMobileClient, autoStart?: boolean, children?: import('react').ReactNode}} props
- */
-export function BusMobileProvider({ client, autoStart = true, children }) {
-  useEffect(() => {
-    // Failures also come as `error` events; the promise may be ignored.
-    if (autoStart) client.start().catch(() => {});
-  }, [client, autoStart]);
-  return createElement(ClientContext.Provider, { value: client }, children);
-}
-
-/** The provider's client. @returns {BusMobileClient} */
-export function useBusMobileClient() {
-  const client = useContext(ClientContext);
-  if (!client) throw new Error('odoo-bus-mobile: wrap your components in <BusMobileProvider client={...}>');
-  return client;
-}
+/** @typedef {import('./react_thread.js').Upload} Upload */
 
 /** `idle`, `connecting`, `open`, `reconnecting` or `closed`. @returns {ConnectionState} */
 export function useConnectionState() {
@@ -57,193 +37,114 @@ export function useConnectionState() {
 }
 
 /**
- * My channels, kept current: new messages update `last_message` and
- * `unread_count`; channel events and reconnects reload the list.
- * @returns {{channels: Channel[], loading: boolean, error: BusMobileError | null, refresh: () => void}}
+ * A new message in a list of conversations: its `last_message`, and one
+ * more unread if it is not mine.
+ * @template {Channel | DiscussChannel} C
+ * @param {C[]} list @param {Message} message @param {number | null} me
+ * @returns {C[]}
  */
-export function useChannels() {
-  const client = useBusMobileClient();
-  const [state, setState] = useState({ channels: /** @type {Channel[]} */ ([]), loading: true, error: /** @type {any} */ (null) });
+function withMessage(list, message, me) {
+  const key = threadKey(message.thread);
+  return list.map((c) =>
+    threadKey(c.thread) !== key || (c.last_message && c.last_message.id >= message.id)
+      ? c
+      : { ...c, last_message: message, unread_count: (c.unread_count ?? 0) + (message.author_id === me ? 0 : 1) },
+  );
+}
+
+/**
+ * @template T
+ * @typedef {(reload: () => void, patch: (change: (list: T[]) => T[]) => void) => (() => void)[]} Listen
+ */
+
+/**
+ * A list of conversations kept current: new messages update `last_message`
+ * and `unread_count`; reconnects and what `listen` says load it again.
+ * @template {Channel | DiscussChannel} C
+ * @param {BusMobileClient} client
+ * @param {() => Promise<C[]>} load
+ * @param {Listen<C>} listen more listeners; returns their removers
+ * @returns {{items: C[], loading: boolean, error: BusMobileError | null, refresh: () => void}}
+ */
+function useLiveList(client, load, listen) {
+  const [state, setState] = useState({ items: /** @type {C[]} */ ([]), loading: true, error: /** @type {any} */ (null) });
   const [version, setVersion] = useState(0);
   const refresh = useCallback(() => setVersion((v) => v + 1), []);
   useEffect(() => {
     let alive = true;
-    const load = () =>
-      client.channels().then(
-        (channels) => alive && setState({ channels, loading: false, error: null }),
+    const reload = () => {
+      load().then(
+        (items) => alive && setState({ items, loading: false, error: null }),
         (error) => alive && setState((s) => ({ ...s, loading: false, error })),
       );
-    load();
+    };
+    const patch = (/** @type {(list: C[]) => C[]} */ change) => setState((s) => ({ ...s, items: change(s.items) }));
+    reload();
     const offs = [
-      client.on('channel', load),
-      client.on('reconnect', load),
-      client.on('message', (message) =>
-        setState((s) => ({
-          ...s,
-          channels: s.channels.map((c) =>
-            c.id !== message.channel_id || (c.last_message && c.last_message.id >= message.id)
-              ? c
-              : {
-                  ...c,
-                  last_message: message,
-                  unread_count: (c.unread_count ?? 0) + (message.author_id === client.partnerId ? 0 : 1),
-                },
-          ),
-        })),
-      ),
-      client.on('read', (read) => {
-        if (read.partner_id === client.partnerId) load();
-      }),
+      client.on('reconnect', reload),
+      client.on('message', (message) => patch((list) => withMessage(list, message, client.partnerId))),
+      ...listen(reload, patch),
     ];
     return () => {
       alive = false;
       offs.forEach((off) => off());
     };
+    // `load` and `listen` are made on each render by the hooks below, from `client` only.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [client, version]);
   return { ...state, refresh };
 }
 
 /**
- * Insert `incoming` into `list` (ascending id), without duplicates.
- * @param {Message[]} list
- * @param {Message[]} incoming
+ * My mobile channels, kept current: new messages update `last_message` and
+ * `unread_count`; channel events and reconnects reload the list.
+ * @returns {{channels: Channel[], loading: boolean, error: BusMobileError | null, refresh: () => void}}
  */
-function mergeById(list, incoming) {
-  const byId = new Map(list.map((m) => [m.id, m]));
-  let changed = false;
-  for (const message of incoming) {
-    if (!byId.has(message.id)) {
-      byId.set(message.id, message);
-      changed = true;
-    }
-  }
-  return changed ? [...byId.values()].sort((a, b) => a.id - b.id) : list;
+export function useChannels() {
+  const client = useBusMobileClient();
+  const { items, ...rest } = useLiveList(
+    client,
+    () => client.channels(),
+    (reload) => [
+      client.on('channel', reload),
+      client.on('read', (read) => {
+        if (read.partner_id === client.partnerId && read.thread.model === 'bus_mobile.channel') reload();
+      }),
+    ],
+  );
+  return { channels: items, ...rest };
 }
 
 /**
- * The live message list of a channel: its last page of history, then every
- * new message in id order, and my pending posts after them, each kept in
- * place until the server confirms it (same `client_uuid`).
- * @param {number | null | undefined} channelId
- * @param {{limit?: number}} [options] page size (default 30)
- * @returns {{messages: (Message | PendingMessage)[], loading: boolean, error: BusMobileError | null,
- *   hasMore: boolean, loadOlder: () => Promise<void>, post: (body: string) => PendingMessage}}
+ * All my conversations, Discuss's (where the server has it) and the mobile
+ * channels, the most recently active first, kept current: new messages,
+ * my unread counters (read here or elsewhere), conversations that come,
+ * change or go.
+ * @returns {{conversations: (DiscussChannel | Channel)[], loading: boolean, error: BusMobileError | null, refresh: () => void}}
  */
-export function useMessages(channelId, { limit = 30 } = {}) {
+export function useConversations() {
   const client = useBusMobileClient();
-  const [confirmed, setConfirmed] = useState(/** @type {Message[]} */ ([]));
-  const [pending, setPending] = useState(() => (channelId ? client.pendingMessages(channelId) : []));
-  const [status, setStatus] = useState({ loading: true, error: /** @type {any} */ (null), hasMore: false });
-
-  useEffect(() => {
-    setConfirmed([]);
-    if (!channelId) {
-      setPending([]);
-      setStatus({ loading: false, error: null, hasMore: false });
-      return undefined;
-    }
-    let alive = true;
-    let loaded = false;
-    /** @type {Message[]} */
-    let early = [];
-    setPending(client.pendingMessages(channelId));
-    setStatus({ loading: true, error: null, hasMore: false });
-    const offMessage = client.on('message', (message) => {
-      if (message.channel_id !== channelId) return;
-      if (!loaded) early.push(message);
-      else setConfirmed((list) => mergeById(list, [message]));
-    });
-    const offOutbox = client.on('outbox', () => setPending(client.pendingMessages(channelId)));
-    client.messages(channelId, { limit }).then(
-      (page) => {
-        if (!alive) return;
-        loaded = true;
-        setConfirmed(mergeById(page, early));
-        early = [];
-        setStatus({ loading: false, error: null, hasMore: page.length >= limit });
-      },
-      (error) => {
-        if (!alive) return;
-        loaded = true;
-        setConfirmed(mergeById([], early));
-        setStatus({ loading: false, error, hasMore: false });
-      },
-    );
-    return () => {
-      alive = false;
-      offMessage();
-      offOutbox();
-    };
-  }, [client, channelId, limit]);
-
-  const messages = useMemo(() => {
-    const confirmedUuids = new Set(confirmed.map((m) => m.client_uuid));
-    return [...confirmed, ...pending.filter((m) => !confirmedUuids.has(m.client_uuid))];
-  }, [confirmed, pending]);
-
-  const loadOlder = useCallback(async () => {
-    if (!channelId) return;
-    const first = confirmed[0];
-    const page = await client.messages(channelId, first ? { beforeId: first.id, limit } : { limit });
-    setConfirmed((list) => mergeById(list, page));
-    setStatus((s) => ({ ...s, hasMore: page.length >= limit }));
-  }, [client, channelId, limit, confirmed]);
-
-  const post = useCallback(
-    (/** @type {string} */ body) => {
-      if (!channelId) throw new Error('useMessages: no channel to post to');
-      return client.post(channelId, body);
-    },
-    [client, channelId],
-  );
-
-  return { messages, ...status, loadOlder, post };
-}
-
-/**
- * Who is typing in a channel (partner ids, not mine), and `setTyping` to
- * say I am (throttled by the client). A typing mark lasts `timeout` ms
- * unless renewed; a message from that partner ends it.
- * @param {number | null | undefined} channelId
- * @param {{timeout?: number}} [options] default 10000
- * @returns {{partnerIds: number[], setTyping: (isTyping: boolean) => void}}
- */
-export function useTyping(channelId, { timeout = 10000 } = {}) {
-  const client = useBusMobileClient();
-  const [partnerIds, setPartnerIds] = useState(/** @type {number[]} */ ([]));
-  useEffect(() => {
-    setPartnerIds([]);
-    if (!channelId) return undefined;
-    /** @type {Map<number, ReturnType<typeof setTimeout>>} */
-    const timers = new Map();
-    const stop = (/** @type {number} */ partnerId) => {
-      clearTimeout(timers.get(partnerId));
-      if (timers.delete(partnerId)) setPartnerIds([...timers.keys()]);
-    };
-    const offs = [
-      client.on('typing', ({ channel_id, partner_id, is_typing }) => {
-        if (channel_id !== channelId || partner_id === client.partnerId) return;
-        if (!is_typing) return stop(partner_id);
-        clearTimeout(timers.get(partner_id));
-        timers.set(partner_id, setTimeout(() => stop(partner_id), timeout));
-        setPartnerIds([...timers.keys()]);
+  const { items, ...rest } = useLiveList(
+    client,
+    () => client.conversations(),
+    (reload, patch) => [
+      client.on('channel', reload),
+      client.on('discussChannel', (event) => {
+        if (event.event !== 'updated') return reload();
+        const key = threadKey(event.thread);
+        patch((list) => list.map((c) => (threadKey(c.thread) === key ? /** @type {any} */ ({ ...c, ...event.changes }) : c)));
       }),
-      client.on('message', (message) => {
-        if (message.channel_id === channelId) stop(message.author_id);
+      client.on('discussReset', reload),
+      client.on('unread', ({ thread, unread_count: count }) => {
+        const key = threadKey(thread);
+        patch((list) => list.map((c) => (threadKey(c.thread) === key ? { ...c, unread_count: count } : c)));
       }),
-    ];
-    return () => {
-      offs.forEach((off) => off());
-      timers.forEach((timer) => clearTimeout(timer));
-    };
-  }, [client, channelId, timeout]);
-  const setTyping = useCallback(
-    (/** @type {boolean} */ isTyping) => {
-      if (channelId) client.typing(channelId, isTyping).catch(() => {});
-    },
-    [client, channelId],
+      client.on('read', (read) => {
+        if (read.partner_id === client.partnerId && read.thread.model === 'bus_mobile.channel') reload();
+      }),
+    ],
   );
-  return { partnerIds, setTyping };
+  return { conversations: items, ...rest };
 }
 
 /**

@@ -8,13 +8,16 @@
  * `lastMessageId`, the newest message delivered, from which
  * `/bus_mobile/sync` fetches what the socket missed. While a sync runs,
  * messages from the socket and from posts' answers wait, so that all are
- * emitted in id order, each once.
+ * emitted in id order, each once. Discuss's catch-up (discuss_resume.js)
+ * runs inside this one, and its cursor is stored with these.
  */
 import { CLOSE } from './backoff.js';
+import { mobileMessage } from './threads.js';
 import { Timers } from './util.js';
 
 /** @typedef {import('./shapes.js').Message} Message */
 /** @typedef {import('./shapes.js').ServerConfig} ServerConfig */
+/** @typedef {import('./discuss_resume.js').SyncedPages} SyncedPages */
 
 const MAX_SEEN = 10000;
 
@@ -61,6 +64,7 @@ export class Resume {
       const newest = Math.max(0, ...channels.map((c) => (c.last_message ? c.last_message.id : 0)));
       this.cursor = { last: 0, lastMessageId: newest };
     }
+    await client._discussResume.load(this.resumed ? cursor : null);
     this.floor = this.cursor.lastMessageId;
     await client._outbox.restore();
     this.loadedFor = config.user.id;
@@ -90,18 +94,17 @@ export class Resume {
     this.catchingUp = true;
     /** @type {Message[]} */
     const synced = [];
+    /** @type {SyncedPages | null} */
+    let discussSynced = null;
     let failed = false;
     try {
       do {
         this.catchUpAgain = false;
-        let after = this.cursor.lastMessageId;
-        for (;;) {
-          const page = await client.sync(after);
-          const messages = page && Array.isArray(page.messages) ? page.messages : [];
-          synced.push(...messages);
-          if (!page.has_more || !messages.length) break;
-          after = messages[messages.length - 1].id;
-        }
+        // Both at once: mobile channels here, Discuss in discuss_resume.js.
+        /** @type {[Message[], SyncedPages | null]} */
+        const fetched = await Promise.all([this.fetch(), client._discussResume.fetch(discussSynced)]);
+        synced.push(...fetched[0]);
+        discussSynced = fetched[1];
       } while (this.catchUpAgain && !client._connection.closedByApp);
     } catch (error) {
       client._emitError(error);
@@ -112,6 +115,7 @@ export class Resume {
     const held = this.held;
     this.held = [];
     if (failed) {
+      client._discussResume.drop();
       // What the socket brought meanwhile would move the cursor over the
       // gap: drop it and reconnect; the next sync brings it all.
       const connection = client._connection;
@@ -124,9 +128,23 @@ export class Resume {
     const syncedIds = new Set(synced.map((m) => m.id));
     const before = new Set(this.seen);
     const fresh = this.accept([...synced, ...held], 'sync');
-    const recovered = fresh.filter((m) => syncedIds.has(m.id) && !before.has(m.id)).length;
+    const recovered = fresh.filter((m) => syncedIds.has(m.id) && !before.has(m.id)).length + client._discussResume.finish(discussSynced);
     client.stats.recovered += recovered;
     return recovered;
+  }
+
+  /** Every page of `/bus_mobile/sync` after the cursor. @returns {Promise<Message[]>} */
+  async fetch() {
+    /** @type {Message[]} */
+    const synced = [];
+    let after = this.cursor.lastMessageId;
+    for (;;) {
+      const page = await this.client.sync(after);
+      const messages = page && Array.isArray(page.messages) ? page.messages : [];
+      synced.push(...messages);
+      if (!page.has_more || !messages.length) return synced;
+      after = messages[messages.length - 1].id;
+    }
   }
 
   /**
@@ -143,7 +161,10 @@ export class Resume {
       return [];
     }
     const fresh = [];
-    const sorted = [...messages].filter((m) => m && Number.isInteger(m.id)).sort((a, b) => a.id - b.id);
+    const sorted = [...messages]
+      .filter((m) => m && Number.isInteger(m.id))
+      .map(mobileMessage)
+      .sort((a, b) => a.id - b.id);
     let cursor = this.cursor.lastMessageId;
     for (const message of sorted) {
       if (this.seen.has(message.id) || message.id <= this.floor) {
@@ -193,6 +214,6 @@ export class Resume {
   flushCursor() {
     if (!this.timers.has('save')) return;
     this.timers.clear('save');
-    this.client._store.save('cursor', { ...this.cursor });
+    this.client._store.save('cursor', { ...this.cursor, ...this.client._discussResume.state() });
   }
 }

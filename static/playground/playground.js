@@ -1,6 +1,8 @@
 // The playground page: the same client an app uses, in a browser. The
 // browser owns the cookies and sends an Origin; the socket is same-origin.
-import { BusMobileClient } from '/bus_mobile/static/client/index.js';
+// It lists the user's conversations of both kinds (Discuss, where the
+// server has mail, and mobile channels), shows one, and posts in it.
+import { BusMobileClient, threadKey } from '/bus_mobile/static/client/index.js';
 
 const $ = (selector) => document.querySelector(selector);
 function el(tag, props = {}, ...children) {
@@ -35,17 +37,23 @@ const network = {
     };
   },
 };
+// Uploads signed in by the page's cookie carry Odoo's CSRF token (apps send a bearer token).
+const csrfToken = document.querySelector('meta[name="csrf-token"]')?.content;
 
 const client = new BusMobileClient({ url: window.location.origin, storage, appState, network });
 window.busMobileClient = client; // for the console
 
-let channels = [];
-let current = null;
+let conversations = [];
+let current = null; // a conversation: a Discuss channel or a mobile channel, with its `thread`
 let confirmed = [];
-const names = new Map(); // partner id -> name, learnt from messages
+let attachments = []; // uploaded for the next post (Discuss)
+const names = new Map(); // partner id -> name, learnt from messages and members
 const presence = new Map();
 const typing = new Map(); // partner id -> timer
 let unwatch = () => {};
+
+const isDiscuss = (conversation) => conversation?.thread.model === 'discuss.channel';
+const sameThread = (a, b) => Boolean(a && b && threadKey(a) === threadKey(b));
 
 function log(text) {
   const item = el('li', { textContent: `${new Date().toLocaleTimeString()} ${text}` });
@@ -58,37 +66,53 @@ function renderState() {
   $('#state').dataset.state = client.state;
 }
 
-function renderChannels() {
+function renderConversations() {
   $('#channels').replaceChildren(
-    ...channels.map((channel) => {
-      const item = el('li', { className: channel.id === current?.id ? 'current' : '' },
-        el('button', { type: 'button', textContent: channel.name || `#${channel.id}`, onclick: () => select(channel) }),
-        el('span', { className: 'unread', textContent: channel.unread_count ? ` ${channel.unread_count}` : '' }));
-      item.dataset.channelId = channel.id;
+    ...conversations.map((c) => {
+      const kind = isDiscuss(c) ? c.channel_type : 'mobile';
+      const item = el('li', { className: sameThread(c.thread, current?.thread) ? 'current' : '' },
+        el('button', { type: 'button', textContent: c.name || `#${c.id}`, onclick: () => select(c) }),
+        el('span', { className: `kind ${kind}`, textContent: kind }),
+        el('span', { className: 'unread', textContent: c.unread_count ? ` ${c.unread_count}` : '' }));
+      item.dataset.thread = threadKey(c.thread);
+      if (!isDiscuss(c)) item.dataset.channelId = c.id;
       return item;
     }),
   );
+  $('#empty').hidden = conversations.length > 0;
+}
+
+function renderMessage(m) {
+  const item = el('li', { className: m.pending ? 'pending' : '' },
+    el('b', { textContent: `${m.author_name || 'me'}: ` }), el('span', { className: 'body', textContent: m.body }));
+  if (m.edited) item.append(el('i', { className: 'edited', textContent: ' (edited)' }));
+  for (const file of m.attachments ?? []) {
+    const link = el('a', { className: 'attachment', textContent: `[${file.name}]`, href: file.url ?? '#', target: '_blank' });
+    item.append(link);
+  }
+  for (const reaction of m.reactions ?? []) item.append(el('span', { className: 'reaction', textContent: ` ${reaction.content}${reaction.count}` }));
+  if (m.id) item.dataset.messageId = m.id;
+  return item;
 }
 
 function renderMessages() {
-  const pending = current ? client.pendingMessages(current.id) : [];
+  const pending = current ? client.pendingMessages(current.thread) : [];
   const uuids = new Set(confirmed.map((m) => m.client_uuid));
   const list = [...confirmed, ...pending.filter((m) => !uuids.has(m.client_uuid))];
-  $('#messages').replaceChildren(
-    ...list.map((m) => {
-      const item = el('li', { className: m.pending ? 'pending' : '' },
-        el('b', { textContent: `${m.author_name || 'me'}: ` }), el('span', { className: 'body', textContent: m.body }));
-      if (m.id) item.dataset.messageId = m.id;
-      return item;
-    }),
-  );
+  $('#messages').replaceChildren(...list.map(renderMessage));
   $('#messages').scrollTop = $('#messages').scrollHeight;
 }
 
+/** The partner ids of the current conversation's other members. */
+function others() {
+  if (!current) return [];
+  const ids = isDiscuss(current) ? current.members.map((m) => m.partner_id).filter(Boolean) : current.member_partner_ids;
+  return ids.filter((id) => id !== client.partnerId);
+}
+
 function renderPresence() {
-  const others = current ? current.member_partner_ids.filter((id) => id !== client.partnerId) : [];
   $('#presence').replaceChildren(
-    ...others.map((id) => {
+    ...others().map((id) => {
       const status = presence.get(id)?.im_status ?? '…';
       const item = el('li', { className: `presence ${status}`, textContent: `${names.get(id) ?? `Partner ${id}`}: ${status}` });
       item.dataset.partnerId = id;
@@ -99,32 +123,47 @@ function renderPresence() {
   $('#typing').textContent = who.length ? `${who.join(', ')} typing…` : '';
 }
 
-async function loadChannels() {
-  channels = await client.channels();
-  renderChannels();
-  if (!current && channels.length) await select(channels[0]);
-  else if (current) current = channels.find((c) => c.id === current.id) ?? current;
+function renderUploads(progress) {
+  $('#attach').hidden = !isDiscuss(current);
+  const ready = attachments.length ? `attached: ${attachments.map((a) => a.name).join(', ')}` : '';
+  $('#uploads').textContent = [progress, ready].filter(Boolean).join(' ');
 }
 
-async function select(channel) {
-  current = channel;
-  $('#channel-title').textContent = channel.name || `#${channel.id}`;
+async function loadConversations() {
+  conversations = await client.conversations();
+  renderConversations();
+  if (current) current = conversations.find((c) => sameThread(c.thread, current.thread)) ?? current;
+  else if (conversations.length) await select(conversations[0]);
+}
+
+async function select(conversation) {
+  current = conversation;
+  $('#channel-title').textContent = conversation.name || `#${conversation.id}`;
   for (const input of document.querySelectorAll('#post input, #post button')) input.disabled = false;
   typing.clear();
   confirmed = [];
-  renderChannels();
+  attachments = [];
+  if (isDiscuss(conversation)) for (const m of conversation.members) if (m.partner_id) names.set(m.partner_id, m.name);
+  renderConversations();
   renderMessages();
+  renderUploads('');
   unwatch();
-  unwatch = client.watchPresence(channel.member_partner_ids.filter((id) => id !== client.partnerId));
-  const page = await client.messages(channel.id, { limit: 50 });
-  if (current !== channel) return;
+  unwatch = client.watchPresence(others());
+  const page = await client.messages(conversation.thread, { limit: 50 });
+  if (current !== conversation) return;
   const ids = new Set(confirmed.map((m) => m.id));
   confirmed = [...page.filter((m) => !ids.has(m.id)), ...confirmed].sort((a, b) => a.id - b.id);
-  for (const m of confirmed) names.set(m.author_id, m.author_name);
+  for (const m of confirmed) if (m.author_id) names.set(m.author_id, m.author_name);
   const last = confirmed[confirmed.length - 1];
-  if (last) client.markRead(channel.id, last.id).catch(() => {});
+  if (last) markRead(last);
   renderMessages();
   renderPresence();
+}
+
+function markRead(message) {
+  client.markRead(current.thread, message.id).catch((e) => log(`error ${e.message}`));
+  current.unread_count = 0;
+  renderConversations();
 }
 
 client.on('state', ({ state, code }) => {
@@ -132,23 +171,35 @@ client.on('state', ({ state, code }) => {
   log(`state ${state}${code ? ` (close ${code})` : ''}`);
 });
 client.on('message', (m) => {
-  names.set(m.author_id, m.author_name);
-  if (current && m.channel_id === current.id) {
+  if (m.author_id) names.set(m.author_id, m.author_name);
+  if (current && sameThread(m.thread, current.thread)) {
     if (!confirmed.some((c) => c.id === m.id)) confirmed = [...confirmed, m].sort((a, b) => a.id - b.id);
     clearTimeout(typing.get(m.author_id));
     typing.delete(m.author_id);
     renderMessages();
     renderPresence();
-    if (m.author_id !== client.partnerId) client.markRead(m.channel_id, m.id).catch(() => {});
+    if (m.author_id !== client.partnerId) markRead(m);
   } else {
-    const channel = channels.find((c) => c.id === m.channel_id);
-    if (channel) channel.unread_count = (channel.unread_count ?? 0) + 1;
-    renderChannels();
+    const conversation = conversations.find((c) => sameThread(c.thread, m.thread));
+    if (conversation && m.author_id !== client.partnerId) conversation.unread_count = (conversation.unread_count ?? 0) + 1;
+    renderConversations();
   }
 });
+client.on('messageUpdated', (update) => {
+  confirmed = confirmed.map((m) => (m.id === update.id ? { ...m, ...update, thread: m.thread } : m));
+  renderMessages();
+});
+client.on('reactions', ({ message_id: id, reactions }) => {
+  confirmed = confirmed.map((m) => {
+    if (m.id !== id) return m;
+    const kept = m.reactions.filter((r) => !reactions.some((c) => c.content === r.content));
+    return { ...m, reactions: [...kept, ...reactions.filter((r) => r.count > 0)] };
+  });
+  renderMessages();
+});
 client.on('outbox', renderMessages);
-client.on('typing', ({ channel_id, partner_id, is_typing }) => {
-  if (!current || channel_id !== current.id || partner_id === client.partnerId) return;
+client.on('typing', ({ thread, partner_id, is_typing }) => {
+  if (!current || !sameThread(thread, current.thread) || partner_id === client.partnerId) return;
   clearTimeout(typing.get(partner_id));
   if (is_typing) typing.set(partner_id, setTimeout(() => (typing.delete(partner_id), renderPresence()), 10000));
   else typing.delete(partner_id);
@@ -158,7 +209,9 @@ client.on('presence', (p) => {
   presence.set(p.partner_id, p);
   renderPresence();
 });
-client.on('channel', () => loadChannels().catch((e) => log(`error ${e.message}`)));
+const reload = () => loadConversations().catch((e) => log(`error ${e.message}`));
+client.on('channel', reload);
+client.on('discussChannel', ({ event }) => event !== 'updated' && reload());
 client.on('reconnect', ({ recovered }) => log(`resumed, ${recovered} message(s) recovered`));
 client.on('notification', (n) => log(`${n.message.type} #${n.id}`));
 client.on('error', (e) => log(`error ${e.exceptionName ?? e.kind}: ${e.message}`));
@@ -166,13 +219,32 @@ client.on('error', (e) => log(`error ${e.exceptionName ?? e.kind}: ${e.message}`
 $('#post').addEventListener('submit', (event) => {
   event.preventDefault();
   const input = $('#post input');
-  if (!current || !input.value.trim()) return;
-  client.post(current.id, input.value);
-  client.typing(current.id, false).catch(() => {});
+  if (!current || (!input.value.trim() && !attachments.length)) return;
+  client.post(current.thread, input.value, isDiscuss(current) ? { attachments } : {});
+  client.typing(current.thread, false).catch(() => {});
   input.value = '';
+  attachments = [];
+  renderUploads('');
 });
 $('#post input').addEventListener('input', (event) => {
-  if (current) client.typing(current.id, Boolean(event.target.value)).catch(() => {});
+  if (current) client.typing(current.thread, Boolean(event.target.value)).catch(() => {});
+});
+$('#attach input').addEventListener('change', async (event) => {
+  const conversation = current;
+  for (const file of event.target.files) {
+    try {
+      const attachment = await client.uploadAttachment(conversation.thread, file, {
+        csrfToken,
+        onProgress: ({ loaded, total }) => renderUploads(`${file.name} ${total ? Math.round((100 * loaded) / total) : 0}%`),
+      });
+      if (current === conversation) attachments = [...attachments, attachment];
+      renderUploads('');
+    } catch (e) {
+      log(`error ${e.exceptionName ?? e.kind}: ${e.message}`);
+      renderUploads('');
+    }
+  }
+  event.target.value = '';
 });
 $('#new-channel').addEventListener('submit', async (event) => {
   event.preventDefault();
@@ -180,12 +252,30 @@ $('#new-channel').addEventListener('submit', async (event) => {
   if (!input.value.trim()) return;
   const channel = await client.createChannel({ name: input.value, type: 'public' });
   input.value = '';
-  await loadChannels();
-  await select(channels.find((c) => c.id === channel.id) ?? channel);
+  await loadConversations();
+  await select(conversations.find((c) => sameThread(c.thread, channel.thread)) ?? channel);
+});
+$('#new-chat').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const input = $('#new-chat input');
+  if (!input.value.trim()) return;
+  try {
+    const [person] = await client.searchPartners(input.value.trim(), 1);
+    if (!person) return log(`nobody called ${input.value}`);
+    const chat = await client.startChat(person.partner_id);
+    input.value = '';
+    await loadConversations();
+    await select(conversations.find((c) => sameThread(c.thread, chat.thread)) ?? chat);
+  } catch (e) {
+    log(`error ${e.exceptionName ?? e.kind}: ${e.message}`);
+  }
 });
 
 renderState();
 client
   .start()
-  .then(loadChannels)
+  .then(() => {
+    $('#new-chat').hidden = !client.discussAvailable;
+    return loadConversations();
+  })
   .catch((e) => log(`error ${e.message}`));

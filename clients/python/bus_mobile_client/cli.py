@@ -1,4 +1,5 @@
-"""Command line: ``diagnose``, and the ``chat``/``watch`` demo.
+"""Command line: ``diagnose``, and the ``chat``/``watch`` demo (``chat`` also
+in Odoo Discuss: ``--discuss-channel``, ``--discuss-with``, ``--list``).
 
 The ``bus-mobile`` command of ``pip install clients/python`` (no Odoo
 needed, only ``requests`` and ``websocket-client``)::
@@ -22,6 +23,7 @@ import time
 from ._version import __version__
 from .client import BusMobileError, MobileBusClient, TokenRefused
 from .diagnose import diagnose, report_json, report_text
+from .discuss import DISCUSS_MESSAGE, DISCUSS_TYPING
 from .notifications import (
     CHANNEL,
     MESSAGE,
@@ -79,13 +81,27 @@ def build_parser():
     )
     check.add_argument("--json", action="store_true", help="machine-readable output")
 
-    chat = commands.add_parser("chat", help="talk in a channel (two terminals: two users)")
+    chat = commands.add_parser(
+        "chat", help="talk in a channel or a Discuss conversation (two terminals: two users)"
+    )
     _server_args(chat)
     where = chat.add_mutually_exclusive_group()
     where.add_argument("--channel-id", type=int, help="join this channel (as shown by the other)")
     where.add_argument("--with-partner", type=int, help="direct conversation with this partner")
     where.add_argument(
         "--channel-name", default="demo", help="my channel of this name, created if needed"
+    )
+    where.add_argument(
+        "--discuss-channel", type=int, help="this Discuss conversation of mine (see --list)"
+    )
+    where.add_argument(
+        "--discuss-with",
+        type=int,
+        metavar="PARTNER_ID",
+        help="the Discuss direct chat with this partner, made if needed",
+    )
+    where.add_argument(
+        "--list", action="store_true", help="list my conversations (Discuss and channels) and quit"
     )
 
     watch = commands.add_parser("watch", help="print notifications and presence as they come")
@@ -202,6 +218,11 @@ def describe(notification):
             f"#{payload['id']} [channel {payload['channel_id']}] "
             f"{payload.get('author_name')}: {payload['body']}"
         )
+    if notification.type == DISCUSS_MESSAGE:
+        return (
+            f"#{payload['id']} [discuss {payload['thread']['id']}] "
+            f"{payload.get('author_name')}: {payload['body']}"
+        )
     if notification.type == TYPING:
         verb = "is typing" if payload.get("is_typing") else "stopped typing"
         return f"partner {payload['partner_id']} {verb} in channel {payload['channel_id']}"
@@ -285,6 +306,10 @@ def _chat_channel(client, args):
 
 
 def run_chat(args):
+    if args.list:
+        return run_list(args)
+    if args.discuss_channel or args.discuss_with:
+        return run_discuss_chat(args)
     with _signed_in_client(args) as client:
         user = client.server_config["user"]
         channel = _chat_channel(client, args)
@@ -377,6 +402,98 @@ def _read_input(client, channel_id, done):
             try:
                 client.typing(channel_id, True)
                 client.post_reliably(channel_id, text)
+            except BusMobileError as exc:
+                sys.stderr.write(f"not sent: {exc}\n")
+    done.set()
+
+
+# ----------------------------------------------------------------------
+# chat in Discuss, and the list of conversations
+# ----------------------------------------------------------------------
+
+
+def run_list(args):
+    with _signed_in_client(args) as client:
+        if client.discuss.available:
+            for channel in client.discuss.channels():
+                last = channel.get("last_message") or {}
+                _out(
+                    f"discuss {channel['id']:>6} {channel['channel_type']:8} "
+                    f"{channel['name']!r} unread {channel['unread_count']}"
+                    + (f" · {last.get('author_name')}: {last.get('body', '')[:60]}" if last else "")
+                )
+        else:
+            _out("(no Discuss on this server: the mail module is not installed)")
+        for channel in client.channels_list():
+            _out(
+                f"channel {channel['id']:>6} {channel['channel_type']:8} "
+                f"{channel['name']!r} unread {channel.get('unread_count', 0)}"
+            )
+    return 0
+
+
+def run_discuss_chat(args):
+    with _signed_in_client(args) as client:
+        user = client.server_config["user"]
+        if args.discuss_with:
+            channel = client.discuss.chat(args.discuss_with)
+        else:
+            channel = client.discuss.channel(args.discuss_channel)
+        client.connect()
+        chat = DiscussChatView(client, channel, user["partner_id"])
+        _out(
+            f"You are {user['name']} (partner {user['partner_id']}) in the Discuss "
+            f"{channel['channel_type']} {channel['id']} '{channel['name']}'. "
+            f"Others chat with --discuss-with {user['partner_id']}, or in Odoo's Discuss."
+        )
+        _out("Type a message and Enter. /quit.")
+        for message in client.discuss.messages(channel["id"], limit=10):
+            chat.show_message(message)
+        done = threading.Event()
+        post = lambda text: client.discuss.post_reliably(channel["id"], text)  # noqa: E731
+        reader = threading.Thread(target=_read_lines, args=(post, done), daemon=True)
+        reader.start()
+        while not done.is_set():
+            for notification in client.poll(1.0):
+                chat.show(notification)
+    return 0
+
+
+class DiscussChatView:
+    """What a Discuss chat terminal prints."""
+
+    def __init__(self, client, channel, me):
+        self.client, self.channel_id, self.me = client, channel["id"], me
+        self.names = {m["partner_id"]: m["name"] for m in channel.get("members", [])}
+
+    def show_message(self, message):
+        stamp = (message.get("create_date") or "")[11:16]
+        files = "".join(f" [{a['name']}]" for a in message.get("attachments", []))
+        _out(f"[{stamp}] {message.get('author_name')}: {message['body']}{files}")
+
+    def show(self, notification):
+        payload = notification.payload
+        if payload.get("thread", {}).get("id") != self.channel_id:
+            return
+        if notification.type == DISCUSS_MESSAGE:
+            self.show_message(payload)
+            if payload.get("author_id") != self.me:
+                self.client.discuss.mark_read(self.channel_id, payload["id"])
+        elif notification.type == DISCUSS_TYPING and payload["is_typing"]:
+            if payload["partner_id"] != self.me:
+                name = self.names.get(payload["partner_id"], f"partner {payload['partner_id']}")
+                _out(f"  ({name} is typing...)")
+
+
+def _read_lines(post, done):
+    """Post what is typed until ``/quit`` or the end of the input."""
+    for line in sys.stdin:
+        text = line.strip()
+        if text == "/quit":
+            break
+        if text:
+            try:
+                post(text)
             except BusMobileError as exc:
                 sys.stderr.write(f"not sent: {exc}\n")
     done.set()

@@ -21,7 +21,8 @@ keeps itself connected:
   logout, say) is read first, so the close is handled for what it is;
 - after every reconnect: subscribe with the last notification id, then
   ``/bus_mobile/sync`` from the last message id, de-duplicated by message
-  id (:mod:`.dedup`), so no message is lost and none is delivered twice.
+  id (:mod:`.dedup`), so no message is lost and none is delivered twice;
+- Discuss, where the server has ``mail``: ``client.discuss`` (:mod:`.discuss`).
 
 Only ``requests``, ``websocket-client`` and the standard library are used.
 """
@@ -43,6 +44,7 @@ import websocket
 from . import backoff as bo
 from ._version import __version__
 from .dedup import ResumeState
+from .discuss import Discuss
 from .explain import close_cause, handshake_cause
 from .liveness import Liveness
 from .notifications import (
@@ -263,6 +265,8 @@ class MobileBusClient:
         self._ping_sent_at = None
         self._reauthed = False
         self._rpc_id = 0
+        #: Odoo Discuss (:mod:`.discuss`), where the server has ``mail``.
+        self.discuss = Discuss(self)
 
     # ------------------------------------------------------------------
     # HTTP: session and JSON-RPC
@@ -466,11 +470,17 @@ class MobileBusClient:
         and server outages until it succeeds or ``give_up_after`` seconds pass.
         Returns ``(message, attempts)``."""
         client_uuid = client_uuid or str(uuid.uuid4())
+        return self.retrying(lambda: self.post(channel_id, body, client_uuid), give_up_after)
+
+    def retrying(self, call, give_up_after=120.0):
+        """``call()`` again after network errors and server outages, with the
+        backoff, until it succeeds or ``give_up_after`` seconds pass.
+        Returns ``(result, attempts)``."""
         deadline = time.monotonic() + give_up_after
         attempt = 0
         while True:
             try:
-                return self.post(channel_id, body, client_uuid), attempt + 1
+                return call(), attempt + 1
             except ServerUnavailable:
                 if time.monotonic() >= deadline:
                     raise
@@ -550,6 +560,7 @@ class MobileBusClient:
             self.config()
         self._open()
         self.stats["connects"] += 1
+        self.discuss.start()
         if self.resume.last_message_id:
             self._catch_up()
 
@@ -789,8 +800,10 @@ class MobileBusClient:
                 continue
             channel_event = channel_event or notification.type == CHANNEL
             self._pending.append(notification)
+        discuss, joined = self.discuss.accept_frame(batch)
+        self._pending += discuss
         self._reauthed = False
-        if resubscribe and channel_event:
+        if resubscribe and (channel_event or joined):
             # A channel was created or I was added to one: subscribe again,
             # the server adds the channels I am now a member of.
             self._safe(self._subscribe)
@@ -884,5 +897,6 @@ class MobileBusClient:
                     self.stats["synced"] += 1
                     self._pending.append(message_notification(message))
             if not result.get("has_more") or not messages:
-                return
+                break
             after_id = messages[-1]["id"]
+        self._pending += self.discuss.catch_up()

@@ -45,6 +45,7 @@ CHECKS = [
     ("websocket_health", "/websocket/health"),
     ("login", "login"),
     ("addon", "addon installed (/bus_mobile/config)"),
+    ("discuss", "Discuss for apps (mail)"),
     ("stock_websocket", "stock /websocket, browser UA, no version"),
     ("mobile_socket", "mobile socket handshake"),
     ("round_trip", "subscribe + round-trip notification"),
@@ -113,6 +114,8 @@ class Diagnosis:
         )
         self.worker_version = None
         self.channel_id = None
+        # What the discuss check found (None: not checked).
+        self.discuss_available = None
         # Whether the login check signed a device in: signed out at the end.
         self.signed_in = False
 
@@ -125,6 +128,7 @@ class Diagnosis:
             ("websocket_health", ("reachable",), self.check_websocket_health),
             ("login", ("reachable",), self.check_login),
             ("addon", ("login",), self.check_addon),
+            ("discuss", ("addon",), self.check_discuss),
             ("stock_websocket", ("reachable",), self.check_stock_websocket),
             ("mobile_socket", ("reachable", self._session_step()), self.check_mobile_socket),
             ("round_trip", ("addon", "mobile_socket"), self.check_round_trip),
@@ -348,6 +352,32 @@ class Diagnosis:
             f"{config.get('server_version')}, worker_version {config.get('worker_version')}",
         )
 
+    def check_discuss(self):
+        """Whether the server has Discuss (``mail``), and if so that its
+        conversations answer. Without mail it passes: Discuss is optional."""
+        discuss = (self.client.server_config or {}).get("discuss") or {}
+        self.discuss_available = bool(discuss.get("available"))
+        if not self.discuss_available:
+            reason = discuss.get("reason") or "the server does not say (an older bus_mobile)"
+            return Check("discuss", PASS, f"not available: {reason} Apps have mobile channels only")
+        try:
+            channels = self.client.discuss.channels()
+        except RpcError as exc:
+            return Check(
+                "discuss",
+                FAIL,
+                cause=f"the config says Discuss is available, but /bus_mobile/discuss/channels "
+                f"answers {exc.name}: {exc.message}",
+                fix="update the bus_mobile addon (Apps > Mobile Bus > Upgrade) and read the "
+                "server's log",
+            )
+        return Check(
+            "discuss",
+            PASS,
+            f"available: {len(channels)} conversation(s) of this user, uploads up to "
+            f"{discuss.get('upload_max_bytes')} bytes",
+        )
+
     def check_stock_websocket(self):
         """What apps hit: stock /websocket with a browser-like UA, no version."""
         url = f"{self.ws_base}/websocket"
@@ -547,6 +577,7 @@ def report_json(diagnosis):
             "db": diagnosis.db,
             "login": diagnosis.login,
             "ok": diagnosis.ok,
+            "discuss_available": diagnosis.discuss_available,
             "checks": [
                 {**asdict(check), "title": check.title} for check in diagnosis.checks.values()
             ],

@@ -1,12 +1,3 @@
-/** @typedef {import('./options.js').BusMobileOptions} BusMobileOptions */
-/** @typedef {import('./shapes.js').BusMobileEvents} BusMobileEvents */
-/** @typedef {import('./shapes.js').ConnectionState} ConnectionState */
-/** @typedef {import('./shapes.js').Message} Message */
-/** @typedef {import('./shapes.js').PendingMessage} PendingMessage */
-/** @typedef {import('./shapes.js').Channel} Channel */
-/** @typedef {import('./shapes.js').Presence} Presence */
-/** @typedef {import('./shapes.js').ServerConfig} ServerConfig */
-/** @typedef {import('./shapes.js').DeviceSignIn} DeviceSignIn */
 /** @extends {Emitter<BusMobileEvents>} */
 export class BusMobileClient extends Emitter<import("./shapes.js").BusMobileEvents> {
     /** @param {BusMobileOptions} options */
@@ -61,6 +52,18 @@ export class BusMobileClient extends Emitter<import("./shapes.js").BusMobileEven
          * default: the global one
          */
         fetch?: typeof fetch | undefined;
+        /**
+         * for uploads; default: the global one
+         */
+        FormData?: {
+            new (form?: HTMLFormElement, submitter?: HTMLElement | null): FormData;
+            prototype: FormData;
+        } | undefined;
+        /**
+         * for uploads with progress; default: the global one
+         * (React Native, browsers); without it uploads go through `fetch`
+         */
+        XMLHttpRequest?: any;
         /**
          * AsyncStorage in an app (default: memory)
          */
@@ -155,6 +158,10 @@ export class BusMobileClient extends Emitter<import("./shapes.js").BusMobileEven
     /** @internal */
     _frames: Frames;
     /** @internal */
+    _discuss: Discuss;
+    /** @internal */
+    _discussResume: DiscussResume;
+    /** @internal */
     _notifications: Notifications;
     /** @internal */
     _resume: Resume;
@@ -219,37 +226,78 @@ export class BusMobileClient extends Emitter<import("./shapes.js").BusMobileEven
     rpc(route: string, params?: Record<string, any>): Promise<any>;
     /** @returns {Promise<ServerConfig>} */
     loadConfig(): Promise<ServerConfig>;
-    /** @returns {Promise<Channel[]>} my channels, with `unread_count` and `last_message` */
+    /** Whether the server has Discuss (`mail` installed), once the config is loaded. */
+    get discussAvailable(): boolean;
+    /** @returns {Promise<Channel[]>} my mobile channels, with `unread_count` and `last_message` */
     channels(): Promise<Channel[]>;
     /**
+     * My Discuss conversations as the web client lists them (channels and
+     * groups I am a member of, pinned chats), with `unread_count` and
+     * `last_message`. A `UserError` where Discuss is not available.
+     * @returns {Promise<DiscussChannel[]>}
+     */
+    discussChannels(): Promise<DiscussChannel[]>;
+    /**
+     * All my conversations: Discuss's (where the server has it) and the
+     * mobile channels, the most recently active first.
+     * @returns {Promise<(DiscussChannel | Channel)[]>}
+     */
+    conversations(): Promise<(DiscussChannel | Channel)[]>;
+    /** One Discuss conversation. @param {ThreadName} thread @returns {Promise<DiscussChannel>} */
+    discussChannel(thread: ThreadName): Promise<DiscussChannel>;
+    /**
      * @param {{name?: string, type?: 'public' | 'private' | 'direct', partnerIds?: number[]}} spec
-     * @returns {Promise<Channel>} (direct: the pair's channel, made on first use)
+     * @returns {Promise<Channel>} a mobile channel (direct: the pair's channel, made on first use)
      */
     createChannel({ name, type, partnerIds }: {
         name?: string;
         type?: "public" | "private" | "direct";
         partnerIds?: number[];
     }): Promise<Channel>;
-    /** @param {number} channelId @returns {Promise<Channel>} */
-    join(channelId: number): Promise<Channel>;
-    /** @param {number} channelId @returns {Promise<Channel>} */
-    leave(channelId: number): Promise<Channel>;
-    /** @param {number} channelId @param {number[]} partnerIds @returns {Promise<Channel>} */
-    addMembers(channelId: number, partnerIds: number[]): Promise<Channel>;
     /**
-     * A page of history, ascending id: the last `limit`, or those before `beforeId`.
-     * @param {number} channelId
-     * @param {{beforeId?: number, afterId?: number, limit?: number}} [page]
+     * The Discuss direct chat with a person (a partner of an internal user),
+     * made on first use, as the web client's "Start a conversation".
+     * @param {number} partnerId @returns {Promise<DiscussChannel>}
+     */
+    startChat(partnerId: number): Promise<DiscussChannel>;
+    /** A Discuss group with me and them. @param {number[]} partnerIds @param {string} [name] @returns {Promise<DiscussChannel>} */
+    createGroup(partnerIds: number[], name?: string): Promise<DiscussChannel>;
+    /** People I may chat with, by name (Discuss). @param {string} search @param {number} [limit] @returns {Promise<Partner[]>} */
+    searchPartners(search: string, limit?: number): Promise<Partner[]>;
+    /** Join a public channel. @param {ThreadName} thread @returns {Promise<Channel | DiscussChannel>} */
+    join(thread: ThreadName): Promise<Channel | DiscussChannel>;
+    /** Leave a channel or a group (a Discuss chat: hide it). @param {ThreadName} thread @returns {Promise<any>} */
+    leave(thread: ThreadName): Promise<any>;
+    /** @param {ThreadName} thread @param {number[]} partnerIds @returns {Promise<Channel | DiscussChannel>} */
+    addMembers(thread: ThreadName, partnerIds: number[]): Promise<Channel | DiscussChannel>;
+    /**
+     * Mute a Discuss conversation for `minutes` (-1: until unmuted, 0: unmute).
+     * @param {ThreadName} thread @param {number} minutes @returns {Promise<DiscussChannel>}
+     */
+    mute(thread: ThreadName, minutes: number): Promise<DiscussChannel>;
+    /**
+     * Which messages of a Discuss conversation notify me (null: my default).
+     * @param {ThreadName} thread @param {'all' | 'mentions' | 'no_notif' | null} setting @returns {Promise<DiscussChannel>}
+     */
+    setNotifications(thread: ThreadName, setting: "all" | "mentions" | "no_notif" | null): Promise<DiscussChannel>;
+    /**
+     * A page of history, ascending id: the last `limit`, or those before
+     * `beforeId` (or after `afterId`). Discuss also finds messages around one
+     * (`aroundId`) and by text (`search`).
+     * @param {ThreadName} thread
+     * @param {{beforeId?: number, afterId?: number, aroundId?: number, limit?: number, search?: string}} [page]
      * @returns {Promise<Message[]>}
      */
-    messages(channelId: number, { beforeId, afterId, limit }?: {
+    messages(thread: ThreadName, { beforeId, afterId, aroundId, limit, search }?: {
         beforeId?: number;
         afterId?: number;
+        aroundId?: number;
         limit?: number;
+        search?: string;
     }): Promise<Message[]>;
     /**
-     * Every message of my channels after `afterId`: the catch-up the client
-     * runs by itself after each reconnect.
+     * Every message of my mobile channels after `afterId`: the catch-up the
+     * client runs by itself after each reconnect (Discuss's too).
      * @param {number} afterId
      * @param {number} [limit]
      * @returns {Promise<{messages: Message[], has_more: boolean}>}
@@ -258,16 +306,49 @@ export class BusMobileClient extends Emitter<import("./shapes.js").BusMobileEven
         messages: Message[];
         has_more: boolean;
     }>;
-    /** Read receipt: `messageId` and all before it are read. @param {number} channelId @param {number} messageId */
-    markRead(channelId: number, messageId: number): Promise<any>;
     /**
-     * Tell the channel I am (not) typing. Throttled: `true` goes out at most
-     * once per `typingThrottle` ms while it holds; `false` only after a `true`.
-     * @param {number} channelId
+     * Read receipt: `messageId` and all before it are read. For Discuss, the
+     * web client's counter and seen ticks follow, and the answer gives mine.
+     * @param {ThreadName} thread @param {number} messageId
+     * @returns {Promise<ReadState | void>}
+     */
+    markRead(thread: ThreadName, messageId: number): Promise<ReadState | void>;
+    /**
+     * Tell the conversation I am (not) typing. Throttled: `true` goes out at
+     * most once per `typingThrottle` ms while it holds; `false` only after a `true`.
+     * @param {ThreadName} thread
      * @param {boolean} [isTyping]
      * @returns {Promise<boolean>} whether a request was sent
      */
-    typing(channelId: number, isTyping?: boolean): Promise<boolean>;
+    typing(thread: ThreadName, isTyping?: boolean): Promise<boolean>;
+    /**
+     * Replace the text of my Discuss message (marked edited); its attachments stay.
+     * @param {ThreadName} thread @param {number} messageId @param {string} body plain text
+     * @param {{partnerIds?: number[]}} [options] the people mentioned (`@Name` in the text)
+     * @returns {Promise<Message>}
+     */
+    editMessage(thread: ThreadName, messageId: number, body: string, { partnerIds }?: {
+        partnerIds?: number[];
+    }): Promise<Message>;
+    /** Delete my Discuss message (as the web client: empty, no attachments). @param {ThreadName} thread @param {number} messageId @returns {Promise<Message>} */
+    deleteMessage(thread: ThreadName, messageId: number): Promise<Message>;
+    /**
+     * Add (or remove) my reaction to a Discuss message.
+     * @param {ThreadName} thread @param {number} messageId @param {string} content an emoji
+     * @param {'add' | 'remove'} [action]
+     * @returns {Promise<Message>}
+     */
+    react(thread: ThreadName, messageId: number, content: string, action?: "add" | "remove"): Promise<Message>;
+    /**
+     * Upload a file for a Discuss post; then post with `{attachments: [it]}`.
+     * `onProgress` follows the bytes sent (XMLHttpRequest: React Native,
+     * browsers; elsewhere at the start and the end only).
+     * @param {ThreadName} thread
+     * @param {UploadFile} file a Blob or File, or React Native's `{uri, name, type}`
+     * @param {UploadOptions} [options]
+     * @returns {Promise<Attachment>}
+     */
+    uploadAttachment(thread: ThreadName, file: UploadFile, options?: UploadOptions): Promise<Attachment>;
     /** @param {number[]} partnerIds @returns {Promise<Presence[]>} */
     presence(partnerIds: number[]): Promise<Presence[]>;
     /**
@@ -291,13 +372,17 @@ export class BusMobileClient extends Emitter<import("./shapes.js").BusMobileEven
      * (a retry never makes a duplicate), then a `message` event brings the
      * confirmed one. A post the server refuses (a `ValidationError`, ...) is
      * dropped and reported as an `error` event whose `pending` is the message.
-     * @param {number} channelId
+     * `body` is plain text; in a Discuss conversation the server makes mail's
+     * HTML of it as the web composer does (line breaks, links, and a mention
+     * link for `@Name` of each of `partnerIds`).
+     * @param {ThreadName} thread
      * @param {string} body
+     * @param {PostOptions} [options] Discuss only: mentions, uploaded attachments, the message replied to
      * @returns {PendingMessage}
      */
-    post(channelId: number, body: string): PendingMessage;
-    /** The posts waiting for the server, oldest first. @param {number} [channelId] */
-    pendingMessages(channelId?: number): import("./shapes.js").PendingMessage[];
+    post(thread: ThreadName, body: string, { partnerIds, attachments, replyTo }?: PostOptions): PendingMessage;
+    /** The posts waiting for the server, oldest first (of one conversation). @param {ThreadName} [thread] */
+    pendingMessages(thread?: ThreadName): import("./shapes.js").PendingMessage[];
     /**
      * Connect, and stay connected while the app is in the foreground.
      * Resolves once the socket is open and caught up the first time; rejects
@@ -326,11 +411,22 @@ export type Channel = import("./shapes.js").Channel;
 export type Presence = import("./shapes.js").Presence;
 export type ServerConfig = import("./shapes.js").ServerConfig;
 export type DeviceSignIn = import("./shapes.js").DeviceSignIn;
+export type Thread = import("./shapes.js").Thread;
+export type ThreadName = import("./shapes.js").ThreadName;
+export type DiscussChannel = import("./shapes.js").DiscussChannel;
+export type Attachment = import("./shapes.js").Attachment;
+export type PostOptions = import("./shapes.js").PostOptions;
+export type UploadFile = import("./shapes.js").UploadFile;
+export type UploadOptions = import("./shapes.js").UploadOptions;
+export type ReadState = import("./shapes.js").ReadState;
+export type Partner = import("./shapes.js").Partner;
 import { Emitter } from './emitter.js';
 import { Auth } from './auth.js';
 import { JsonRpc } from './http.js';
 import { Connection } from './connection.js';
 import { Frames } from './frames.js';
+import { Discuss } from './discuss.js';
+import { DiscussResume } from './discuss_resume.js';
 import { Notifications } from './notifications.js';
 import { Resume } from './resume.js';
 import { Outbox } from './outbox.js';

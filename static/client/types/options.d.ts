@@ -103,6 +103,18 @@ export type BusMobileOptions = {
      */
     fetch?: typeof fetch | undefined;
     /**
+     * for uploads; default: the global one
+     */
+    FormData?: {
+        new (form?: HTMLFormElement, submitter?: HTMLElement | null): FormData;
+        prototype: FormData;
+    } | undefined;
+    /**
+     * for uploads with progress; default: the global one
+     * (React Native, browsers); without it uploads go through `fetch`
+     */
+    XMLHttpRequest?: any;
+    /**
      * AsyncStorage in an app (default: memory)
      */
     storage?: import("./storage.js").KeyValueStorage | undefined;

@@ -1,4 +1,5 @@
 /** @typedef {import('./shapes.js').PendingMessage} PendingMessage */
+/** @typedef {import('./shapes.js').Thread} Thread */
 export class Outbox {
     /** @param {import('./client.js').BusMobileClient} client */
     constructor(client: import("./client.js").BusMobileClient);
@@ -9,13 +10,19 @@ export class Outbox {
     flushing: boolean;
     timers: Timers<"retry">;
     /**
-     * @param {number} channelId
+     * @param {Thread} thread
      * @param {string} body
+     * @param {{partnerIds?: number[], attachments?: import('./shapes.js').Attachment[],
+     *   parent?: import('./shapes.js').ParentMessage | null}} [options] Discuss only
      * @returns {PendingMessage}
      */
-    post(channelId: number, body: string): PendingMessage;
-    /** @param {number} [channelId] */
-    pending(channelId?: number): import("./shapes.js").PendingMessage[];
+    post(thread: Thread, body: string, { partnerIds, attachments, parent }?: {
+        partnerIds?: number[];
+        attachments?: import("./shapes.js").Attachment[];
+        parent?: import("./shapes.js").ParentMessage | null;
+    }): PendingMessage;
+    /** @param {Thread} [thread] */
+    pending(thread?: Thread): import("./shapes.js").PendingMessage[];
     /** The stored posts first (an earlier run's), then this run's not among them. */
     restore(): Promise<void>;
     changed(): void;
@@ -27,4 +34,5 @@ export class Outbox {
     remove(clientUuid: string): void;
 }
 export type PendingMessage = import("./shapes.js").PendingMessage;
+export type Thread = import("./shapes.js").Thread;
 import { Timers } from './util.js';

@@ -1,9 +1,5 @@
-/**
- * The ephemeral signals: who is online (presence, followed on the socket
- * through Odoo's `odoo-presence-res.partner_<id>` channels) and who is
- * typing (sent throttled).
- */
 /** @typedef {import('./shapes.js').Presence} Presence */
+/** @typedef {import('./shapes.js').Thread} Thread */
 export class PresenceWatch {
     /** @param {import('./client.js').BusMobileClient} client */
     constructor(client: import("./client.js").BusMobileClient);
@@ -23,18 +19,19 @@ export class TypingThrottle {
     /** @param {import('./client.js').BusMobileClient} client */
     constructor(client: import("./client.js").BusMobileClient);
     client: import("./client.js").BusMobileClient;
-    /** @type {Map<number, {typing: boolean, at: number}>} channel id -> what was sent last */
-    sent: Map<number, {
+    /** @type {Map<string, {typing: boolean, at: number}>} thread key -> what was sent last */
+    sent: Map<string, {
         typing: boolean;
         at: number;
     }>;
     /**
-     * @param {number} channelId
+     * @param {Thread} thread
      * @param {boolean} isTyping
      * @returns {Promise<boolean>} whether a request was sent
      */
-    send(channelId: number, isTyping: boolean): Promise<boolean>;
-    /** A post ends typing on the server: the next `true` goes out at once. @param {number} channelId */
-    forget(channelId: number): void;
+    send(thread: Thread, isTyping: boolean): Promise<boolean>;
+    /** A post ends typing on the server: the next `true` goes out at once. @param {Thread} thread */
+    forget(thread: Thread): void;
 }
 export type Presence = import("./shapes.js").Presence;
+export type Thread = import("./shapes.js").Thread;

@@ -1,20 +1,16 @@
-/**
- * Makes `client` available to the hooks below it, and starts it (unless
- * `autoStart` is false). It never closes the client: call `client.close()`
- * on sign-out.
- * @param {{client: BusMobileClient, autoStart?: boolean, children?: import('react').ReactNode}} props
- */
-export function BusMobileProvider({ client, autoStart, children }: {
-    client: BusMobileClient;
-    autoStart?: boolean;
-    children?: import("react").ReactNode;
-}): import("react").FunctionComponentElement<import("react").ProviderProps<import("./client.js").BusMobileClient | null>>;
-/** The provider's client. @returns {BusMobileClient} */
-export function useBusMobileClient(): BusMobileClient;
+/** @typedef {import('./client.js').BusMobileClient} BusMobileClient */
+/** @typedef {import('./shapes.js').Message} Message */
+/** @typedef {import('./shapes.js').PendingMessage} PendingMessage */
+/** @typedef {import('./shapes.js').Channel} Channel */
+/** @typedef {import('./shapes.js').DiscussChannel} DiscussChannel */
+/** @typedef {import('./shapes.js').Presence} Presence */
+/** @typedef {import('./shapes.js').ConnectionState} ConnectionState */
+/** @typedef {import('./errors.js').BusMobileError} BusMobileError */
+/** @typedef {import('./react_thread.js').Upload} Upload */
 /** `idle`, `connecting`, `open`, `reconnecting` or `closed`. @returns {ConnectionState} */
 export function useConnectionState(): ConnectionState;
 /**
- * My channels, kept current: new messages update `last_message` and
+ * My mobile channels, kept current: new messages update `last_message` and
  * `unread_count`; channel events and reconnects reload the list.
  * @returns {{channels: Channel[], loading: boolean, error: BusMobileError | null, refresh: () => void}}
  */
@@ -25,37 +21,17 @@ export function useChannels(): {
     refresh: () => void;
 };
 /**
- * The live message list of a channel: its last page of history, then every
- * new message in id order, and my pending posts after them, each kept in
- * place until the server confirms it (same `client_uuid`).
- * @param {number | null | undefined} channelId
- * @param {{limit?: number}} [options] page size (default 30)
- * @returns {{messages: (Message | PendingMessage)[], loading: boolean, error: BusMobileError | null,
- *   hasMore: boolean, loadOlder: () => Promise<void>, post: (body: string) => PendingMessage}}
+ * All my conversations, Discuss's (where the server has it) and the mobile
+ * channels, the most recently active first, kept current: new messages,
+ * my unread counters (read here or elsewhere), conversations that come,
+ * change or go.
+ * @returns {{conversations: (DiscussChannel | Channel)[], loading: boolean, error: BusMobileError | null, refresh: () => void}}
  */
-export function useMessages(channelId: number | null | undefined, { limit }?: {
-    limit?: number;
-}): {
-    messages: (Message | PendingMessage)[];
+export function useConversations(): {
+    conversations: (DiscussChannel | Channel)[];
     loading: boolean;
     error: BusMobileError | null;
-    hasMore: boolean;
-    loadOlder: () => Promise<void>;
-    post: (body: string) => PendingMessage;
-};
-/**
- * Who is typing in a channel (partner ids, not mine), and `setTyping` to
- * say I am (throttled by the client). A typing mark lasts `timeout` ms
- * unless renewed; a message from that partner ends it.
- * @param {number | null | undefined} channelId
- * @param {{timeout?: number}} [options] default 10000
- * @returns {{partnerIds: number[], setTyping: (isTyping: boolean) => void}}
- */
-export function useTyping(channelId: number | null | undefined, { timeout }?: {
-    timeout?: number;
-}): {
-    partnerIds: number[];
-    setTyping: (isTyping: boolean) => void;
+    refresh: () => void;
 };
 /**
  * The presence of `partnerIds` (`im_status`: online, away or offline), live.
@@ -67,6 +43,11 @@ export type BusMobileClient = import("./client.js").BusMobileClient;
 export type Message = import("./shapes.js").Message;
 export type PendingMessage = import("./shapes.js").PendingMessage;
 export type Channel = import("./shapes.js").Channel;
+export type DiscussChannel = import("./shapes.js").DiscussChannel;
 export type Presence = import("./shapes.js").Presence;
 export type ConnectionState = import("./shapes.js").ConnectionState;
 export type BusMobileError = import("./errors.js").BusMobileError;
+export type Upload = import("./react_thread.js").Upload;
+export type Listen<T> = (reload: () => void, patch: (change: (list: T[]) => T[]) => void) => (() => void)[];
+export { BusMobileProvider, useBusMobileClient } from "./react_context.js";
+export { useMessages, useReadState, useTyping, useUploads } from "./react_thread.js";

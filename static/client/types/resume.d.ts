@@ -32,6 +32,8 @@ export class Resume {
      */
     catchUp(): Promise<number | null>;
     runCatchUp(): Promise<number | null>;
+    /** Every page of `/bus_mobile/sync` after the cursor. @returns {Promise<Message[]>} */
+    fetch(): Promise<Message[]>;
     /**
      * Emit the messages not delivered before, in id order.
      * @param {Message[]} messages
@@ -47,4 +49,5 @@ export class Resume {
 }
 export type Message = import("./shapes.js").Message;
 export type ServerConfig = import("./shapes.js").ServerConfig;
+export type SyncedPages = import("./discuss_resume.js").SyncedPages;
 import { Timers } from './util.js';
