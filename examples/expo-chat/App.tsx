@@ -53,7 +53,7 @@ export default function App() {
 function Home({ onSignOut }: { onSignOut: () => void }) {
   const client = useBusMobileClient();
   const { threads, loading, refresh } = useThreads();
-  const [openId, setOpenId] = useState<number | null>(null);
+  const [openKey, setOpenKey] = useState<string | null>(null);
   const [newChat, setNewChat] = useState(false);
 
   useEffect(() => {
@@ -61,19 +61,19 @@ function Home({ onSignOut }: { onSignOut: () => void }) {
   }, [client]);
 
   const open = useCallback(
-    (channelId: number) => {
+    (key: string) => {
       setNewChat(false);
-      setOpenId(channelId);
-      refresh(); // a new direct chat, or a push for a channel not listed yet
+      setOpenKey(key);
+      if (!threads.some((t) => t.key === key)) refresh(); // a new chat, or a push for one not listed yet
     },
-    [refresh],
+    [refresh, threads],
   );
   usePushTaps(open);
 
   if (newChat) return <NewChatScreen onBack={() => setNewChat(false)} onOpen={open} />;
-  if (openId !== null) {
-    const thread = threads.find((t) => t.id === openId);
-    if (thread) return <ChatScreen thread={thread} onBack={() => setOpenId(null)} />;
+  if (openKey !== null) {
+    const thread = threads.find((t) => t.key === openKey);
+    if (thread) return <ChatScreen thread={thread} onBack={() => setOpenKey(null)} />;
     return (
       <View style={{ flex: 1, justifyContent: 'center', alignItems: 'center' }}>
         <Text style={styles.muted}>{loading ? 'Opening…' : 'This conversation is not yours any more.'}</Text>
@@ -85,7 +85,7 @@ function Home({ onSignOut }: { onSignOut: () => void }) {
       threads={threads}
       loading={loading}
       userName={client.config?.user.name ?? ''}
-      onOpen={(thread) => setOpenId(thread.id)}
+      onOpen={(thread) => setOpenKey(thread.key)}
       onNewChat={() => setNewChat(true)}
       onSignOut={onSignOut}
     />

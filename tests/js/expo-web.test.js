@@ -1,17 +1,21 @@
 // The Expo example (examples/expo-chat) as its web export, served from
 // another origin than Odoo and driven in headless Chromium against the live
-// server: device sign-in, the socket opened the web builds' way (a one-time
-// ticket: a browser sets no Authorization header on a WebSocket), a
-// conversation, a message each way, presence. Run by scripts/stages/expo.sh
-// (not by js.sh: it needs the export), with BUS_MOBILE_EXPO_WEB_DIR.
+// server with mail: device sign-in, the socket opened the web builds' way (a
+// one-time ticket: a browser sets no Authorization header on a WebSocket),
+// the conversations of both kinds (a Discuss chat and a mobile channel, with
+// unread counts and last messages), then in the Discuss chat a message each
+// way with another client, typing, read ticks, a photo, presence. Run by
+// scripts/stages/expo.sh (not by js.sh: it needs the export), with
+// BUS_MOBILE_EXPO_WEB_DIR.
 import test, { after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createReadStream, existsSync, mkdtempSync, mkdirSync, rmSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, mkdtempSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { extname, join, normalize } from 'node:path';
 import puppeteer from 'puppeteer-core';
-import { DB, URL, callKw, closeAll, makeClient, newUser, waitForEvent } from './test/helpers.js';
+import { threadKey } from 'odoo-bus-mobile';
+import { DB, URL, callKw, closeAll, makeClient, newUser, waitForEvent, waitUntil } from './test/helpers.js';
 
 const CHROMIUM = process.env.BUS_MOBILE_CHROMIUM || '/usr/bin/chromium';
 const OUT_DIR = process.env.BUS_MOBILE_RUN_DIR || tmpdir();
@@ -37,7 +41,11 @@ async function setAllowedOrigins(value) {
 
 after(() => rmSync(profile, { recursive: true, force: true }));
 
-test('the Expo web export: sign in with a device token, chat with another client, presence', async () => {
+// A 1x1 PNG: the photo the page attaches (written next to the profile).
+const PHOTO = join(profile, 'photo.png');
+writeFileSync(PHOTO, Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64'));
+
+test('the Expo web export: a Discuss chat with another client, signed in with a device token', async () => {
   assert.ok(WEB_DIR && existsSync(join(WEB_DIR, 'index.html')), `no web export in BUS_MOBILE_EXPO_WEB_DIR=${WEB_DIR}`);
   const server = await serveExport(WEB_DIR);
   const appOrigin = `http://127.0.0.1:${server.address().port}`;
@@ -48,7 +56,19 @@ test('the Expo web export: sign in with a device token, chat with another client
   const [pageUser, bobUser] = [await newUser('webapp'), await newUser('bob')];
   const bob = makeClient(bobUser);
   await bob.start();
-  const channel = await bob.createChannel({ type: 'direct', partnerIds: [pageUser.partnerId] });
+  assert.ok(bob.discussAvailable, 'the mail database has Discuss');
+  // Both kinds of conversation, each with a message the page has not read.
+  const chat = await bob.startChat(pageUser.partnerId);
+  const mobile = await bob.createChannel({ type: 'direct', partnerIds: [pageUser.partnerId] });
+  const chatKey = threadKey(chat.thread);
+  const mobileKey = threadKey(mobile.thread);
+  const sent = (thread, body) => waitForEvent(bob, 'message', (m) => threadKey(m.thread) === threadKey(thread) && m.body === body);
+  let first = sent(chat.thread, 'first, on Discuss');
+  bob.post(chat.thread, 'first, on Discuss');
+  await first;
+  first = sent(mobile.thread, 'first, on the mobile channel');
+  bob.post(mobile.thread, 'first, on the mobile channel');
+  await first;
 
   const browser = await puppeteer.launch({
     executablePath: CHROMIUM,
@@ -101,31 +121,65 @@ test('the Expo web export: sign in with a device token, chat with another client
     }
     assert.ok(!requestUrls.some((url) => url.includes(saved.token)), 'the device token is in a URL');
 
-    // The conversation, with Bob's presence.
-    await page.waitForSelector(`[data-testid="thread-${channel.id}"]`, { timeout: 30000 });
-    await page.waitForSelector(`[data-testid="presence-${bobUser.partnerId}"][aria-label="online"]`, { timeout: 30000 });
+    // The list: the Discuss chat and the mobile channel, named after Bob,
+    // each with its unread count and last message, and Bob's presence.
+    const row = (key) => `[data-testid="thread-${key}"]`;
+    await page.waitForSelector(row(chatKey), { timeout: 30000 });
+    await page.waitForSelector(row(mobileKey), { timeout: 30000 });
+    assert.equal(await page.$eval(row(chatKey), (n) => n.getAttribute('aria-label')), 'discuss');
+    assert.equal(await page.$eval(row(mobileKey), (n) => n.getAttribute('aria-label')), 'mobile');
+    for (const [key, last] of [[chatKey, 'first, on Discuss'], [mobileKey, 'first, on the mobile channel']]) {
+      const text = await page.$eval(row(key), (n) => n.textContent);
+      assert.ok(text.startsWith('Bob'), `${key}: ${text}`);
+      assert.ok(text.includes(`Bob: ${last}`), `${key}: ${text}`);
+      // (The row may come a moment before its counter.)
+      await page.waitForFunction((id) => document.querySelector(`[data-testid="${id}"]`)?.textContent === '1', { timeout: 30000 }, `unread-${key}`);
+    }
+    await page.waitForSelector(`${row(chatKey)} [data-testid="presence-${bobUser.partnerId}"][aria-label="online"]`, { timeout: 30000 });
     await shot(page, 'conversations');
-    await page.click(`[data-testid="thread-${channel.id}"]`);
+
+    // The Discuss chat: Bob's first message; opening it reads it.
+    await page.click(row(chatKey));
     await page.waitForSelector('[data-testid="composer"]', { timeout: 30000 });
+    await page.waitForFunction(() => [...document.querySelectorAll('[data-testid="message-body"]')].some((n) => n.textContent === 'first, on Discuss'), { timeout: 30000 });
+    await waitUntil(async () => (await bob.discussChannel(chat.thread)).members.find((m) => m.partner_id === pageUser.partnerId)?.seen_message_id, 'the page read the chat');
 
-    // A message from the other client shows up.
-    bob.post(channel.id, 'hello from node');
-    await page.waitForFunction(
-      () => [...document.querySelectorAll('[data-testid="message-body"]')].some((n) => n.textContent === 'hello from node'),
-      { timeout: 30000 },
-    );
+    // Bob types, then posts: the page shows both.
+    await bob.typing(chat.thread, true);
+    await page.waitForFunction(() => document.querySelector('[data-testid="typing"]')?.textContent === 'Bob is typing…', { timeout: 30000 });
+    bob.post(chat.thread, 'hello from node');
+    await page.waitForFunction(() => [...document.querySelectorAll('[data-testid="message-body"]')].some((n) => n.textContent === 'hello from node'), { timeout: 30000 });
 
-    // A message from the page reaches the other client, once.
+    // The page posts: Bob receives it once, stored once; Bob's read makes the tick double.
     const received = [];
     const off = bob.on('message', (m) => m.body === 'hello from the web app' && received.push(m));
-    const first = waitForEvent(bob, 'message', (m) => m.body === 'hello from the web app');
+    const arrived = waitForEvent(bob, 'message', (m) => threadKey(m.thread) === chatKey && m.body === 'hello from the web app');
     await page.type('[data-testid="composer"]', 'hello from the web app');
     await page.click('[data-testid="send"]');
-    const message = await first;
+    const message = await arrived;
     assert.equal(message.author_id, pageUser.partnerId);
-    await page.waitForSelector(`[data-testid="message-${message.id}"]`, { timeout: 30000 });
-    const history = await bob.messages(channel.id);
+    await page.waitForSelector(`[data-testid="message-${message.id}"][aria-label="sent"]`, { timeout: 30000 });
+    await bob.markRead(chat.thread, message.id);
+    await page.waitForSelector(`[data-testid="message-${message.id}"][aria-label="read"]`, { timeout: 30000 });
+    const history = await bob.messages(chat.thread);
     assert.equal(history.filter((m) => m.body === 'hello from the web app').length, 1, 'stored once');
+
+    // A photo: picked in the browser's file chooser, uploaded with the
+    // token, posted; Bob gets it, the page shows it (fetched with the token).
+    const [chooser] = await Promise.all([page.waitForFileChooser({ timeout: 30000 }), page.click('[data-testid="attach"]')]);
+    await chooser.accept([PHOTO]);
+    await page.waitForFunction(() => document.querySelector('[data-testid="uploads"]')?.textContent.includes('✓'), { timeout: 30000 });
+    const photo = waitForEvent(bob, 'message', (m) => threadKey(m.thread) === chatKey && m.attachments.length === 1);
+    await page.type('[data-testid="composer"]', 'a photo');
+    await page.click('[data-testid="send"]');
+    const withPhoto = await photo;
+    assert.equal(withPhoto.body, 'a photo');
+    assert.equal(withPhoto.attachments[0].mimetype, 'image/png');
+    await page.waitForFunction(
+      (id) => document.querySelector(`[data-testid="attachment-${id}"] img`)?.src.startsWith('blob:'),
+      { timeout: 30000 },
+      withPhoto.attachments[0].id,
+    );
     off();
     assert.equal(received.length, 1, 'received once');
     await shot(page, 'chat');

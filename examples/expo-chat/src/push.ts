@@ -1,14 +1,16 @@
 // Push: the app registers its Expo push token with the server, which sends
-// a push for each conversation with news while the app has no socket. A tap
-// opens that conversation. Native only: a web build skips all of it.
+// a push for each conversation with news while the app has no socket (a
+// Discuss one or a mobile channel). A tap opens that conversation. Native
+// only: a web build skips all of it.
 import Constants from 'expo-constants';
 import * as Device from 'expo-device';
 import * as Notifications from 'expo-notifications';
-import { useEffect } from 'react';
+import { useEffect, useRef } from 'react';
 import { Platform } from 'react-native';
 import type { BusMobileClient } from 'odoo-bus-mobile';
 
 import { IS_WEB } from './session';
+import { pushThreadKey } from './threads';
 
 if (!IS_WEB) {
   // A push that arrives while the app is open: the socket already shows it.
@@ -40,29 +42,30 @@ export async function registerForPush(client: BusMobileClient): Promise<string |
   return data;
 }
 
-/** The channel a push is about (the server sends `channel_id`). */
-function channelOf(response: Notifications.NotificationResponse | null): number | null {
-  const id = response?.notification.request.content.data?.channel_id;
-  return typeof id === 'number' ? id : null;
+/** The conversation a push is about (its thread key). */
+function threadOf(response: Notifications.NotificationResponse | null): string | null {
+  return pushThreadKey(response?.notification.request.content.data);
 }
 
-/** Calls `open(channelId)` when the user taps a push, including the one
- * that launched the app. */
-export function usePushTaps(open: (channelId: number) => void): void {
+/** Calls `open(threadKey)` when the user taps a push, including the one
+ * that launched the app (once: `open` may change on every render). */
+export function usePushTaps(open: (key: string) => void): void {
+  const latest = useRef(open);
+  latest.current = open;
   useEffect(() => {
     if (IS_WEB) return;
     let live = true;
     Notifications.getLastNotificationResponseAsync().then((response) => {
-      const id = channelOf(response);
-      if (live && id !== null) open(id);
+      const key = threadOf(response);
+      if (live && key !== null) latest.current(key);
     });
     const subscription = Notifications.addNotificationResponseReceivedListener((response) => {
-      const id = channelOf(response);
-      if (id !== null) open(id);
+      const key = threadOf(response);
+      if (key !== null) latest.current(key);
     });
     return () => {
       live = false;
       subscription.remove();
     };
-  }, [open]);
+  }, []);
 }

@@ -1,113 +1,105 @@
 // One shape for every conversation the app lists: the screens only know
-// `Thread`. Today these are the server's mobile channels; Discuss
-// conversations (where the server has `mail`) become a second `kind` here,
-// with their own list and messages, and the screens stay as they are.
-import { useEffect, useMemo, useState } from 'react';
-import type { Message, PendingMessage } from 'odoo-bus-mobile';
-import { useBusMobileClient, useChannels, useMessages } from 'odoo-bus-mobile/react';
+// `Thread`. Two kinds come from the server: Odoo Discuss conversations
+// (channels, groups and direct chats, where the server has `mail`) and the
+// addon's own mobile channels. The client names both by a thread,
+// `{model, id}`; its hooks take either, so a screen never asks which kind
+// it shows, except for what only Discuss has (attachments).
+import { useMemo } from 'react';
+import { threadKey, type BusMobileClient, type Channel, type DiscussChannel, type Message, type PendingMessage, type Thread as ThreadRef } from 'odoo-bus-mobile';
+import { useBusMobileClient, useConversations } from 'odoo-bus-mobile/react';
+
+export type { ThreadRef };
 
 export type Thread = {
-  key: string; // unique across kinds, e.g. "mobile:12"
-  kind: 'mobile';
-  id: number;
+  key: string; // threadKey(ref): "discuss.channel:7", "bus_mobile.channel:3"
+  ref: ThreadRef; // what the client's methods and hooks take
+  kind: 'discuss' | 'mobile';
   name: string;
-  direct: boolean;
-  partnerIds: number[]; // the members other than me
+  direct: boolean; // a chat between two people
+  partnerIds: number[]; // the members other than me (chats and groups)
+  memberNames: Record<number, string>; // partner id -> name, where the server lists them
   unread: number;
   lastMessage: Message | null;
-  canAttach: boolean; // mobile channels carry plain text only
+  canAttach: boolean; // Discuss takes files; mobile channels carry plain text
 };
 
 export type ThreadMessage = Message | PendingMessage;
 
+function isDiscuss(conversation: Channel | DiscussChannel): conversation is DiscussChannel {
+  return conversation.thread.model === 'discuss.channel';
+}
+
+/** A conversation as the screens show it. */
+export function toThread(conversation: Channel | DiscussChannel, me: number | null, myName: string): Thread {
+  const common = {
+    key: threadKey(conversation.thread),
+    ref: conversation.thread,
+    unread: conversation.unread_count ?? 0,
+    lastMessage: conversation.last_message ?? null,
+  };
+  if (isDiscuss(conversation)) {
+    return {
+      ...common,
+      kind: 'discuss',
+      name: conversation.name, // a chat: the other person, as the web client names it
+      direct: conversation.channel_type === 'chat',
+      partnerIds: conversation.members.flatMap((m) => (m.partner_id !== null && m.partner_id !== me ? [m.partner_id] : [])),
+      memberNames: Object.fromEntries(conversation.members.flatMap((m) => (m.partner_id !== null ? [[m.partner_id, m.name]] : []))),
+      canAttach: true,
+    };
+  }
+  const direct = conversation.channel_type === 'direct';
+  return {
+    ...common,
+    kind: 'mobile',
+    // The server names a direct channel after both people: show the other.
+    name: direct ? conversation.name.split(', ').filter((n) => n !== myName).join(', ') || conversation.name : conversation.name,
+    direct,
+    partnerIds: conversation.member_partner_ids.filter((id) => id !== me),
+    memberNames: {},
+    canAttach: false,
+  };
+}
+
+/** All my conversations, kept current (new messages, unread counters,
+ * conversations that come or go), the most recently active first. */
 export function useThreads() {
   const client = useBusMobileClient();
-  const { channels, loading, error, refresh } = useChannels();
+  const { conversations, loading, error, refresh } = useConversations();
   const threads = useMemo<Thread[]>(
     () =>
-      channels
-        .filter((channel) => channel.active)
-        .map((channel) => ({
-          key: `mobile:${channel.id}`,
-          kind: 'mobile' as const,
-          id: channel.id,
-          name: channel.name,
-          direct: channel.channel_type === 'direct',
-          partnerIds: channel.member_partner_ids.filter((id) => id !== client.partnerId),
-          unread: channel.unread_count ?? 0,
-          lastMessage: channel.last_message ?? null,
-          canAttach: false,
-        }))
-        .sort((a, b) => (b.lastMessage?.id ?? 0) - (a.lastMessage?.id ?? 0)),
-    [channels, client],
+      conversations
+        .filter((c) => isDiscuss(c) || c.active)
+        .map((c) => toThread(c, client.partnerId, client.config?.user.name ?? '')),
+    [conversations, client],
   );
   return { threads, loading, error, refresh };
 }
 
-/** History, live messages and my pending posts of a thread. */
-export function useThreadMessages(thread: Thread) {
-  return useMessages(thread.id);
-}
-
-/** Send a photo (from expo-image-picker) to a thread that takes
- * attachments (`canAttach`): Discuss conversations will; mobile channels
- * carry plain text, so the chat screen shows no attach button for them. */
-export async function sendPhoto(thread: Thread, photo: { uri: string; fileName?: string | null }): Promise<void> {
-  throw new Error(`${thread.kind} conversations take no attachments (${photo.fileName ?? photo.uri})`);
-}
-
-/** Start (or find) the direct chat with a colleague. */
-export async function openDirectChat(
-  client: ReturnType<typeof useBusMobileClient>,
-  partnerId: number,
-): Promise<number> {
-  const channel = await client.createChannel({ type: 'direct', partnerIds: [partnerId] });
-  return channel.id;
-}
-
-/** The newest message id the others have read in a thread (read ticks),
- * from the `read` events since the chat opened. */
-export function useReadUpTo(thread: Thread): number {
-  const client = useBusMobileClient();
-  const [upTo, setUpTo] = useState(0);
-  useEffect(() => {
-    setUpTo(0);
-    return client.on('read', (read) => {
-      if (read.channel_id !== thread.id || read.partner_id === client.partnerId) return;
-      setUpTo((current) => Math.max(current, read.message_id));
-    });
-  }, [client, thread.id]);
-  return upTo;
-}
-
-/** Tell the server I read a thread up to its newest message. */
-export function useMarkRead(thread: Thread, messages: ThreadMessage[]): void {
-  const client = useBusMobileClient();
-  const newest = messages.reduce((max, m) => (m.id !== null && m.id > max ? m.id : max), 0);
-  useEffect(() => {
-    if (newest) client.markRead(thread.id, newest).catch(() => {});
-  }, [client, thread.id, newest]);
-}
-
 export type Colleague = { partner_id: number; name: string };
 
-/** Colleagues matching `query` (internal users), to start a direct chat. */
-export function useColleagues(query: string) {
-  const client = useBusMobileClient();
-  const [colleagues, setColleagues] = useState<Colleague[]>([]);
-  const [error, setError] = useState<string | null>(null);
-  useEffect(() => {
-    let live = true;
-    const timer = setTimeout(() => {
-      client
-        .rpc('/bus_mobile/colleagues', { query: query.trim() })
-        .then((rows: Colleague[]) => live && (setColleagues(rows), setError(null)))
-        .catch((e: Error) => live && setError(e.message));
-    }, 250);
-    return () => {
-      live = false;
-      clearTimeout(timer);
-    };
-  }, [client, query]);
-  return { colleagues, error };
+/** Colleagues matching `query`: Discuss's people search where the server
+ * has Discuss (a query is needed), else the addon's colleagues route. */
+export async function searchColleagues(client: BusMobileClient, query: string): Promise<Colleague[]> {
+  const q = query.trim();
+  if (client.discussAvailable) return q ? client.searchPartners(q, 20) : [];
+  return client.rpc('/bus_mobile/colleagues', { query: q });
+}
+
+/** The direct chat with a colleague (made on first use): a Discuss chat
+ * where the server has Discuss, else a direct mobile channel. Its key. */
+export async function openDirectChat(client: BusMobileClient, partnerId: number): Promise<string> {
+  if (client.discussAvailable) return threadKey((await client.startChat(partnerId)).thread);
+  return threadKey((await client.createChannel({ type: 'direct', partnerIds: [partnerId] })).thread);
+}
+
+/** What a push is about, as a thread key: Discuss pushes carry
+ * `thread_model` and `thread_id`, mobile channels' `channel_id`. */
+export function pushThreadKey(data: Record<string, unknown> | undefined): string | null {
+  if (!data) return null;
+  if (data.thread_model === 'discuss.channel' && typeof data.thread_id === 'number') {
+    return threadKey({ model: 'discuss.channel', id: data.thread_id });
+  }
+  if (typeof data.channel_id === 'number') return threadKey({ model: 'bus_mobile.channel', id: data.channel_id });
+  return null;
 }

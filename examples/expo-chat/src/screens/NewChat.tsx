@@ -1,14 +1,15 @@
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { FlatList, Pressable, Text, TextInput, View } from 'react-native';
 import { useBusMobileClient, usePresence } from 'odoo-bus-mobile/react';
 
 import { PresenceDot } from '../components/PresenceDot';
-import { openDirectChat, useColleagues } from '../threads';
+import { openDirectChat, searchColleagues, type Colleague } from '../threads';
 import { styles } from '../theme';
 
-type Props = { onBack: () => void; onOpen: (channelId: number) => void };
+type Props = { onBack: () => void; onOpen: (threadKey: string) => void };
 
-/** Find a colleague, open the direct chat with them (made on first use). */
+/** Find a colleague, open the direct chat with them (made on first use):
+ * a Discuss chat where the server has Discuss, else a mobile channel. */
 export function NewChatScreen({ onBack, onOpen }: Props) {
   const client = useBusMobileClient();
   const [query, setQuery] = useState('');
@@ -18,14 +19,14 @@ export function NewChatScreen({ onBack, onOpen }: Props) {
   return (
     <View style={styles.screen}>
       <View style={styles.header}>
-        <Pressable onPress={onBack}>
+        <Pressable testID="back" onPress={onBack}>
           <Text style={styles.link}>‹ Back</Text>
         </Pressable>
         <Text style={styles.title}>New chat</Text>
       </View>
       <TextInput
         testID="colleague-search"
-        placeholder="Search colleagues"
+        placeholder="Search colleagues by name"
         autoCapitalize="none"
         value={query}
         onChangeText={setQuery}
@@ -48,4 +49,24 @@ export function NewChatScreen({ onBack, onOpen }: Props) {
       />
     </View>
   );
+}
+
+/** Colleagues matching `query`, asked a moment after the typing stops. */
+function useColleagues(query: string) {
+  const client = useBusMobileClient();
+  const [colleagues, setColleagues] = useState<Colleague[]>([]);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    let live = true;
+    const timer = setTimeout(() => {
+      searchColleagues(client, query)
+        .then((rows) => live && (setColleagues(rows), setError(null)))
+        .catch((e: Error) => live && setError(e.message));
+    }, 250);
+    return () => {
+      live = false;
+      clearTimeout(timer);
+    };
+  }, [client, query]);
+  return { colleagues, error };
 }
