@@ -146,10 +146,12 @@ class MobileWebsocket(Websocket):
             if self._terminated:
                 return None
             self._terminated = True
-        mobile_dispatch.unsubscribe(self)
-        if self._counted_platform is not None:
-            metrics.socket_closed(self._db, self._counted_platform, close_label(self._close_code))
         try:
+            mobile_dispatch.unsubscribe(self)
+            if self._counted_platform is not None:
+                metrics.socket_closed(
+                    self._db, self._counted_platform, close_label(self._close_code)
+                )
             # ``ir.websocket._on_websocket_closed`` learns its socket through
             # ``wsrequest``, as during the socket's frames.
             with MobileWebsocketRequest(self._db, None, self):
@@ -166,6 +168,19 @@ class MobileWebsocket(Websocket):
                 str(exc)[:200],
             )
             return None
+        finally:
+            if self.state is not ConnectionState.CLOSED:
+                # Failed before stock marked it CLOSED (the error goes on):
+                # every later call is a no-op (once, above), and stock's loop
+                # runs until CLOSED: it would spin on the dead socket.
+                self._close_for_good()
+
+    def _close_for_good(self):
+        """Close the client socket and mark this one CLOSED, whatever a
+        failed termination left undone."""
+        with contextlib.suppress(OSError):
+            self._client_sock.close()
+        self.state = ConnectionState.CLOSED
 
     @property
     def closed_for_rotation(self):
@@ -313,8 +328,13 @@ class MobileWebsocket(Websocket):
                 self.request_close(CloseCode.ABNORMAL_CLOSURE)
                 return None
             if self.state is ConnectionState.CLOSED:
-                # Sent, then the close itself failed: not a client gone.
-                _logger.warning("Mobile socket close failed", exc_info=True)
+                # Sent, then the close itself failed: not a client gone. The
+                # exception's name only: the log check counts a traceback.
+                _logger.warning(
+                    "Mobile socket of user %s: its close failed once closed (%s)",
+                    self._session.uid,
+                    exc.__class__.__name__,
+                )
                 return None
             _logger.info(
                 "Mobile socket of user %s closed: its client left before close code %s (%s)",

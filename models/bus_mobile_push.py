@@ -347,19 +347,24 @@ class BusMobilePush(models.Model):
         """Move up to ``limit`` due pending pushes to "sending"; rows a
         concurrent transaction holds are skipped. Their ids, oldest first."""
         self.flush_model()
+        # The due rows in a CTE, evaluated once: as a subquery of the FROM,
+        # a nested-loop plan scans it again for each device row, and each
+        # scan skips the rows this UPDATE already changed and locks the
+        # next ones: more than ``limit`` rows were claimed.
         self.env.cr.execute(
             SQL(
-                """UPDATE bus_mobile_push p
+                """WITH due AS MATERIALIZED (
+                         SELECT id FROM bus_mobile_push
+                          WHERE state = 'pending' AND next_attempt_date <= %(now)s
+                       ORDER BY next_attempt_date, id
+                          LIMIT %(limit)s
+                            FOR NO KEY UPDATE SKIP LOCKED)
+                   UPDATE bus_mobile_push p
                       SET state = 'sending', write_date = %(now)s,
                           provider = COALESCE(d.push_provider,
                               CASE WHEN d.push_token ~ '^Expo(nent)?PushToken\\['
                                    THEN 'expo' ELSE 'fcm' END)
-                     FROM (SELECT id FROM bus_mobile_push
-                            WHERE state = 'pending' AND next_attempt_date <= %(now)s
-                         ORDER BY next_attempt_date, id
-                            LIMIT %(limit)s
-                              FOR NO KEY UPDATE SKIP LOCKED) due,
-                          bus_mobile_device d
+                     FROM due, bus_mobile_device d
                     WHERE p.id = due.id AND d.id = p.device_id
                 RETURNING p.id""",
                 now=DB_NOW,

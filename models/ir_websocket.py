@@ -14,6 +14,7 @@ from ..metrics.publisher import snapshot_publisher
 from ..mobile_socket import MobileWebsocket, MobileWebsocketRequest
 from ..mobile_socket.device_presence import heartbeat
 from ..mobile_socket.dispatcher import start_once
+from ..tools.channels import MOBILE_PRESENCE
 
 _logger = logging.getLogger(__name__)
 
@@ -45,7 +46,7 @@ class IrWebsocket(models.AbstractModel):
         on the mobile socket so is any other string channel (stock sockets
         keep stock behaviour)."""
         Channel = self.env["bus_mobile.channel"]
-        mobile_socket = bool(wsrequest) and isinstance(wsrequest.ws, MobileWebsocket)
+        mobile_socket = self._bus_mobile_on_mobile_socket()
         requested_ids = Channel._bus_mobile_channel_ids_from_names(channels)
         kept = [
             channel
@@ -82,7 +83,9 @@ class IrWebsocket(models.AbstractModel):
         """Drop the malformed ``odoo-presence-<model>_<id>`` strings first:
         stock turns them into ``(model, id)`` and every override of
         ``_build_presence_channel_list`` (mail's too) calls ``int()`` on the
-        id, so one of them would fail the whole subscription."""
+        id, so one of them would fail the whole subscription. Then, on a
+        mobile socket, add the ``MOBILE_PRESENCE`` twin of each partner
+        presence granted: ``bus_mobile/presence`` goes there, for apps only."""
         channels = [
             channel
             for channel in channels
@@ -93,7 +96,20 @@ class IrWebsocket(models.AbstractModel):
             )
             is not None
         ]
-        return super()._prepare_subscribe_data(channels, last)
+        data = super()._prepare_subscribe_data(channels, last)
+        if self._bus_mobile_on_mobile_socket():
+            # Every override of _build_presence_channel_list (mail's too) has
+            # granted its presences by now: an app gets ours for each partner.
+            partners = [
+                channel[0]
+                for channel in data["channels"]
+                if isinstance(channel, tuple)
+                and channel[1:] == ("presence",)
+                and isinstance(channel[0], models.BaseModel)
+                and channel[0]._name == "res.partner"
+            ]
+            data["channels"].update((partner, MOBILE_PRESENCE) for partner in partners)
+        return data
 
     def _build_presence_channel_list(self, presences):
         """Stock: internal users watch any partner. Also: co-members of a
@@ -170,6 +186,10 @@ class IrWebsocket(models.AbstractModel):
                 log_exceptions=False,
             )
         return super()._on_websocket_closed(cookies)
+
+    def _bus_mobile_on_mobile_socket(self):
+        """Whether the current frame is a mobile socket's."""
+        return bool(wsrequest) and isinstance(wsrequest.ws, MobileWebsocket)
 
     def _bus_mobile_device_socket(self):
         """The mobile socket of the current frame or close, if it is tied

@@ -1,6 +1,7 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
+from ..tools.channels import MOBILE_PRESENCE
 from ..tools.presence import STATUSES, best_status, iso_utc
 
 MAX_PRESENCE_PARTNERS = 1000
@@ -74,8 +75,11 @@ class ResPartner(models.Model):
 
     def _bus_mobile_sync_presence(self):
         """Store the combined status of these partners and, where it changed,
-        notify their presence channel: ``bus_mobile/presence`` and stock
-        ``bus.bus/im_status_updated`` (so Odoo's web client follows).
+        notify their watchers: stock ``bus.bus/im_status_updated`` on the
+        presence channel (so Odoo's web client follows) and
+        ``bus_mobile/presence`` on its ``MOBILE_PRESENCE`` twin, which only
+        mobile sockets listen to: a web client's socket gets stock's
+        notifications only, as stock sends them.
 
         The partner row is always updated, even with the same value: under
         REPEATABLE READ, of two transactions changing one partner's presence
@@ -109,7 +113,7 @@ class ResPartner(models.Model):
             payload = data[partner.id]
             if payload["im_status"] == (previous.get(partner.id) or "offline"):
                 continue
-            partner._bus_send("bus_mobile/presence", payload, subchannel="presence")
+            partner._bus_send("bus_mobile/presence", payload, subchannel=MOBILE_PRESENCE)
             partner._bus_send(
                 "bus.bus/im_status_updated",
                 {"im_status": payload["im_status"], "partner_id": partner.id},

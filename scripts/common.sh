@@ -8,11 +8,6 @@ mkdir -p "$RUN_DIR"
 RUN_DIR=$(cd "$RUN_DIR" && pwd)
 
 log() { echo "[bus_mobile] $*" >&2; }
-# Stock Odoo, stopped (SIGTERM) while a cron thread waits on its database
-# connection: the thread dies on the closed connection with a traceback,
-# which the process's exit may cut short (a daemon thread: only its frame
-# lines are printed). Only a server's stop may log it (server_logs.py --allow).
-ODOO_STOP_NOISE='Exception in thread odoo\.service\.cron\.cron[0-9]+:\nTraceback \(most recent call last\):\n(?:(?s:.*)psycopg2\.InterfaceError: connection already closed|(?:  .*\n?)*\Z)'
 die() { echo "bus_mobile: $*" >&2; exit 2; }
 
 # Where Odoo 18 is looked for, and fetched to when none is found. The

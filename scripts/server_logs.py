@@ -15,9 +15,11 @@ checks its log records directly.
 
     python scripts/server_logs.py mark OFFSETS.json FILE...
         record the current size of each FILE
-    python scripts/server_logs.py check [--since OFFSETS.json] [--allow REGEX]... FILE...
+    python scripts/server_logs.py check [--since OFFSETS.json] [--allow REGEX]...
+            [--allow-noise NAME]... FILE...
         print what each FILE logged since the marks (whole files without
-        --since) that no REGEX matches; exit 1 if anything
+        --since) that no REGEX and no record of NOISE[NAME] matches; exit 1
+        if anything
 """
 
 import argparse
@@ -41,6 +43,61 @@ GREENLET_FAILED = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ <Greenlet at .*>
 # ...:") or at exit, and scripts/live_server.sh's mark of each start. Each
 # begins a record of its own (level None), judged on its own.
 STANDALONE = re.compile(r"^(?:Exception in thread |Exception ignored in |---- start )")
+# What stock Odoo logs, whatever an addon does, when its server stops or
+# its PostgreSQL restarts: exactly these records and nothing else, named by
+# a test (``@pytest.mark.server_log(noise=...)``) or a stage
+# (``check --allow-noise NAME``) for the moment it causes them. A route's
+# error is never one of them, whatever its traceback says.
+_HEAD = r"\A\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} \d+ "
+# The end of a record's header line: Odoo appends its request's figures
+# (queries, times), or a space.
+_HEAD_END = r"(?: [\d.-]+)* ?\n"
+# How a traceback ends when the database connection is lost: psycopg2's
+# exception and its own continuation lines.
+_LOST_CONNECTION = (
+    r"\npsycopg2\.(?:OperationalError|InterfaceError): "
+    r"(?:terminating connection due to administrator command"
+    r"|server closed the connection unexpectedly"
+    r"|connection already closed"
+    r"|the database system is (?:shutting down|starting up)"
+    r'|connection to server at "[^"\n]+"(?: \([^)\n]+\))?, port \d+ failed: '
+    r"(?:Connection refused|server closed the connection unexpectedly"
+    r"|FATAL:  the database system is (?:shutting down|starting up)))"
+    r"(?:\n(?:\t.*|server closed the connection unexpectedly))*\s*\Z"
+)
+
+
+def _record(level, logger, message):
+    """A log record of ``logger`` whose message is ``message`` (regexes) and
+    whose traceback ends with a lost database connection."""
+    return f"{_HEAD}{level} \\S+ {logger}: {message}{_HEAD_END}(?s:.*){_LOST_CONNECTION}"
+
+
+NOISE = {
+    # A stopped server's cron thread, waiting on its connection, dies on it
+    # when the server closes it: whole, or cut short by the exit (a daemon
+    # thread: only its frame lines).
+    "odoo-stop": (
+        r"\AException in thread odoo\.service\.cron\.cron\d+:\n"
+        r"Traceback \(most recent call last\):\n"
+        r"(?:(?s:.*)\npsycopg2\.InterfaceError: connection already closed\s*|(?:  .*\n?)*)\Z",
+    ),
+    # PostgreSQL restarting under a running server: Odoo's own loops lose
+    # their connection (the bus listener, the cron threads and workers), and
+    # a request that finds the database down is served without it.
+    "pg-restart": (
+        _record("ERROR", r"odoo\.addons\.bus\.models\.bus", r"Bus\.loop error, sleep and retry"),
+        r"\AException in thread odoo\.service\.cron\.cron\d+:\n(?s:.*)" + _LOST_CONNECTION,
+        _record("WARNING", r"odoo\.service\.server", r"cron\d+ encountered an Exception:"),
+        _record("WARNING", r"odoo\.addons\.base\.models\.ir_cron", r"Exception in cron:"),
+        _record(
+            "ERROR",
+            r"odoo\.service\.server",
+            r"Worker(?: \w+)? \(\d+\) Exception occurred, exiting\.\.\.",
+        ),
+        _record("WARNING", r"odoo\.http", r"Database or registry unusable, trying without"),
+    ),
+}
 # A log with a problem is read on until it stops growing this long, for
 # this long at most (see LogWatch.problems).
 SETTLE_SECONDS = 0.5
@@ -224,6 +281,7 @@ def main(argv=None):
     check = commands.add_parser("check")
     check.add_argument("--since")
     check.add_argument("--allow", action="append", default=[])
+    check.add_argument("--allow-noise", action="append", default=[], choices=sorted(NOISE))
     check.add_argument("files", nargs="+")
     args = parser.parse_args(argv)
     if args.command == "mark":
@@ -235,7 +293,8 @@ def main(argv=None):
         with open(args.since, encoding="utf-8") as marks:
             offsets = json.load(marks)
     watch = LogWatch(args.files, {path: offsets.get(path, 0) for path in args.files})
-    found = watch.problems(args.allow)
+    allowed = args.allow + [pattern for name in args.allow_noise for pattern in NOISE[name]]
+    found = watch.problems(allowed)
     for path, bad in found:
         print(describe(bad, path), file=sys.stderr)
     add_to_digest(found)

@@ -21,12 +21,12 @@
 #   BUS_MOBILE_ODOO_DBS="mail"              the Odoo tests' databases
 #                                           (default "bus mail")
 #   BUS_MOBILE_LIVE=0, BUS_MOBILE_JS=0, BUS_MOBILE_NODES=0,
-#   BUS_MOBILE_BENCH_SMOKE=0, BUS_MOBILE_CLIENT_TESTS=...
-#                                           see their stage files
+#   BUS_MOBILE_BENCH_SMOKE=0, BUS_MOBILE_CLIENT_TESTS=...,
+#   BUS_MOBILE_STOCK_SUITES="bus"           see their stage files
 # BUS_MOBILE_RUN_DIR gives a run its own directory and cluster.
 source "$(dirname "$0")/common.sh"
 
-ALL_STAGES="odoo_tests lint setup live nodes metrics bench_smoke"
+ALL_STAGES="odoo_tests lint setup live nodes metrics bench_smoke stock_suites"
 STAGES=${BUS_MOBILE_STAGES:-$ALL_STAGES}
 for stage in $STAGES; do
   [ -f "$ROOT/scripts/stages/$stage.sh" ] || die "unknown stage '$stage' in BUS_MOBILE_STAGES (stages: $ALL_STAGES)"

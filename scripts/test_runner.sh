@@ -16,7 +16,9 @@
 #      report and in the failure digest that scripts/test.sh repeats last;
 #   6. it reads a thread's death that Python printed without a log header
 #      as a record of its own (the stops' allowance then matches it);
-#   7. it judges a traceback still being written once it is whole.
+#   7. it judges a traceback still being written once it is whole;
+#   8. the stop's and PostgreSQL restart's allowances let Odoo's own loops
+#      lose their connection, never a route's error.
 # Prints "N passed, N failed"; exits non-zero if any failed.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -137,9 +139,9 @@ check "and the failure digest names it" 'grep -q "odoo.log: .* -> BrokenPipeErro
 # 6. A server stopped while its cron thread waited on the database: Python
 # prints the thread's death without a log header, cut short by the exit,
 # then the next start's mark follows (as CI once saw it). It is a record of
-# its own, which the stops' allowance (ODOO_STOP_NOISE) matches; the warning
-# before it is not a problem; without the allowance the traceback is one.
-eval "$(grep '^ODOO_STOP_NOISE=' "$root/scripts/common.sh")"
+# its own, which the stops' allowance (server_logs.py NOISE "odoo-stop")
+# matches; the warning before it is not a problem; without the allowance the
+# traceback is one.
 printf '%s\n' \
   "2026-11-30 08:29:21,847 18503 WARNING db odoo.http: The message body is empty." \
   "Exception in thread odoo.service.cron.cron0:" \
@@ -148,7 +150,7 @@ printf '%s\n' \
   "---- start 2026-11-30T08:29:47+00:00" \
   "Running as user 'root' is a security risk." > "$log_file"
 BUS_MOBILE_FAILURE_DIGEST='' "$VENV/bin/python" "$root/scripts/server_logs.py" check \
-  --allow "$ODOO_STOP_NOISE" "$log_file" > "$work/stopnoise.out" 2>&1
+  --allow-noise odoo-stop "$log_file" > "$work/stopnoise.out" 2>&1
 code=$?
 check "a cron thread's death cut short at a stop is allowed as stop noise" '[ "$code" = 0 ]'
 BUS_MOBILE_FAILURE_DIGEST='' "$VENV/bin/python" "$root/scripts/server_logs.py" check "$log_file" \
@@ -169,6 +171,40 @@ BUS_MOBILE_FAILURE_DIGEST='' "$VENV/bin/python" "$root/scripts/server_logs.py" c
 code=$?
 wait
 check "a traceback still being written is judged whole" '[ "$code" = 0 ]'
+
+# 8. The stop's and PostgreSQL restart's allowances (server_logs.py NOISE)
+# match the records Odoo's own loops log when they lose their connection
+# (as the nodes stage's restart test logged them), and nothing else: a
+# route's error with the same closed-connection traceback is reported
+# whatever allowance a test or stage names.
+closed=("psycopg2.OperationalError: server closed the connection unexpectedly"
+  $'\tThis probably means the server terminated abnormally' $'\tbefore or while processing the request.')
+frames=('Traceback (most recent call last):' '  File "/opt/odoo/odoo/sql_db.py", line 354, in execute'
+  '    res = self._obj.execute(query, params)')
+printf '%s\n' \
+  "2026-12-06 18:06:09,964 908 ERROR ? odoo.addons.bus.models.bus: Bus.loop error, sleep and retry " \
+  "${frames[@]}" "${closed[@]}" \
+  "2026-12-06 18:06:09,979 31641 WARNING nodes odoo.http: Database or registry unusable, trying without " \
+  "${frames[@]}" \
+  'psycopg2.OperationalError: connection to server at "127.0.0.1", port 55253 failed: Connection refused' \
+  $'\tIs the server running on that host and accepting TCP/IP connections?' \
+  "2026-12-06 18:06:10,096 31652 WARNING nodes odoo.addons.base.models.ir_cron: Exception in cron: " \
+  "${frames[@]}" \
+  'psycopg2.OperationalError: connection to server at "127.0.0.1", port 55253 failed: FATAL:  the database system is shutting down' \
+  "2026-12-06 18:06:10,151 31654 ERROR ? odoo.service.server: Worker WorkerCron (31654) Exception occurred, exiting... " \
+  "${frames[@]}" "${closed[@]}" \
+  "Exception in thread odoo.service.cron.cron0:" "${frames[@]}" "${closed[@]}" \
+  "2026-12-06 18:06:10,404 31641 ERROR nodes odoo.http: Exception during request handling. " \
+  "${frames[@]}" "${closed[@]}" > "$log_file"
+BUS_MOBILE_FAILURE_DIGEST='' "$VENV/bin/python" "$root/scripts/server_logs.py" check \
+  --allow-noise pg-restart --allow-noise odoo-stop "$log_file" > "$work/restart.out" 2>&1
+code=$?
+cat "$work/restart.out"
+check "the restart's allowance lets Odoo's loops lose their connection" \
+  '[ "$code" = 1 ] && ! grep -q -E "^  \* .*(Bus.loop|trying without|cron|WorkerCron)" "$work/restart.out"'
+check "and never a route's error with a closed-connection traceback" \
+  'grep -q "^  \* .*odoo.http: Exception during request handling. -> " "$work/restart.out" \
+   && grep -q "^[^ ].*: 1 unexpected error" "$work/restart.out"'
 
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

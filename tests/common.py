@@ -28,10 +28,38 @@ from odoo.addons.bus.websocket import (
 )
 
 from ..mobile_socket import MobileWebsocket, MobileWebsocketConnectionHandler, mobile_dispatch
+from ..tools.channels import MOBILE_PRESENCE, PRESENCE_SUBCHANNELS
 
 # The notification type of the tests' own notifications.
 TEST_TYPE = "bus_mobile/test"
 PRESENCE_TYPES = ("bus_mobile/presence", "bus.bus/im_status_updated")
+# Where each presence notification goes: stock's where stock sends it.
+PRESENCE_SUBCHANNEL_OF = {
+    "bus_mobile/presence": MOBILE_PRESENCE,
+    "bus.bus/im_status_updated": "presence",
+}
+
+
+# Odoo hashes a password with 600,000 rounds (about 0.4 s): the tests make
+# their users with a few passwords, and each is hashed once per test run,
+# its hash shared by the users that have it.
+_password_hashes = {}
+
+
+def _set_password_once(users):
+    context = users._crypt_context()
+    for user in users:
+        hashed = _password_hashes.get(user.password)
+        if hashed is None:
+            hashed = _password_hashes[user.password] = context.hash(user.password)
+        users._set_encrypted_password(user.id, hashed)
+
+
+def make_test_user(env, login="", groups="base.group_user", context=None, **kwargs):
+    """``odoo.tests.new_test_user``, its password hashed once per test run
+    (changing a user's password later hashes it as usual)."""
+    with patch.object(type(env["res.users"]), "_set_password", _set_password_once):
+        return new_test_user(env, login=login, groups=groups, context=context, **kwargs)
 
 
 def expect_server_log(pattern):
@@ -163,19 +191,28 @@ class PresenceAssertions:
         return holding_test_cursor(self.registry)
 
     def presence_notifications(self, partner, after_id=0, types=PRESENCE_TYPES):
-        """``[(type, payload)]`` sent to ``partner``'s presence channel after
-        bus.bus id ``after_id``."""
+        """``[(type, payload)]`` sent to ``partner``'s watchers after bus.bus
+        id ``after_id``; each type must be on its own subchannel: stock's on
+        ``presence``, which web clients read, ours on ``MOBILE_PRESENCE``."""
         with self.db():
             self.env.cr.precommit.run()
-            channel = json_dump(channel_with_db(self.env.cr.dbname, (partner, "presence")))
+            dbname = self.env.cr.dbname
+            subchannels = {
+                json_dump(channel_with_db(dbname, (partner, sub))): sub
+                for sub in PRESENCE_SUBCHANNELS
+            }
             # sudo: bus.bus - reading the notifications in tests
             rows = (
                 self.env["bus.bus"]
                 .sudo()
-                .search([("channel", "=", channel), ("id", ">", after_id)], order="id")
+                .search([("channel", "in", list(subchannels)), ("id", ">", after_id)], order="id")
             )
-            messages = [json.loads(row.message) for row in rows]
-        return [(m["type"], m["payload"]) for m in messages if m["type"] in types]
+            messages = [(subchannels[row.channel], json.loads(row.message)) for row in rows]
+        for subchannel, message in messages:
+            self.assertEqual(
+                subchannel, PRESENCE_SUBCHANNEL_OF.get(message["type"], subchannel), message
+            )
+        return [(m["type"], m["payload"]) for _sub, m in messages if m["type"] in types]
 
     def presence_statuses(self, partner, after_id=0):
         """The ``bus_mobile/presence`` statuses told to ``partner``'s watchers."""
@@ -388,7 +425,7 @@ class MobileWebsocketCase(RpcMixin, WebsocketCase):
 
     @classmethod
     def make_user(cls, login, groups="base.group_user", **kw):
-        return new_test_user(cls.env, login=login, password=login, groups=groups, **kw)
+        return make_test_user(cls.env, login=login, password=login, groups=groups, **kw)
 
 
 class ChannelCase(MobileWebsocketCase):

@@ -4,7 +4,7 @@ import secrets
 
 from odoo import fields
 from odoo.exceptions import AccessDenied, AccessError
-from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tests import HttpCase, tagged
 
 from .auth_common import (
     ACCESS_DENIED,
@@ -17,6 +17,7 @@ from .auth_common import (
     new_totp_secret,
     totp_code,
 )
+from .common import make_test_user
 
 # Each JSON route with parameters that pass its checks where it needs any
 # (a refusal must come from the auth, never from a missing parameter).
@@ -28,9 +29,9 @@ class TestDeviceSignIn(AuthCallsMixin, HttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.alice = new_test_user(cls.env, login="auth_alice", password="auth_alice")
-        cls.bob = new_test_user(cls.env, login="auth_bob", password="auth_bob")
-        cls.portal = new_test_user(
+        cls.alice = make_test_user(cls.env, login="auth_alice", password="auth_alice")
+        cls.bob = make_test_user(cls.env, login="auth_bob", password="auth_bob")
+        cls.portal = make_test_user(
             cls.env, login="auth_portal", password="auth_portal", groups="base.group_portal"
         )
         cls.admin = cls.env.ref("base.user_admin")

@@ -11,6 +11,7 @@ import unittest
 from odoo import Command
 from odoo.tests import tagged
 
+from ..tools.channels import PRESENCE_SUBCHANNELS
 from .common import MobileWebsocketCase
 
 NEW_MESSAGE = "discuss.channel/new_message"
@@ -109,6 +110,18 @@ class TestDiscussOnMobileSocket(MobileWebsocketCase):
             f"{NEW_MESSAGE} of {channel.name}",
         )
 
+    def messages_before_marker(self, ws, user):
+        """Send a marker to ``user``; return the messages of the
+        notifications ``ws`` receives before it."""
+        self.env["bus.bus"]._sendone(user.partner_id, MARKER, {})
+        self.trigger_notification_dispatching([user.partner_id])
+        received = []
+        while True:
+            message = self.receive(ws, lambda n: True, "the marker")["message"]
+            if message["type"] == MARKER:
+                return received
+            received.append(message)
+
     def discuss_messages_before_marker(self, ws, user):
         """Send a marker to ``user``; return the ``new_message``
         notifications ``ws`` receives before it (the writes happened
@@ -180,22 +193,33 @@ class TestDiscussOnMobileSocket(MobileWebsocketCase):
     def test_im_status_reaches_watchers_as_in_the_web_client(self):
         """Presence (``bus.bus/im_status_updated``) of a partner one may
         watch: an internal user anyone; a portal user (mail's rule) the
-        members of their Discuss channels only."""
+        members of their Discuss channels only. Apps get
+        ``bus_mobile/presence`` too, the web client stock's alone."""
         presence = [f"odoo-presence-res.partner_{self.bob.partner_id.id}"]
         phone = self.mobile(self.alice, presence)
         browser = self.web_client(self.alice, presence)
         portal_phone = self.mobile(self.paula, presence)  # shares "team" with Bob
         stranger_phone = self.mobile(self.pia, presence)  # shares nothing
         self.env["bus.presence"].create({"user_id": self.bob.id, "status": "online"})
-        self.trigger_notification_dispatching([(self.bob.partner_id, "presence")])
-        expected = {"im_status": "online", "partner_id": self.bob.partner_id.id}
-        for ws in (phone, browser, portal_phone):
-            status = self.receive(ws, lambda n: n["message"]["type"] == IM_STATUS, IM_STATUS)
-            self.assertEqual(status["message"]["payload"], expected)
-        self.env["bus.bus"]._sendone(self.pia.partner_id, MARKER, {})
-        self.trigger_notification_dispatching([self.pia.partner_id])
-        received = []
-        while not received or received[-1] != MARKER:
-            received.append(self.receive(stranger_phone, lambda n: True, MARKER)["message"]["type"])
-        self.assertNotIn(IM_STATUS, received)
-        self.assertNotIn("bus_mobile/presence", received)
+        self.trigger_notification_dispatching(
+            [(self.bob.partner_id, sub) for sub in PRESENCE_SUBCHANNELS]
+        )
+        status = {"im_status": "online", "partner_id": self.bob.partner_id.id}
+        # Apps get ours too, before stock's; the browser only stock's.
+        both = ["bus_mobile/presence", IM_STATUS]
+        watchers = {
+            "phone": (phone, self.alice, both),
+            "browser": (browser, self.alice, [IM_STATUS]),
+            "portal phone": (portal_phone, self.paula, both),
+            "stranger's phone": (stranger_phone, self.pia, []),
+        }
+        for name, (ws, user, told) in watchers.items():
+            with self.subTest(socket=name):
+                received = [
+                    message
+                    for message in self.messages_before_marker(ws, user)
+                    if message["type"] in both
+                ]
+                self.assertEqual([message["type"] for message in received], told)
+                for message in received:
+                    self.assertEqual({key: message["payload"][key] for key in status}, status)

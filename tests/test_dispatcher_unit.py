@@ -12,7 +12,7 @@ import psycopg2
 
 from odoo.http import get_default_session, root
 from odoo.service import security
-from odoo.tests import BaseCase, TransactionCase, new_test_user, tagged
+from odoo.tests import BaseCase, TransactionCase, tagged
 
 from odoo.addons.bus.models.bus import ImDispatch, channel_with_db, hashable, json_dump
 from odoo.addons.bus.websocket import CloseCode
@@ -20,7 +20,7 @@ from odoo.addons.bus.websocket import CloseCode
 from ..mobile_socket import dispatcher as dispatch_module
 from ..mobile_socket.dispatcher import MobileDispatcher, start_once
 from ..mobile_socket.stock_dispatch import _one_at_a_time
-from .common import TEST_TYPE, last_bus_id, wait_until
+from .common import TEST_TYPE, last_bus_id, make_test_user, wait_until
 
 
 class SocketStandIn:
@@ -81,8 +81,8 @@ class TestDispatcherBookkeeping(TransactionCase):
         # transaction, as for the server threads of an HttpCase.
         cls.registry.enter_test_mode(cls.cr)
         cls.addClassCleanup(cls.registry.leave_test_mode)
-        cls.alice = new_test_user(cls.env, login="unit_alice")
-        cls.bob = new_test_user(cls.env, login="unit_bob")
+        cls.alice = make_test_user(cls.env, login="unit_alice")
+        cls.bob = make_test_user(cls.env, login="unit_bob")
         cls.db = cls.env.cr.dbname
 
     def setUp(self):

@@ -4,6 +4,7 @@ again, a failing socket fails alone, and every read is rechecked."""
 
 import contextlib
 import json
+import re
 import socket
 import struct
 import threading
@@ -27,6 +28,7 @@ from ..mobile_socket import MobileWebsocket, dispatcher, mobile_dispatch
 from ..mobile_socket.dispatcher import MobileDispatcher
 from ..mobile_socket.frames import MAX_CHANNELS
 from ..models.ir_websocket import IrWebsocket
+from ..tools.channels import PRESENCE_SUBCHANNELS
 from .common import ChannelCase, wait_until
 
 BAD_SUBSCRIBE_DATA = [
@@ -233,14 +235,16 @@ class TestHostileClients(ChannelCase):
     def test_presence_is_rechecked_at_delivery(self):
         """A portal user watches co-members only: once Paul leaves the only
         channel he shared with Alice, her presence stops reaching his open
-        socket at once, without a new subscribe."""
-        presence = (self.alice.partner_id, "presence")
+        socket at once, without a new subscribe: stock's and the apps' own."""
+        presences = [(self.alice.partner_id, sub) for sub in PRESENCE_SUBCHANNELS]
         paul_ws = self.connect(self.paul, [f"odoo-presence-res.partner_{self.alice.partner_id.id}"])
-        self.broadcast({"n": "shared"}, target=presence)
-        self.assertEqual(self.next_test_payloads(paul_ws), [{"n": "shared"}])
+        for presence in presences:
+            self.broadcast({"n": presence[1]}, target=presence)
+            self.assertEqual(self.next_test_payloads(paul_ws), [{"n": presence[1]}])
         self.room.member_ids.filtered(lambda m: m.partner_id == self.paul.partner_id).unlink()
         self.env.flush_all()
-        self.broadcast({"n": "private"}, target=presence)
+        for presence in presences:
+            self.broadcast({"n": "private"}, target=presence)
         self.broadcast({"n": "end"}, target=self.paul.partner_id)
         self.assertEqual(self.next_test_payloads(paul_ws), [{"n": "end"}])
 
@@ -312,6 +316,46 @@ class TestHostileClients(ChannelCase):
         self.assertEqual(errors, [])
         self.assertEqual(closes.call_count, 1)
         self.assertIs(server_ws.state, ConnectionState.CLOSED)
+
+    def close_failing_midway(self):
+        """Paul closes his socket and the server's termination fails before
+        stock marks the socket CLOSED (here its selector refuses to let the
+        socket go). Returns the server socket and what the addon's socket
+        module logged; the failure itself is stock's error, with its
+        traceback, as for any failing frame."""
+        ws = self.connect(self.paul)
+        server_ws = self.server_socket(self.paul.id)
+        selector = server_ws._Websocket__selector
+        failure = RuntimeError("unregister failed")
+        with (
+            patch.object(selector, "unregister", side_effect=failure),
+            self.assertLogs("odoo.addons.bus.websocket", "ERROR") as stock_logs,
+            self.assertLogs("odoo.addons.bus_mobile.mobile_socket.connection", "INFO") as logs,
+        ):
+            ws.close(CloseCode.CLEAN)
+            self.wait_mobile_sockets_done(1)
+        self.assertIn("unregister failed", stock_logs.output[0])
+        return server_ws, logs.records
+
+    def test_a_termination_failing_midway_still_closes_the_socket(self):
+        """The first termination fails before the socket is CLOSED: the
+        once-guard makes every later one a no-op, and stock's loop, which
+        runs until CLOSED, spun on the dead socket. It is closed all the
+        same, and its thread ends."""
+        server_ws, _records = self.close_failing_midway()  # its thread ended
+        self.assertIs(server_ws.state, ConnectionState.CLOSED)
+        self.assertEqual(mobile_dispatch.subscriber_count(self.env.cr.dbname), 0)
+
+    def test_a_close_failing_once_closed_is_logged_without_traceback(self):
+        """After the failure above, the close frame stock then sends fails on
+        the closed socket: a warning naming the exception, no traceback
+        (which the log checks count as an error)."""
+        _server_ws, records = self.close_failing_midway()
+        self.assertEqual([record for record in records if record.exc_info], [])
+        warnings = [record.getMessage() for record in records if record.levelname == "WARNING"]
+        # EPIPE or EBADF, as the client's side of the connection goes.
+        failed = re.compile(r"close failed once closed \((BrokenPipe|ConnectionReset|OS)Error\)$")
+        self.assertTrue(any(failed.search(message) for message in warnings), warnings)
 
     def test_a_close_without_database_still_closes_the_socket(self):
         """The database fails the close's presence update (no connection

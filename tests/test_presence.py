@@ -10,14 +10,15 @@ from pathlib import Path
 
 from odoo import SUPERUSER_ID, Command, api, fields, sql_db
 from odoo.service.model import retrying
-from odoo.tests import TransactionCase, new_test_user, tagged
+from odoo.tests import TransactionCase, tagged
 from odoo.tools import mute_logger
 
 from odoo.addons.bus.models.bus import json_dump
 
 from ..mobile_socket import device_presence
+from ..tools.channels import MOBILE_PRESENCE
 from ..tools.presence import best_status
-from .common import PresenceAssertions, wait_until, websocket_request
+from .common import PresenceAssertions, make_test_user, wait_until, websocket_request
 
 
 @tagged("post_install", "-at_install")
@@ -25,8 +26,8 @@ class TestPresence(PresenceAssertions, TransactionCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.alice = new_test_user(cls.env, login="pres_alice", groups="base.group_user")
-        cls.bob = new_test_user(cls.env, login="pres_bob", groups="base.group_portal")
+        cls.alice = make_test_user(cls.env, login="pres_alice", groups="base.group_user")
+        cls.bob = make_test_user(cls.env, login="pres_bob", groups="base.group_portal")
         cls.Device = cls.env["bus_mobile.device"]
 
     def as_alice(self):
@@ -330,7 +331,7 @@ class TestConcurrentPresence(TransactionCase):
         self.dbname = self.env.cr.dbname
         with closing(self.real_cursor()) as cr:
             env = api.Environment(cr, SUPERUSER_ID, {})
-            user = new_test_user(env, login="concurrent_presence", groups="base.group_user")
+            user = make_test_user(env, login="concurrent_presence", groups="base.group_user")
             self.uid, self.partner_id = user.id, user.partner_id.id
             cr.commit()  # pylint: disable=invalid-commit
         self.addCleanup(self.delete_user)
@@ -374,7 +375,7 @@ class TestConcurrentPresence(TransactionCase):
 
     def statuses_told(self, after_id):
         """The ``bus_mobile/presence`` statuses sent to the user's watchers."""
-        channel = json_dump([self.dbname, "res.partner", self.partner_id, "presence"])
+        channel = json_dump([self.dbname, "res.partner", self.partner_id, MOBILE_PRESENCE])
         with closing(self.real_cursor()) as cr:
             cr.execute(
                 "SELECT message FROM bus_bus WHERE id > %s AND channel = %s ORDER BY id",

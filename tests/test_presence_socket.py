@@ -17,6 +17,7 @@ from odoo.tests.common import HOST
 from odoo.addons.bus.websocket import CloseCode, TimeoutManager
 
 from ..mobile_socket import device_presence
+from ..tools.channels import PRESENCE_SUBCHANNELS
 from .common import MobileWebsocketCase, PresenceAssertions, wait_until
 
 _logger = logging.getLogger(__name__)
@@ -68,6 +69,10 @@ class TestPresenceSocket(PresenceAssertions, MobileWebsocketCase):
         cls.mallory = cls.make_user("sock_mallory")
         cls.users = {user.login: user for user in (cls.alice, cls.stranger, cls.mallory)}
 
+    def setUp(self):
+        super().setUp()
+        self.app_watchers = set()  # the watch() sockets on the mobile socket
+
     # ------------------------------------------------------------------
     # helpers
     # ------------------------------------------------------------------
@@ -99,26 +104,36 @@ class TestPresenceSocket(PresenceAssertions, MobileWebsocketCase):
 
     def watch(self, login="sock_watcher", partner=None, mobile=False):
         """A socket subscribed to ``partner``'s presence channel (stock
-        /websocket, or the mobile socket)."""
+        /websocket, as Odoo's web client, or the mobile socket)."""
         partner = partner or self.alice.partner_id
         if mobile:
             ws = self.mobile_connect(cookie=self.session_cookie(login))
+            self.app_watchers.add(ws)
         else:
             ws = self.websocket_connect(cookie=self.session_cookie(login))
         self.subscribe(ws, [f"odoo-presence-res.partner_{partner.id}"], self.last_bus_id())
         return ws
 
-    def recv_presence(self, ws, partner=None):
-        """Next ``bus_mobile/presence`` payload for ``partner`` on ``ws``,
-        after waking the sockets of its presence channel."""
+    def recv_presence_frame(self, ws, partner=None):
+        """The next frame of ``ws`` (its notifications' messages), after
+        waking the sockets of ``partner``'s presence channels."""
         partner = partner or self.alice.partner_id
         with self.db():
             self.env.cr.precommit.run()
-        self.trigger_notification_dispatching([(partner, "presence")])
+        self.trigger_notification_dispatching([(partner, sub) for sub in PRESENCE_SUBCHANNELS])
+        return [notification["message"] for notification in json.loads(ws.recv())]
+
+    def recv_presence(self, ws, partner=None):
+        """The next presence payload for ``partner`` on ``ws``: an app's
+        ``bus_mobile/presence``; on a web client's socket stock's
+        ``bus.bus/im_status_updated``, and never ours."""
+        partner = partner or self.alice.partner_id
+        wanted = "bus_mobile/presence" if ws in self.app_watchers else "bus.bus/im_status_updated"
         while True:
-            for notification in json.loads(ws.recv()):
-                message = notification["message"]
-                if message["type"] == "bus_mobile/presence":
+            for message in self.recv_presence_frame(ws, partner):
+                if ws not in self.app_watchers:
+                    self.assertNotEqual(message["type"], "bus_mobile/presence", message)
+                if message["type"] == wanted:
                     self.assertEqual(message["payload"]["partner_id"], partner.id)
                     return message["payload"]
 
@@ -135,19 +150,21 @@ class TestPresenceSocket(PresenceAssertions, MobileWebsocketCase):
     # ------------------------------------------------------------------
 
     def test_connect_then_close(self):
-        watcher = self.watch()
+        app, web = self.watch(mobile=True), self.watch()
         start = time.monotonic()
         device = self.connect_device()
-        payload = self.recv_presence(watcher)
+        payload = self.recv_presence(app)
         connect_s = time.monotonic() - start
         self.assertEqual(payload["im_status"], "online")
         self.assertIsNotNone(payload["last_seen"])
+        self.assertEqual(self.recv_presence(web)["im_status"], "online")
         self.assertEqual(self.status(self.alice), "online")
         self.assertEqual(self.im_status(self.alice), "online")
         start = time.monotonic()
         device.close(CloseCode.CLEAN)
         wait_until(lambda: self.status(self.alice) == "offline", "offline")
-        self.assertEqual(self.recv_presence(watcher)["im_status"], "offline")
+        self.assertEqual(self.recv_presence(app)["im_status"], "offline")
+        self.assertEqual(self.recv_presence(web)["im_status"], "offline")
         _logger.info(
             "presence timings: connect -> watcher notified %.3f s, close -> offline %.3f s",
             connect_s,
@@ -156,9 +173,31 @@ class TestPresenceSocket(PresenceAssertions, MobileWebsocketCase):
         self.assertEqual(self.im_status(self.alice), "offline")
 
     def test_mobile_watcher_receives_presence(self):
+        """An app gets both: ours, then stock's, in one frame."""
         watcher = self.watch(mobile=True)
         self.connect_device()
-        self.assertEqual(self.recv_presence(watcher)["im_status"], "online")
+        self.assertEqual(
+            [message["type"] for message in self.recv_presence_frame(watcher)],
+            ["bus_mobile/presence", "bus.bus/im_status_updated"],
+        )
+
+    def test_web_client_gets_stock_presence_only(self):
+        """Odoo's web client, and stock's own tests (bus's
+        test_notify_on_status_change, mail's test_receive_presences_*), read
+        the next frame of a stock socket: it holds stock's notification, as
+        stock sends it, and nothing only apps need."""
+        web = self.watch()
+        self.connect_device()
+        partner_id = self.alice.partner_id.id
+        self.assertEqual(
+            self.recv_presence_frame(web),
+            [
+                {
+                    "type": "bus.bus/im_status_updated",
+                    "payload": {"im_status": "online", "partner_id": partner_id},
+                }
+            ],
+        )
 
     def test_two_devices_stay_online_until_the_last_closes(self):
         mark = self.last_bus_id()
@@ -431,7 +470,9 @@ class TestPresenceSocket(PresenceAssertions, MobileWebsocketCase):
     def test_stranger_receives_nothing(self):
         stranger = self.watch(login="sock_stranger", mobile=True)
         self.connect_device()
-        self.trigger_notification_dispatching([(self.alice.partner_id, "presence")])
+        self.trigger_notification_dispatching(
+            [(self.alice.partner_id, sub) for sub in PRESENCE_SUBCHANNELS]
+        )
         with self.db():
             self.env["bus.bus"]._sendone(self.stranger.partner_id, "bus_mobile/test", {"marker": 1})
             self.env.cr.precommit.run()
@@ -500,6 +541,8 @@ class TestPresenceSocket(PresenceAssertions, MobileWebsocketCase):
         self.assert_close_with_code(device, CloseCode.KEEP_ALIVE_TIMEOUT)
         wait_until(lambda: self.tokens(self.alice, "phone") == 0, "socket gone")
         self.assertEqual(self.status(self.alice), "online")
+        # From here offline can only come from the close (no sweep in time).
+        self.set_offline_after(600)
         again = self.connect_device()
         self.assertEqual(self.presence_statuses(self.alice.partner_id, mark), ["online"])
         again.close(CloseCode.CLEAN)

@@ -5,11 +5,11 @@ from contextlib import closing
 from odoo import SUPERUSER_ID, api, fields, sql_db
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.fields import Command
-from odoo.tests import TransactionCase, new_test_user, tagged
+from odoo.tests import TransactionCase, tagged
 
 from ..push import RETRY, Outcome, expo, fcm
 from ..push.payload import ELLIPSIS, MAX_PAYLOAD_BYTES, cut_utf8
-from .common import ChannelCase, holding_test_cursor, wait_until
+from .common import ChannelCase, holding_test_cursor, make_test_user, wait_until
 from .fake_push_provider import FakePushProvider
 
 CRON = "bus_mobile.ir_cron_bus_mobile_push_send"
@@ -802,7 +802,7 @@ class TestConcurrentPushes(TransactionCase):
         self.dbname = self.env.cr.dbname
         with closing(self.real_cursor()) as cr:
             env = api.Environment(cr, SUPERUSER_ID, {})
-            user = new_test_user(env, login=f"push_conc_{uuid.uuid4().hex[:8]}")
+            user = make_test_user(env, login=f"push_conc_{uuid.uuid4().hex[:8]}")
             Device = env["bus_mobile.device"].with_user(user)
             for i in range(3):
                 Device._bus_mobile_register(f"conc-{i}", "ios", push_token=expo_token(f"c{i}"))

@@ -9,6 +9,11 @@ CHANNEL_MODEL = "bus_mobile.channel"
 # String bus channel of a mobile channel, as clients subscribe to it.
 CHANNEL_NAME_PREFIX = "bus_mobile.channel_"
 CHANNEL_NAME_RE = re.compile(r"bus_mobile\.channel_([0-9]{1,10})")
+# A partner's presence as only apps get it (``bus_mobile/presence``): a
+# subchannel beside stock's ``presence``, which web clients and stock's own
+# tests read, and to which only mobile sockets are subscribed.
+MOBILE_PRESENCE = "bus_mobile_presence"
+PRESENCE_SUBCHANNELS = ("presence", MOBILE_PRESENCE)
 
 
 def channel_ids_from_names(names):
@@ -38,10 +43,11 @@ def mobile_channel_id_of_value(value):
 
 def presence_partner_id_of_value(value):
     """The partner id of a ``bus.bus`` ``channel`` value that is a partner's
-    presence channel (``[db, "res.partner", id, "presence"]``), or None."""
-    if '"presence"' not in value or '"res.partner"' not in value:
+    presence channel (``[db, "res.partner", id, "presence"]``, or its
+    ``MOBILE_PRESENCE`` twin), or None."""
+    if 'presence"' not in value or '"res.partner"' not in value:
         return None
     target = json.loads(value)
-    if len(target) == 4 and target[1] == "res.partner" and target[3] == "presence":
+    if len(target) == 4 and target[1] == "res.partner" and target[3] in PRESENCE_SUBCHANNELS:
         return target[2]
     return None

@@ -40,6 +40,9 @@ def main(path):
         )
     for key, label in (("cpu_ms", "worker CPU per broadcast"), ("p99_ms", "p99")):
         on, off = by["on"][key][0], by["off"][key][0]
+        if not off:  # a tiny run (the smoke's) may measure nothing at all
+            print(f"\nmedian {label}: on {on:.3f}, off {off:.3f}: no ratio")
+            continue
         print(f"\nmedian {label}: on/off = {on / off:.3f} ({(on / off - 1) * 100:+.1f} %)")
     return 0 if all(f["missing"] == 0 for f in by.values()) else 1
 

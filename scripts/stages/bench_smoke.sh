@@ -3,8 +3,8 @@
 # tables are exactly what scripts/bench/report.py prints for the results kept
 # beside them, and the report's and load generator's parsing.
 # Then the benchmark's own script (scripts/bench.sh) at N=20 with 3
-# notifications: stock and mobile sockets, mobile over two nodes, and the
-# attack phases, on this cluster and database: fails unless every figure was
+# notifications: stock and mobile sockets, mobile over two nodes, the
+# attack phases and metrics on and off, on this cluster and database: fails unless every figure was
 # produced and no notification was missing (never on times), and on any
 # ERROR or traceback in its servers' log.
 # BUS_MOBILE_BENCH_SMOKE=0 skips the run (not the README test); narrowed runs
@@ -19,9 +19,11 @@ if [ "${BUS_MOBILE_BENCH_SMOKE:-}" = 0 ] \
   narrowed "bench smoke (BUS_MOBILE_BENCH_SMOKE=${BUS_MOBILE_BENCH_SMOKE:-} BUS_MOBILE_TESTS=${BUS_MOBILE_TESTS:-}; BUS_MOBILE_BENCH_SMOKE=1 runs it)"
 else
   log "bench smoke (scripts/bench.sh, N=20, 3 notifications)"
+  # The metrics phases too, at the same N, once on and once off (their
+  # defaults, 10,000 sockets 5 rounds and so 5,000 users, are make bench's).
   BENCH_PG_PORT=$PG_PORT BENCH_DB=${DB:-} BENCH_NS=20 BENCH_TICKS=3 BENCH_TWO_NODE_NS=20 \
-    BENCH_ATTACK_N=20 BENCH_SMOKE=1 BUS_MOBILE_RUN_DIR=$RUN_DIR bash "$ROOT/scripts/bench.sh" \
-    || status=1
+    BENCH_ATTACK_N=20 BENCH_METRICS_N=20 BENCH_METRICS_ROUNDS=1 BENCH_SMOKE=1 \
+    BUS_MOBILE_RUN_DIR=$RUN_DIR bash "$ROOT/scripts/bench.sh" || status=1
   # The benchmark's servers must not log any error either (stock's too:
   # its bus thread, started by the first subscribe, used to be started
   # several times by stock sockets subscribing at once on a fresh gevent

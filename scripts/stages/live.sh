@@ -43,8 +43,8 @@ else
   }
   live_logs_mark() { local marks=$1; shift; "$PY" "$ROOT/scripts/server_logs.py" mark "$marks" "$@"; }
   conf_value() { sed -n "s/^$2 = //p" "$1"; }
-  # ODOO_STOP_NOISE (common.sh): only the stops may log it, the stage's own
-  # and the restart tests'.
+  # Stock Odoo's stop noise (server_logs.py NOISE "odoo-stop"): only the
+  # stops may log it, the stage's own and the restart tests'.
 
   LIVE_DB=bus_mobile_live MAIL_LIVE_DB=bus_mobile_live_mail BARE_DB=bus_mobile_bare
   for name in live prefork; do
@@ -143,12 +143,12 @@ else
     # The Expo example's exports and its web build (scripts/stages/expo.sh).
     if [ "$flavor" = mail ]; then source "$ROOT/scripts/stages/expo.sh"; fi
     # restart.test.js stops and starts the threaded server.
-    live_logs_check "$marks" "during the JavaScript client's tests on $db" --allow "$ODOO_STOP_NOISE" "${logs[@]}"
+    live_logs_check "$marks" "during the JavaScript client's tests on $db" --allow-noise odoo-stop "${logs[@]}"
 
     live_logs_mark "$marks" "${logs[@]}"
     bash "$live" stop "$live_name"
     bash "$live" stop "$prefork_name"
-    live_logs_check "$marks" "while stopping" --allow "$ODOO_STOP_NOISE" "${logs[@]}"
+    live_logs_check "$marks" "while stopping" --allow-noise odoo-stop "${logs[@]}"
   }
 
   for flavor in $LIVE_FLAVORS; do
@@ -156,5 +156,5 @@ else
   done
   live_logs_mark "$RUN_DIR/live-marks-bare.json" "$bare_log"
   live_stop_all
-  live_logs_check "$RUN_DIR/live-marks-bare.json" "while stopping" --allow "$ODOO_STOP_NOISE" "$bare_log"
+  live_logs_check "$RUN_DIR/live-marks-bare.json" "while stopping" --allow-noise odoo-stop "$bare_log"
 fi

@@ -106,7 +106,7 @@ metrics_stop_all() {
   metrics_prometheus_stop
   # The restart test gave PostgreSQL a new PID.
   [ -f "$RUN_DIR/pg/postmaster.pid" ] && PG_PID=$(head -1 "$RUN_DIR/pg/postmaster.pid")
-  metrics_logs_check "while stopping" --allow "$ODOO_STOP_NOISE"
+  metrics_logs_check "while stopping" --allow-noise odoo-stop
 }
 
 if [ "${BUS_MOBILE_METRICS:-}" = 0 ] || { [ -n "${BUS_MOBILE_TESTS:-}" ] && [ "${BUS_MOBILE_METRICS:-}" != 1 ]; }; then

@@ -105,14 +105,14 @@ nodes_stop_all() {
   for name in node-a node-b; do bash "$live" stop "$name"; done
   pgbouncer_stop
   nodes_pg_pid
-  nodes_logs_check "while stopping" --allow "$ODOO_STOP_NOISE"
+  nodes_logs_check "while stopping" --allow-noise odoo-stop
 }
 
 # The nodes' logs: what they log outside the tests (start, stop) fails the
 # stage; conftest.py checks each test's part.
 NODES_LOGS=("$RUN_DIR/live-node-a.log" "$RUN_DIR/live-node-b.log")
 nodes_logs_mark() { touch "${NODES_LOGS[@]}"; "$PY" "$ROOT/scripts/server_logs.py" mark "$RUN_DIR/nodes-marks.json" "${NODES_LOGS[@]}"; }
-# nodes_logs_check WHAT [--allow REGEX]
+# nodes_logs_check WHAT [--allow REGEX | --allow-noise NAME]
 nodes_logs_check() {
   local what=$1; shift
   "$PY" "$ROOT/scripts/server_logs.py" check --since "$RUN_DIR/nodes-marks.json" "$@" "${NODES_LOGS[@]}" \

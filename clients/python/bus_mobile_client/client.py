@@ -71,6 +71,18 @@ PENDING_READ_S = 1.0
 PENDING_READ_FRAMES = 100
 
 
+def retry_after_seconds(headers):
+    """The ``Retry-After`` of a refusal's headers (any case), in seconds: its
+    delta form; 0 when absent or not a number of seconds."""
+    for key, value in (headers or {}).items():
+        if key.lower() == "retry-after":
+            try:
+                return max(float(value), 0.0)
+            except (TypeError, ValueError):
+                return 0.0
+    return 0.0
+
+
 class BusMobileError(Exception):
     """Base of the client's errors."""
 
@@ -252,6 +264,9 @@ class MobileBusClient:
             "synced": 0,
             "duplicates": 0,
             "closes": [],
+            # Handshakes refused with 429 (the handshake limit): the
+            # Retry-After each asked for, in seconds, in order.
+            "refusals": [],
         }
         self._ws = None
         self._stop = threading.Event()
@@ -868,6 +883,7 @@ class MobileBusClient:
             self._drop_quietly()
             _logger.info("reconnect failed: %s", exc)
             self._schedule_retry(bo.RECONNECT)
+            self._wait_out_refusal(exc.handshake)
             return time.monotonic() < deadline
         except (OSError, websocket.WebSocketException) as exc:
             # The subscribe or the first heartbeat failed: the server may
@@ -880,6 +896,15 @@ class MobileBusClient:
         self._attempt = 0
         self.stats["reconnects"] += 1
         return True
+
+    def _wait_out_refusal(self, handshake):
+        """A handshake refused with 429 (too many sockets for this session
+        or key): count it, and try again no sooner than its Retry-After."""
+        if handshake is None or handshake.status != 429:
+            return
+        retry_after = retry_after_seconds(handshake.headers)
+        self.stats["refusals"].append(retry_after)
+        self._next_attempt_at = max(self._next_attempt_at, time.monotonic() + retry_after)
 
     def _drop_quietly(self):
         ws, self._ws = self._ws, None

@@ -25,9 +25,12 @@ When the servers' log files are readable (``make test``)::
     BUS_MOBILE_LOG_CHECKER     scripts/server_logs.py of the checkout
 
 every test fails when a server logs an ERROR or a traceback during it that
-the test does not name with ``@pytest.mark.server_log(regex, ...)``. What
-a server logs after a test ended is judged on that test's names and
-reported on the next test; after the last test, on the session.
+the test does not name with ``@pytest.mark.server_log(regex, ...)``, or
+with ``noise=[name]``: the exact records stock Odoo logs when its server
+stops ("odoo-stop") or its PostgreSQL restarts ("pg-restart"), defined in
+scripts/server_logs.py (``NOISE``). What a server logs after a test ended
+is judged on that test's names and reported on the next test; after the
+last test, on the session.
 """
 
 import importlib.util
@@ -218,7 +221,8 @@ def server_control():
 def pytest_configure(config):
     config.addinivalue_line(
         "markers",
-        "server_log(*patterns): errors (regexes) this test makes a live server log on purpose",
+        "server_log(*patterns, noise=()): errors (regexes) this test makes a live server log"
+        " on purpose; noise names sets of stock Odoo's records (scripts/server_logs.py NOISE)",
     )
 
 
@@ -272,6 +276,10 @@ def _server_log_check(request, _server_logs):
         return
     logs.fail_on(logs.allowed, f"after {logs.previous} ended, before {request.node.name}")
     yield
-    allowed = [p for marker in request.node.iter_markers("server_log") for p in marker.args]
+    allowed = []
+    for marker in request.node.iter_markers("server_log"):
+        allowed.extend(marker.args)
+        for name in marker.kwargs.get("noise", ()):
+            allowed.extend(logs.checker.NOISE[name])
     logs.previous, logs.allowed = request.node.name, allowed
     logs.fail_on(allowed, f"during {request.node.name}")

@@ -11,6 +11,7 @@
   ``$BUS_MOBILE_FAULTS_REPORT`` when set.
 """
 
+import contextlib
 import dataclasses
 import os
 import threading
@@ -27,6 +28,15 @@ POST_INTERVAL = 0.05
 # Generous bounds: the machine is shared and noisy; a lost message never
 # arrives however long one waits.
 DELIVERY_TIMEOUT = 120.0
+# How long a watcher waits for a presence to change, whatever the cause:
+# a bound for a status that never comes, not a measure (the figures go to
+# the report).
+PRESENCE_TIMEOUT = 60.0
+# offline_after_s of the live tests that assert "offline after close": far
+# above their waits, so that only the close itself can take the device
+# offline in time, never the sweep (offline_after_s after the last sign
+# of life) nor the keepalive (30 % + 20 % of it).
+OFFLINE_AFTER_S = 600
 
 
 class CountingClient(MobileBusClient):
@@ -178,7 +188,8 @@ class PresenceWatch(threading.Thread):
 class Poster(threading.Thread):
     """Posts ``count`` messages to ``channel_id``, each with its own
     ``client_uuid`` kept across retries (a retry never makes a second
-    message); ``half`` is set after the first half."""
+    message); ``half`` is set after the first half. ``held()`` waits for
+    the post in flight and holds the next until it ends."""
 
     def __init__(self, client, channel_id, count=COUNT, label="burst"):
         super().__init__(daemon=True)
@@ -188,6 +199,7 @@ class Poster(threading.Thread):
         self.retries = 0
         self.errors = []
         self.half = threading.Event()
+        self._posting = threading.Lock()
 
     def run(self):
         try:
@@ -203,14 +215,18 @@ class Poster(threading.Thread):
             self.half.set()
 
     def _post(self, seq):
-        message, attempts = self.client.post_reliably(
-            self.channel_id,
-            f"{self.run_id} seq {seq}",
-            client_uuid=f"{self.run_id}-{seq}".replace(" ", "-"),
-            give_up_after=DELIVERY_TIMEOUT,
-        )
+        with self._posting:
+            message, attempts = self.client.post_reliably(
+                self.channel_id,
+                f"{self.run_id} seq {seq}",
+                client_uuid=f"{self.run_id}-{seq}".replace(" ", "-"),
+                give_up_after=DELIVERY_TIMEOUT,
+            )
         self.retries += attempts - 1
         return message
+
+    def held(self):
+        return self._posting
 
     @property
     def ids(self):
@@ -254,14 +270,15 @@ class FaultFigures:
         )
 
     def check(self):
+        """Nothing lost or repeated, and presence converged: online again
+        after the fault, offline after the close (within the watcher's
+        wait, far below ``offline_after_s``: the close did it). How fast
+        is a figure of the report, not a bound."""
         assert self.lost == 0, self.line()
         assert self.shown_twice == 0, self.line()
         assert self.sent_twice == 0 and self.notifications_twice == 0, self.line()
-        limit = self.offline_after_s_setting
-        assert self.online_after_s is not None and self.online_after_s <= limit, self.line()
-        assert (
-            self.offline_after_close_s is not None and self.offline_after_close_s <= limit
-        ), self.line()
+        assert self.online_after_s is not None, self.line()
+        assert self.offline_after_close_s is not None, self.line()
 
 
 def report(line):
@@ -273,37 +290,43 @@ def report(line):
             out.write(line + "\n")
 
 
-def run_fault(name, fault, *, poster, app, watcher, channel_id, count=COUNT):
+def run_fault(name, fault, *, poster, app, watcher, channel_id, count=COUNT, between_posts=False):
     """Post ``count`` messages from ``poster`` (HTTP only) into
     ``channel_id`` while ``app`` (a connected :class:`CountingClient`)
     receives them and ``watcher`` (a connected client) follows ``app``'s
-    presence; call ``fault()`` after the first half. Then close ``app``.
-    Returns the :class:`FaultFigures` (not yet checked)."""
+    presence; call ``fault()`` after the first half (``between_posts``:
+    with no post in flight, the next one held until it ends). Then close
+    ``app``. Returns the :class:`FaultFigures` (not yet checked)."""
     offline_after_s = app.server_config["presence"]["offline_after_s"]
+    assert offline_after_s >= OFFLINE_AFTER_S, (
+        f"offline_after_s is {offline_after_s}: the sweep could take the app offline"
+        f" before the watcher's wait ({PRESENCE_TIMEOUT} s) ends; set {OFFLINE_AFTER_S}"
+    )
     app_partner = app.server_config["user"]["partner_id"]
     watch = PresenceWatch(watcher, app_partner).start()
-    assert watch.wait("online", time.monotonic(), offline_after_s) is not None, "app not online"
+    assert watch.wait("online", time.monotonic(), PRESENCE_TIMEOUT) is not None, "app not online"
     inbox = Inbox(app, channel_id)
     inbox.start()
     sender = Poster(poster, channel_id, count, label=name)
     try:
         sender.start()
         assert sender.half.wait(DELIVERY_TIMEOUT)
-        fault_started = time.monotonic()
-        fault()
-        fault_ended = time.monotonic()
+        with sender.held() if between_posts else contextlib.nullcontext():
+            fault_started = time.monotonic()
+            fault()
+            fault_ended = time.monotonic()
         sender.join(DELIVERY_TIMEOUT * 2)
         assert not sender.errors, sender.errors
         assert len(sender.posted) == count
         inbox.wait_for(sender.ids)
-        converged = watch.wait("online", time.monotonic(), offline_after_s * 3) is not None
+        converged = watch.wait("online", time.monotonic(), PRESENCE_TIMEOUT) is not None
         online_after = watch.back_online_after(fault_started, fault_ended) if converged else None
         offline_events = watch.count("offline", since=fault_started)
         inbox.stop()
         assert not inbox.errors, inbox.errors
         closed_at = time.monotonic()
         app.close()
-        offline_after_close = watch.wait("offline", closed_at, offline_after_s * 3)
+        offline_after_close = watch.wait("offline", closed_at, PRESENCE_TIMEOUT)
     finally:
         inbox.stop()
         watch.stop()

@@ -19,6 +19,7 @@ from bus_mobile_client.client import (
     websocket_base,
 )
 from conftest import TEST_BACKOFF, env, require_env
+from faults import OFFLINE_AFTER_S
 from helpers import enable_totp, is_type, poll_until_raises, totp_code
 
 REVOCATION_RUNS = 5
@@ -57,7 +58,9 @@ def device_id(live, user, device_uuid):
     return rows[0] if rows else None
 
 
-def test_device_sign_in_bearer_everywhere_and_sign_out(live):
+def test_device_sign_in_bearer_everywhere_and_sign_out(live, server_settings):
+    # Offline after the sign-out must come from its close (see faults.py).
+    server_settings("offline_after_s", OFFLINE_AFTER_S)
     user = live.new_user("tok")
     client = signed_in(live, user)
     assert client.token and client.session_id is None

@@ -22,11 +22,14 @@ from bus_mobile_client.notifications import (
     TYPING,
     MessageNotification,
 )
+from faults import OFFLINE_AFTER_S
 from helpers import is_type, poll_until_raises, wait_until
 
 
-def test_full_app_flow(fresh_pair):
+def test_full_app_flow(fresh_pair, server_settings):
     alice, bob, channel = fresh_pair
+    # Offline after the close must come from the close (see faults.py).
+    server_settings("offline_after_s", OFFLINE_AFTER_S)
     cid = channel["id"]
     alice_pid = alice.server_config["user"]["partner_id"]
     bob_pid = bob.server_config["user"]["partner_id"]

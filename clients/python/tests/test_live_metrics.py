@@ -24,15 +24,6 @@ from helpers import is_type, wait_until
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "tests"))
 from fake_push_provider import FakePushProvider
 
-# Odoo's own request handling while PostgreSQL restarts: the registry of a
-# request cannot be opened, and Odoo serves it without a database.
-PG_RESTART_NOISE = (
-    r"^(?!.*odoo\.addons\.bus_mobile)(?s:.*)(server closed the connection unexpectedly"
-    r"|the database system is (shutting down|starting up)"
-    r"|terminating connection due to administrator command"
-    r"|connection already closed|Connection refused|Database or registry unusable)"
-)
-
 
 class Ops:
     def __init__(self, live):
@@ -269,7 +260,10 @@ def test_the_prefork_server_serves_several_databases_by_name(ops):
     assert ops.scrape(ops.prefork, ops.token, db="no_such_db").status_code == 404
 
 
-@pytest.mark.server_log(PG_RESTART_NOISE)
+# Odoo's own loops and request handling while PostgreSQL restarts (the
+# registry of a request cannot be opened: Odoo serves it without a
+# database): scripts/server_logs.py NOISE "pg-restart", never a route's error.
+@pytest.mark.server_log(noise=["pg-restart"])
 def test_scrape_during_a_postgresql_restart(ops):
     """The prefork server, loaded server-wide, answers what the node knows
     while the database restarts: never an error."""

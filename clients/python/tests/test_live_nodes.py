@@ -15,7 +15,16 @@ from balancer import Balancer
 from bus_mobile_client.client import RpcError
 from bus_mobile_client.notifications import CHANNEL
 from conftest import TEST_BACKOFF
-from faults import DELIVERY_TIMEOUT, CountingClient, Inbox, Poster, PresenceWatch, report
+from faults import (
+    DELIVERY_TIMEOUT,
+    OFFLINE_AFTER_S,
+    PRESENCE_TIMEOUT,
+    CountingClient,
+    Inbox,
+    Poster,
+    PresenceWatch,
+    report,
+)
 from helpers import channel_event
 from nodes import Cluster, log_size, read_log, wait_until
 
@@ -36,6 +45,17 @@ def cluster():
 def nodes(cluster):
     yield cluster
     cluster.close_clients()
+
+
+@pytest.fixture
+def offline_by_close_only(cluster):
+    """offline_after_s far above the test's waits, for this test: only a
+    close can take a device offline in time (see faults.py)."""
+    param = "bus_mobile.offline_after_s"
+    saved = cluster.a.call_kw("ir.config_parameter", "get_param", param)
+    cluster.a.call_kw("ir.config_parameter", "set_param", param, str(OFFLINE_AFTER_S))
+    yield
+    cluster.a.call_kw("ir.config_parameter", "set_param", param, saved)
 
 
 def subscribed(client, channel_id):
@@ -104,7 +124,7 @@ def test_a_post_through_one_node_reaches_the_other_nodes_sockets_once(nodes):
     )
 
 
-def test_a_device_with_a_socket_on_each_node(nodes):
+def test_a_device_with_a_socket_on_each_node(nodes, offline_by_close_only):
     carol_user, bob_user = nodes.a.new_user("carol"), nodes.a.new_user("bob")
     carol = nodes.a.client(carol_user)
     bob_partner = bob_user["partner_id"]
@@ -114,7 +134,7 @@ def test_a_device_with_a_socket_on_each_node(nodes):
         started = time.monotonic()
         on_a = nodes.a.client(bob_user, device_uuid=device)
         on_b = nodes.b.client(bob_user, device_uuid=device)
-        assert watch.wait("online", started, 20) is not None
+        assert watch.wait("online", started, PRESENCE_TIMEOUT) is not None
         assert wait_until(lambda: device_row(nodes, device)["connection_count"] == 2, 20)
 
         closed_a = time.monotonic()
@@ -129,7 +149,7 @@ def test_a_device_with_a_socket_on_each_node(nodes):
 
         closed_b = time.monotonic()
         on_b.close()
-        assert watch.wait("offline", closed_b, 20) is not None, watch.events
+        assert watch.wait("offline", closed_b, PRESENCE_TIMEOUT) is not None, watch.events
         time.sleep(SETTLE_S)
     finally:
         watch.stop()

@@ -13,6 +13,7 @@ import pytest
 import websocket
 from bus_mobile_client.notifications import MESSAGE, PRESENCE
 from conftest import require_env
+from faults import OFFLINE_AFTER_S
 from helpers import channel_event, is_type
 
 CLOSE = websocket.ABNF.OPCODE_CLOSE
@@ -221,7 +222,9 @@ def test_slow_reader_is_closed_and_the_others_are_served(live, pf, server_settin
     assert held + [m["id"] for m in rest if m["channel_id"] == cid] == big
 
 
-def test_device_goes_offline_when_its_socket_closes(live, pf):
+def test_device_goes_offline_when_its_socket_closes(live, pf, server_settings):
+    # Offline after the close must come from the close (see faults.py).
+    server_settings("offline_after_s", OFFLINE_AFTER_S)
     alice_user, bob_user = live.user("alice"), live.new_user("bob")
     alice = pf.client(alice_user)
     alice.watch_presence([bob_user["partner_id"]])
@@ -239,10 +242,11 @@ def test_device_goes_offline_when_its_socket_closes(live, pf):
         assert alice.presence([bob_user["partner_id"]])[0]["im_status"] == "offline"
 
 
-def test_two_sockets_of_one_device_dropped_at_once(live, pf):
+def test_two_sockets_of_one_device_dropped_at_once(live, pf, server_settings):
     """Both sockets of a device lose their connection at the same instant:
     the gevent worker handles the two closes concurrently, each in its own
     transaction. The device ends offline, and watchers hear it once."""
+    server_settings("offline_after_s", OFFLINE_AFTER_S)  # by the closes (faults.py)
     alice_user, bob_user = live.user("alice"), live.new_user("bob")
     alice = pf.client(alice_user)
     alice.watch_presence([bob_user["partner_id"]])

@@ -2,6 +2,8 @@
 // variables as the Python harness's tests), users made as admin, clients
 // running on node with `ws`, and waiting helpers.
 import net from 'node:net';
+import { closeSync, openSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import WebSocket from 'ws';
@@ -75,14 +77,44 @@ export function newUser(name) {
   return made;
 }
 
-/** A new internal user `{login, password, id, partnerId, sessionId}`, signed in. */
+// Users made in one batch with open sessions (scripts/user_pool.py), shared
+// with other test processes: a user is claimed by creating its claim file
+// exclusively, so none is given twice.
+const POOL = process.env.BUS_MOBILE_USER_POOL || '';
+let poolUsers;
+function claimPoolUser() {
+  if (!POOL) return null;
+  poolUsers ??= JSON.parse(readFileSync(join(POOL, 'users.json'), 'utf8'));
+  for (const [index, user] of poolUsers.entries()) {
+    try {
+      closeSync(openSync(join(POOL, 'claims', String(index)), 'wx'));
+    } catch (error) {
+      if (error.code === 'EEXIST') continue;
+      throw error;
+    }
+    return user;
+  }
+  return null;
+}
+
+/**
+ * A new internal user `{login, password, id, partnerId, sessionId}`, signed
+ * in: from the pool (renamed `name`), else created and signed in (its
+ * password hashed twice, about a second of the server's time).
+ */
 async function createUser(name) {
+  const displayName = name[0].toUpperCase() + name.slice(1);
+  const pooled = claimPoolUser();
+  if (pooled) {
+    await callKw('res.users', 'write', [[pooled.id], { name: displayName }]);
+    return { login: pooled.login, password: pooled.password, id: pooled.id, partnerId: pooled.partner_id, sessionId: pooled.sessions[0] };
+  }
   const login = `${name}_${randomUUID().slice(0, 8)}`;
   if (!groupUserId) {
     const rows = await callKw('ir.model.data', 'search_read', [[['module', '=', 'base'], ['name', '=', 'group_user']], ['res_id']]);
     groupUserId = rows[0].res_id;
   }
-  const id = await callKw('res.users', 'create', [{ name: name[0].toUpperCase() + name.slice(1), login, password: login, groups_id: [[6, 0, [groupUserId]]] }]);
+  const id = await callKw('res.users', 'create', [{ name: displayName, login, password: login, groups_id: [[6, 0, [groupUserId]]] }]);
   const [{ partner_id: partner }] = await callKw('res.users', 'read', [[id], ['partner_id']]);
   const probe = new BusMobileClient({ url: URL, db: DB });
   await probe.login({ login, password: login });

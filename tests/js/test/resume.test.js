@@ -15,33 +15,61 @@ async function numberedPosts(alice, bob, channel, middle) {
     if (m.channel_id === channel.id && m.body.startsWith(run)) seen.push(m);
   });
   for (let seq = 1; seq <= COUNT; seq++) {
-    if (seq === COUNT / 2 + 1) await middle();
+    if (seq === COUNT / 2 + 1) await middle(seen);
     alice.post(channel.id, `${run} seq ${seq}`);
     await sleep(20);
   }
   await waitUntil(() => new Set(seen.map((m) => m.id)).size >= COUNT, `${COUNT} messages on bob's side (got ${seen.length})`, 120000);
-  await sleep(1000); // a late duplicate would show now
+  // A sentinel posted after them: a late duplicate would come before it.
+  const sentinel = alice.post(channel.id, `${run} sentinel`);
+  await waitUntil(() => seen.some((m) => m.client_uuid === sentinel.client_uuid), 'the sentinel on bob\'s side', 30000);
   off();
-  const seqs = seen.map((m) => Number(m.body.split(' ').pop()));
+  const seqs = seen.filter((m) => m.client_uuid !== sentinel.client_uuid).map((m) => Number(m.body.split(' ').pop()));
   assert.deepEqual(seqs, Array.from({ length: COUNT }, (_, i) => i + 1), 'each message once, in order');
   const ids = seen.map((m) => m.id);
   assert.deepEqual(ids, [...ids].sort((a, b) => a - b), 'emitted in id order');
   const stored = (await alice.messages(channel.id, { limit: 100 })).filter((m) => m.body.startsWith(run));
-  assert.equal(stored.length, COUNT, 'the server stored each post once');
+  assert.equal(stored.length, COUNT + 1, 'the server stored each post once');
   return run;
+}
+
+/** node's fetch, keeping what each /bus_mobile/sync answered. */
+function recordingSyncs() {
+  const syncs = [];
+  const recording = async (url, init) => {
+    const response = await fetch(url, init);
+    if (String(url).endsWith('/bus_mobile/sync')) {
+      const body = await response.clone().json();
+      syncs.push((body.result?.messages ?? []).map((m) => m.id));
+    }
+    return response;
+  };
+  return { syncs, fetch: recording };
 }
 
 test('40 numbered posts across a killed TCP connection arrive once each', async () => {
   const proxy = await cuttableProxy();
+  const recorder = recordingSyncs();
   try {
-    const { alice, bob, channel } = await pair({ bob: { wsBase: proxy.wsBase } });
+    // Bob waits 1.5 s or more before reconnecting: the posts of that gap
+    // reach him through the sync.
+    const { alice, bob, channel } = await pair({ bob: { wsBase: proxy.wsBase, fetch: recorder.fetch, minDelay: 1500, maxDelay: 2000 } });
     const reconnected = waitForEvent(bob, 'reconnect');
-    await numberedPosts(alice, bob, channel, async () => {
+    let seenAtCut;
+    let syncsAtCut;
+    await numberedPosts(alice, bob, channel, async (seen) => {
       proxy.cut(); // the network goes away under bob's socket
       await waitForEvent(bob, 'state', (s) => s.state === 'reconnecting');
+      seenAtCut = new Set(seen.map((m) => m.id));
+      syncsAtCut = recorder.syncs.length;
     });
     const { recovered } = await reconnected;
-    assert.ok(recovered >= 0);
+    // Between the cut and the catch-up bob emits nothing: what the sync
+    // brought that he had not seen at the cut is what it recovered.
+    const synced = new Set(recorder.syncs.slice(syncsAtCut).flat());
+    const fresh = [...synced].filter((id) => !seenAtCut.has(id));
+    assert.ok(fresh.length > 0, 'posts made while bob was away came through the sync');
+    assert.equal(recovered, fresh.length, `recovered counts the messages the sync brought back (${JSON.stringify(fresh)})`);
     assert.equal(bob.state, 'open');
     assert.ok(bob.stats.opens >= 2, 'bob reconnected by itself');
     assert.ok(bob.stats.closes.some((c) => c.code === 1006), JSON.stringify(bob.stats.closes));
@@ -63,8 +91,11 @@ test('messages missed while cut off are recovered by the sync and reported', asy
     bob.on('message', (m) => m.channel_id === channel.id && got.push(m.id));
     const { recovered } = await waitForEvent(bob, 'reconnect');
     assert.equal(recovered, 5);
-    await sleep(1000); // the bus replay brings them again: dropped
-    assert.deepEqual(got, ids);
+    // The bus replay brings them again: dropped. A sentinel posted now
+    // comes after any copy.
+    const sentinel = (await alice.rpc('/bus_mobile/message/post', { channel_id: channel.id, body: 'sentinel', client_uuid: randomUUID() })).id;
+    await waitUntil(() => got.includes(sentinel), 'the sentinel');
+    assert.deepEqual(got, [...ids, sentinel]);
   } finally {
     await proxy.close();
   }
