@@ -70,7 +70,9 @@ export function useThreads() {
     () =>
       conversations
         .filter((c) => isDiscuss(c) || c.active)
-        .map((c) => toThread(c, client.partnerId, client.config?.user.name ?? '')),
+        .map((c) => toThread(c, client.partnerId, client.config?.user.name ?? ''))
+        // A new message moves its conversation up (dates are ISO 8601 UTC).
+        .sort((a, b) => (b.lastMessage?.create_date ?? '').localeCompare(a.lastMessage?.create_date ?? '')),
     [conversations, client],
   );
   return { threads, loading, error, refresh };
