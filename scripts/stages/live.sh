@@ -16,7 +16,8 @@
 # and here for a server's start and stop and for the JavaScript tests.
 # BUS_MOBILE_LIVE=0 skips the stage; narrowed runs (BUS_MOBILE_TESTS) skip it
 # unless BUS_MOBILE_LIVE=1; BUS_MOBILE_JS=0 leaves the JavaScript client's
-# tests out; BUS_MOBILE_CLIENT_TESTS (paths relative to
+# tests out, BUS_MOBILE_EXPO=0 the Expo example's (mail flavor only,
+# scripts/stages/expo.sh); BUS_MOBILE_CLIENT_TESTS (paths relative to
 # clients/python) narrows the Python client's tests, BUS_MOBILE_LIVE_FLAVORS
 # ("bus mail") the databases. One test pip-installs the package into an empty
 # venv (requests and websocket-client come from the package index).
@@ -139,6 +140,8 @@ else
     else
       source "$ROOT/scripts/stages/js.sh"
     fi
+    # The Expo example's exports and its web build (scripts/stages/expo.sh).
+    if [ "$flavor" = mail ]; then source "$ROOT/scripts/stages/expo.sh"; fi
     # restart.test.js stops and starts the threaded server.
     live_logs_check "$marks" "during the JavaScript client's tests on $db" --allow-noise odoo-stop "${logs[@]}"
 
