@@ -6,7 +6,9 @@ bundle to be outdated, whatever their User-Agent), no required ``Origin``
 header (native apps send none), an explicit refusal of foreign web origins
 and of anonymous sessions, every client frame checked before it is served,
 a ``device_uuid`` bound to the connection, and ``Authorization: Bearer``
-(a device token or an API key) accepted as well as the session cookie.
+(a device token or an API key) accepted as well as the session cookie, or
+in a browser, which cannot set that header, a one-time socket ticket
+(``?ticket=``, see ``bus_mobile.socket.ticket``) standing for the token.
 """
 
 import hashlib
@@ -27,7 +29,13 @@ from odoo.addons.bus.models.bus import dispatch
 from odoo.addons.bus.websocket import CloseCode, WebsocketConnectionHandler
 
 from .. import metrics
-from ..tools.bearer import DEVICE_MISMATCH, BearerTokenError, bearer_token
+from ..tools.bearer import (
+    DEVICE_MISMATCH,
+    TICKET_AND_BEARER,
+    USER_MISMATCH,
+    BearerTokenError,
+    bearer_token,
+)
 from ..tools.devices import TOO_MANY_DEVICES, TooManyDevicesError
 from ..tools.rate_limit import Deadlines, TokenBuckets
 from ..tools.validation import is_device_uuid
@@ -84,7 +92,7 @@ class MobileWebsocketConnectionHandler(WebsocketConnectionHandler):
     }
 
     @classmethod
-    def open_mobile_connection(cls, request, device_uuid=None):
+    def open_mobile_connection(cls, request, device_uuid=None, ticket=None):
         """Upgrade ``request`` to a :class:`MobileWebsocket`, or refuse it.
 
         :return: the 101 response, or an empty-bodied refusal whose reason is
@@ -100,10 +108,10 @@ class MobileWebsocketConnectionHandler(WebsocketConnectionHandler):
                 403, f"ORIGIN_NOT_ALLOWED: {origin} is not listed in bus_mobile.allowed_origins"
             )
         try:
-            bearer = request.env["ir.http"]._bus_mobile_bearer_identity()
+            bearer = cls._handshake_identity(request, ticket)
         except BearerTokenError as exc:
             metrics.handshake(request.db, "refused", "token")
-            return cls._refusal(401, str(exc))
+            return cls._refusal(400 if exc.reason == TICKET_AND_BEARER else 401, str(exc))
         if bearer is not None and bearer.is_device_token:
             # A device token is its device's: the socket is that device's.
             if device_uuid is not None and device_uuid != bearer.device_uuid:
@@ -144,6 +152,25 @@ class MobileWebsocketConnectionHandler(WebsocketConnectionHandler):
             )
         )
         return response
+
+    @classmethod
+    def _handshake_identity(cls, request, ticket):
+        """The handshake's :class:`~..tools.bearer.BearerIdentity`: its
+        ``Authorization: Bearer`` header's, or its socket ticket's (used up
+        here, whatever the handshake's outcome after); None for a cookie.
+
+        :raise BearerTokenError:
+        """
+        if ticket is None:
+            return request.env["ir.http"]._bus_mobile_bearer_identity()
+        if bearer_token(request.httprequest.headers) is not None:
+            raise BearerTokenError(TICKET_AND_BEARER)
+        # sudo: bus_mobile.socket.ticket - the handshake is anonymous, the
+        # ticket is its credential.
+        identity = request.env["bus_mobile.socket.ticket"].sudo()._bus_mobile_redeem(ticket)
+        if request.session.uid is not None and request.session.uid != identity.uid:
+            raise BearerTokenError(USER_MISMATCH)
+        return identity
 
     @classmethod
     def _no_room_for_device(cls, request, bearer, device_uuid):
@@ -275,8 +302,9 @@ class MobileWebsocketConnectionHandler(WebsocketConnectionHandler):
             return 0
         settings = request.env["ir.config_parameter"]._bus_mobile_settings()
         wait = _handshakes.take(key, settings["handshake_burst"], settings["handshake_refill_s"])
-        if wait:
-            _refused.hold(cls._early_key(request), wait)
+        early_key = cls._early_key(request)
+        if wait and early_key is not None:
+            _refused.hold(early_key, wait)
         return math.ceil(wait)
 
     @classmethod
@@ -284,7 +312,8 @@ class MobileWebsocketConnectionHandler(WebsocketConnectionHandler):
         """The 429 of a handshake whose session or token was refused lately
         and has not waited its ``Retry-After``, else None. Needs no
         transaction: called from ``ir.http._match``."""
-        wait = _refused.remaining(cls._early_key(request))
+        key = cls._early_key(request)
+        wait = 0 if key is None else _refused.remaining(key)
         if not wait:
             return None
         metrics.handshake(request.db, "refused", "too_many_connections")
@@ -293,7 +322,11 @@ class MobileWebsocketConnectionHandler(WebsocketConnectionHandler):
     @classmethod
     def _early_key(cls, request):
         """What a handshake is limited by, known before its transaction:
-        its bearer token (hashed) or its session id."""
+        its bearer token (hashed) or its session id. None for a socket
+        ticket: used once, it only names its key inside the transaction (a
+        ticket's handshake is limited there, with its key's)."""
+        if "ticket" in request.httprequest.args:
+            return None
         try:
             token = bearer_token(request.httprequest.headers)
         except BearerTokenError:

@@ -7,6 +7,7 @@ from . import bus_mobile_device
 from . import bus_mobile_push
 from . import res_users_apikeys
 from . import bus_mobile_device_token
+from . import bus_mobile_socket_ticket
 from . import bus_presence
 from . import ir_websocket
 from . import res_partner

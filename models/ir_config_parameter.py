@@ -16,6 +16,8 @@ SETTING_DEFAULTS = {
     # refused (429) before it costs the others anything.
     "handshake_burst": 20,
     "handshake_refill_s": 3,
+    # A socket ticket (web builds' sign-in on the socket) lives this long.
+    "socket_ticket_s": 15,
     # Discuss (doc/discuss.md): the largest upload, and how long the
     # catch-up journal keeps its rows.
     "discuss_upload_max_bytes": 25 * 1024 * 1024,

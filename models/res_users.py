@@ -2,12 +2,18 @@ import datetime
 import logging
 
 from odoo import api, fields, models, release
-from odoo.exceptions import AccessDenied
+from odoo.exceptions import AccessDenied, AccessError, ValidationError
 
 from odoo.addons.bus.websocket import Websocket, WebsocketConnectionHandler
 
 from ..tools.bearer import DEVICE_SCOPE
 from ..tools.presence import best_status
+from ..tools.validation import check_int, check_text
+
+# /bus_mobile/colleagues: a page of colleagues, and the most one may ask.
+COLLEAGUES_PAGE = 20
+MAX_COLLEAGUES = 50
+MAX_QUERY_CHARS = 100
 
 _logger = logging.getLogger(__name__)
 
@@ -148,6 +154,27 @@ class ResUsers(models.Model):
             },
             "discuss": self.env["bus_mobile.discuss"]._bus_mobile_config(),
         }
+
+    @api.model
+    def _bus_mobile_colleagues(self, query="", limit=COLLEAGUES_PAGE):
+        """Internal users other than me whose name holds ``query``, by name:
+        whom an app offers for a direct chat. For internal users only (as
+        stock lets them read each other); searched with their own rights.
+
+        :return: ``[{"partner_id", "name"}]``, at most ``limit`` (≤ 50)
+        """
+        env = self.env
+        if not env.user._is_internal():
+            raise AccessError(env._("Only internal users may search their colleagues."))
+        check_text(env, query, "query", MAX_QUERY_CHARS)
+        limit = COLLEAGUES_PAGE if limit is None else check_int(env, limit, "limit")
+        if not 1 <= limit <= MAX_COLLEAGUES:
+            raise ValidationError(env._("limit must be between 1 and %(max)s.", max=MAX_COLLEAGUES))
+        domain = [("share", "=", False), ("id", "!=", env.uid)]
+        if query:
+            domain.append(("name", "ilike", query))
+        users = self.search(domain, limit=limit, order="name, id")
+        return [{"partner_id": user.partner_id.id, "name": user.name} for user in users]
 
     def _bus_mobile_channel_names(self):
         """String bus channels this user may subscribe to on the mobile socket:

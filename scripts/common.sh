@@ -100,6 +100,27 @@ export_pot() {
   check_log "$RUN_DIR/export-pot.log"
 }
 
+# need_debian COMMAND PACKAGE...: install Debian's PACKAGEs when COMMAND is
+# missing (root only, as for PostgreSQL); 1 when it is still missing.
+need_debian() {
+  local command=$1; shift
+  command -v "$command" >/dev/null 2>&1 && return 0
+  if [ "$(id -u)" != 0 ]; then
+    log "$command is missing: apt-get install $*"; return 1
+  fi
+  log "installing Debian's $* (for $command)"
+  { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@"; } >&2 \
+    || { log "apt-get install $* failed"; return 1; }
+}
+
+# Headless Chromium for the page tests: Debian's (npm's browser downloads
+# cannot reach their hosts here). Run it with --headless --no-sandbox and a
+# new empty --user-data-dir.
+CHROMIUM=/usr/bin/chromium
+need_chromium() {
+  [ -x "$CHROMIUM" ] || need_debian chromium chromium
+}
+
 pg_bindir() {
   local dir
   for dir in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V -r); do

@@ -94,14 +94,26 @@ def _record(level, logger, message):
     return f"{_HEAD}{level} \\S+ {logger}: {message}{_HEAD_END}(?s:.*){_LOST_CONNECTION}"
 
 
+def _prefix(text):
+    """A regex of any non-empty beginning of ``text``: a line the exit cut."""
+    pattern = ""
+    for char in reversed(text[1:]):
+        pattern = f"(?:{re.escape(char)}{pattern})?"
+    return re.escape(text[0]) + pattern
+
+
+_STOPPED_CRON = "psycopg2.InterfaceError: connection already closed"
+
 NOISE = {
     # A stopped server's cron thread, waiting on its connection, dies on it
     # when the server closes it: whole, or cut short by the exit (a daemon
-    # thread: only its frame lines).
+    # thread: its frame lines, then maybe the exception's line cut anywhere,
+    # as in CI: "psycopg2").
     "odoo-stop": (
         r"\AException in thread odoo\.service\.cron\.cron\d+:\n"
         r"Traceback \(most recent call last\):\n"
-        r"(?:(?s:.*)\npsycopg2\.InterfaceError: connection already closed\s*|(?:  .*\n?)*)\Z",
+        rf"(?:(?s:.*)\n{re.escape(_STOPPED_CRON)}\s*"
+        rf"|(?:  .*\n)*(?:  .*|{_prefix(_STOPPED_CRON)})?\n?)\Z",
     ),
     # PostgreSQL restarting under a running server: Odoo's own loops lose
     # their connection (the bus listener, the cron threads and workers), and

@@ -167,6 +167,20 @@ code=$?
 check "and is a problem of its own elsewhere" \
   '[ "$code" = 1 ] && grep -q "^  \* Exception in thread odoo.service.cron.cron0: -> File" "$work/stopnoise.out" \
    && ! grep -q "^  \* .*WARNING" "$work/stopnoise.out"'
+# Cut inside the exception's line (CI's text: "psycopg2"), it is the same
+# noise; another exception, whole, is not.
+printf '%s\n' "---- start 2026-12-06T21:45:22+00:00" "Exception in thread odoo.service.cron.cron0:" \
+  "Traceback (most recent call last):" '  File "/opt/odoo18/odoo/service/server.py", line 468, in cron_thread' \
+  "    pg_conn.poll()" "psycopg2" > "$log_file"
+BUS_MOBILE_FAILURE_DIGEST='' "$VENV/bin/python" "$root/scripts/server_logs.py" check \
+  --allow-noise odoo-stop "$log_file" > "$work/stopnoise.out" 2>&1
+code=$?
+check "a cron thread's death cut inside its exception's line is stop noise too" '[ "$code" = 0 ]'
+sed -i 's/^psycopg2$/psycopg2.OperationalError: could not receive data from server/' "$log_file"
+BUS_MOBILE_FAILURE_DIGEST='' "$VENV/bin/python" "$root/scripts/server_logs.py" check \
+  --allow-noise odoo-stop "$log_file" > "$work/stopnoise.out" 2>&1
+code=$?
+check "but another exception of that thread is not" '[ "$code" = 1 ]'
 
 # 7. A traceback still being written when the log is read: the check reads
 # on until the log stops growing, and judges the whole record (here the

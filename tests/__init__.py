@@ -26,3 +26,5 @@ from . import test_replay_budget
 from . import test_handshake_limit
 from . import test_metrics
 from . import test_metrics_live
+from . import test_socket_ticket
+from . import test_colleagues

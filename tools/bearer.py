@@ -34,6 +34,10 @@ TOKEN_REVOKED = "TOKEN_REVOKED"
 USER_ARCHIVED = "USER_ARCHIVED"
 USER_MISMATCH = "USER_MISMATCH"
 DEVICE_MISMATCH = "DEVICE_MISMATCH"
+# Socket tickets (``bus_mobile.socket.ticket``): the bearer token of web
+# builds, whose WebSocket cannot carry an Authorization header.
+INVALID_TICKET = "INVALID_TICKET"
+TICKET_AND_BEARER = "TICKET_AND_BEARER"
 
 # What each reason tells the app (no token, no user name: these go to
 # clients, and the handshake's end up in proxies' logs).
@@ -48,6 +52,10 @@ EXPLANATIONS = {
     "send one of them",
     DEVICE_MISMATCH: "this device token belongs to another device_uuid: "
     "connect with the device_uuid it was issued for",
+    INVALID_TICKET: "the socket ticket is unknown, already used or expired: "
+    "get a new one from /bus_mobile/socket/ticket",
+    TICKET_AND_BEARER: "the handshake carries a socket ticket and an Authorization header: "
+    "send one of them",
 }
 
 

@@ -23,7 +23,8 @@
 # BUS_MOBILE_LIVE=0 skips the stage; narrowed runs (BUS_MOBILE_TESTS) skip it
 # unless BUS_MOBILE_LIVE=1; BUS_MOBILE_JS=0 leaves the JavaScript client's
 # tests out, BUS_MOBILE_JS_TESTS ("test/x.test.js ...") narrows their live
-# runs; BUS_MOBILE_CLIENT_TESTS (paths relative to
+# runs, BUS_MOBILE_EXPO=0 leaves the Expo example's out (mail flavor only,
+# scripts/stages/expo.sh); BUS_MOBILE_CLIENT_TESTS (paths relative to
 # clients/python) narrows the Python client's tests, BUS_MOBILE_LIVE_FLAVORS
 # ("bus mail") the databases. One test pip-installs the package into an empty
 # venv (requests and websocket-client come from the package index).
@@ -183,6 +184,16 @@ else
       # fails to reach the --workers=2 one.
       live_logs_check "during the JavaScript client's tests on $db" "${logs[@]}" \
         --allow-noise odoo-stop --allow "$NGINX_RESTART_NOISE" || failed=1
+    fi
+
+    # The Expo example's exports and its web build (scripts/stages/expo.sh),
+    # against the threaded server; its failures set status.
+    if [ "$flavor" = mail ]; then
+      local status=0 LIVE_PORT LIVE_DB=$db
+      LIVE_PORT=$(conf_value "$live_conf" http_port)
+      source "$ROOT/scripts/stages/expo.sh"
+      [ "$status" = 0 ] || failed=1
+      live_logs_check "during the Expo example's web test on $db" "${logs[@]}" || failed=1
     fi
 
     bash "$live" stop "$live_name"

@@ -30,6 +30,7 @@ files = zipfile.ZipFile(wheels[0]).namelist()
 for needed in ("__manifest__.py", "i18n/bus_mobile.pot", "LICENSE", "README.rst"):
     assert f"odoo/addons/bus_mobile/{needed}" in files, (needed, files)
 assert not [f for f in files if "/.run/" in f], "the wheel holds .run/"
+assert not [f for f in files if "/node_modules/" in f], "the wheel holds node_modules/"
 metadata = zipfile.ZipFile(wheels[0]).read(
     next(f for f in files if f.endswith(".dist-info/METADATA"))
 ).decode()

@@ -29,6 +29,34 @@ export class Auth {
     return headers;
   }
 
+  /**
+   * Whether the socket carries a one-time ticket instead of the bearer
+   * token: a browser sets no header on a WebSocket, and the token must
+   * not travel in a URL (logs, history). Needs a token; the `socketTicket`
+   * option decides, else a browser does (a `document`, not React Native,
+   * and no `WebSocket` or `createWebSocket` of the app's, which may send
+   * headers).
+   */
+  usesSocketTicket() {
+    const { token, options } = this.client;
+    if (!token) return false;
+    if (options.socketTicket !== undefined) return Boolean(options.socketTicket);
+    if (options.WebSocket || options.createWebSocket) return false;
+    const platform = /** @type {any} */ (globalThis);
+    return typeof platform.document !== 'undefined' && !(platform.navigator && platform.navigator.product === 'ReactNative');
+  }
+
+  /**
+   * A new ticket for the next socket when it needs one (`/bus_mobile/socket/ticket`:
+   * it opens one socket, within seconds), else null.
+   * @returns {Promise<string | null>}
+   */
+  async socketTicket() {
+    if (!this.usesSocketTicket()) return null;
+    const answer = await this.client.rpc('/bus_mobile/socket/ticket', {});
+    return answer.ticket;
+  }
+
   /** Odoo sets the cookie on login and when it rotates the session. @param {Response} response */
   noteSessionCookie(response) {
     // Browsers hide Set-Cookie (they keep the cookie themselves); node and

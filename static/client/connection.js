@@ -119,12 +119,18 @@ export class Connection {
     if (this.appState === 'background') return this.setState('idle');
     if (!this.online) return this.setState(client.stats.opens ? 'reconnecting' : 'connecting');
     const gen = ++this.gen;
+    /** @type {string | null} */
+    let ticket = null;
     try {
       await client._auth.ensureDeviceUuid();
       await client.loadConfig();
       await client._resume.load();
       client._outbox.flush();
       if (client.options.platform && client.stats.opens === 0) await client.registerDevice();
+      // Last: it lives seconds. Each attempt gets its own, so a refused
+      // handshake (in a browser, a drop without a reason) is retried with a
+      // new one, never read as a sign-out.
+      ticket = await client._auth.socketTicket();
     } catch (error) {
       if (gen !== this.gen) return;
       const failure = error instanceof BusMobileError ? error : new BusMobileError(errorText(error), { kind: 'rpc', cause: error });
@@ -135,22 +141,25 @@ export class Connection {
       return this.fail(failure);
     }
     if (gen !== this.gen || this.closedByApp) return;
-    this.openSocket(gen);
+    this.openSocket(gen, ticket);
   }
 
-  socketUrl() {
+  /** @param {string | null} [ticket] a socket ticket, see `Auth.socketTicket` */
+  socketUrl(ticket) {
     const { config, options, url, deviceUuid } = this.client;
     const path = (config && config.websocket_url) || MOBILE_SOCKET_PATH;
     const base = /^wss?:/.test(path) ? path : (options.wsBase ? options.wsBase.replace(/\/+$/, '') : url.replace(/^http/, 'ws')) + path;
     const separator = base.includes('?') ? '&' : '?';
-    return `${base}${separator}device_uuid=${encodeURIComponent(/** @type {string} */ (deviceUuid))}`;
+    const query = `device_uuid=${encodeURIComponent(/** @type {string} */ (deviceUuid))}`;
+    return `${base}${separator}${query}${ticket ? `&ticket=${encodeURIComponent(ticket)}` : ''}`;
   }
 
-  /** @param {number} gen */
-  openSocket(gen) {
+  /** @param {number} gen @param {string | null} [ticket] */
+  openSocket(gen, ticket = null) {
     const client = this.client;
-    const url = this.socketUrl();
-    const headers = client._auth.headers();
+    const url = this.socketUrl(ticket);
+    // The ticket stands for the token: the server refuses both at once.
+    const headers = ticket ? {} : client._auth.headers();
     /** @type {WebSocketLike} */
     let ws;
     try {

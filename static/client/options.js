@@ -52,6 +52,10 @@
  * @property {WebSocketConstructor} [WebSocket] default: the global one
  * @property {(url: string, options: {headers: Record<string, string>}) => WebSocketLike} [createWebSocket]
  *   full control over how the socket is made (wins over `WebSocket`)
+ * @property {boolean} [socketTicket] open the socket with a one-time ticket
+ *   (`/bus_mobile/socket/ticket`) instead of the bearer token's header, as a browser
+ *   must: default true in a browser (a `document`, not React Native) when neither
+ *   `WebSocket` nor `createWebSocket` is passed; only with a `token`
  * @property {typeof fetch} [fetch] default: the global one
  * @property {typeof FormData} [FormData] for uploads; default: the global one
  * @property {any} [XMLHttpRequest] for uploads with progress; default: the global one

@@ -72,39 +72,48 @@ function useLiveList(client, load, listen) {
   const refresh = useCallback(() => setVersion((v) => v + 1), []);
   useEffect(() => {
     let alive = true;
-    // The messages that come while a load runs: its answer may predate
-    // them, so they are applied again to it (withMessage skips those it has).
-    /** @type {Set<Message[]>} */
-    const loading = new Set();
-    let started = 0;
-    let shown = 0;
+    let started = 0; // loads started
+    let shown = 0; // the newest load whose answer is shown
+    let inFlight = 0;
+    // The changes that came while a load was on its way: its answer may
+    // predate them, and must not undo them. `after`: the loads started then.
+    /** @type {{after: number, change: (list: C[]) => C[], replayable: boolean}[]} */
+    let recent = [];
+    const landed = () => {
+      inFlight -= 1;
+      recent = inFlight ? recent.filter((r) => r.after >= shown) : [];
+    };
     const reload = () => {
-      const order = ++started;
-      /** @type {Message[]} */
-      const meanwhile = [];
-      loading.add(meanwhile);
+      const number = ++started;
+      inFlight += 1;
       load().then(
         (items) => {
-          loading.delete(meanwhile);
-          if (!alive || order < shown) return;
-          shown = order;
-          const current = meanwhile.reduce((list, message) => withMessage(list, message, client.partnerId), items);
-          setState({ items: current, loading: false, error: null });
+          if (!alive) return;
+          if (number < shown) return landed(); // a newer answer is shown already
+          const missed = recent.filter((r) => r.after >= number);
+          shown = number;
+          landed();
+          // A new message applies again (it is skipped where the answer has
+          // it); another change may be older or newer than the answer: ask again.
+          setState({ items: missed.filter((r) => r.replayable).reduce((list, r) => r.change(list), items), loading: false, error: null });
+          if (missed.some((r) => !r.replayable)) reload();
         },
         (error) => {
-          loading.delete(meanwhile);
-          if (alive) setState((s) => ({ ...s, loading: false, error }));
+          if (!alive) return;
+          landed();
+          setState((s) => ({ ...s, loading: false, error }));
         },
       );
     };
-    const patch = (/** @type {(list: C[]) => C[]} */ change) => setState((s) => ({ ...s, items: change(s.items) }));
+    /** @param {(list: C[]) => C[]} change @param {boolean} [replayable] safe to apply to a newer list */
+    const patch = (change, replayable = false) => {
+      if (inFlight) recent.push({ after: started, change, replayable });
+      setState((s) => ({ ...s, items: change(s.items) }));
+    };
     reload();
     const offs = [
       client.on('reconnect', reload),
-      client.on('message', (message) => {
-        for (const meanwhile of loading) meanwhile.push(message);
-        patch((list) => withMessage(list, message, client.partnerId));
-      }),
+      client.on('message', (message) => patch((list) => withMessage(list, message, client.partnerId), true)),
       ...listen(reload, patch),
     ];
     return () => {

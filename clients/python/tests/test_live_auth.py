@@ -143,8 +143,10 @@ def test_revoked_token_closes_the_socket_4001(live):
 def _revocation_delays(live, url, ws_url):
     """Seconds from the backend's Sign out request (an administrator's
     button, over HTTP: its commit revokes) to the close frame on the
-    device's open socket. An upper bound: it includes that HTTP call."""
-    delays = []
+    device's open socket (an upper bound: it includes that HTTP call), and
+    from the request's answer, when its commit is done (0 if the close came
+    first): ``(delays, after_answer)``."""
+    delays, after_answer = [], []
     for _run in range(REVOCATION_RUNS):
         user = live.new_user("rev")
         client = signed_in(live, user, url=url, ws_url=ws_url)
@@ -155,16 +157,19 @@ def _revocation_delays(live, url, ws_url):
         # From the request: the close may arrive before its answer does.
         revoked_at = time.monotonic()
         live.call_kw("bus_mobile.device", "action_bus_mobile_sign_out", [device["id"]])
+        answered_at = time.monotonic()
         ws.settimeout(5)
         while True:
             opcode, data = ws.recv_data(control_frame=True)
             if opcode == websocket.ABNF.OPCODE_CLOSE:
                 break
-        delays.append(time.monotonic() - revoked_at)
+        closed_at = time.monotonic()
+        delays.append(closed_at - revoked_at)
+        after_answer.append(max(closed_at - answered_at, 0.0))
         assert int.from_bytes(data[:2], "big") == 4001
         assert data[2:].decode() == "TOKEN_REVOKED"
         client.close()
-    return delays
+    return delays, after_answer
 
 
 @pytest.mark.parametrize("server", ["threaded", "workers=2"])
@@ -174,7 +179,7 @@ def test_revocation_closes_the_socket_within_a_second(live, server):
     else:
         url, ws_base = require_env("BUS_MOBILE_PREFORK_URL", "BUS_MOBILE_PREFORK_WS")
         ws_url = ws_base + "/bus_mobile/websocket"
-    delays = _revocation_delays(live, url, ws_url)
+    delays, after_answer = _revocation_delays(live, url, ws_url)
     line = (
         f"Python client, Sign out request -> close 4001 ({server} server, "
         f"{len(delays)} runs): "
@@ -186,4 +191,6 @@ def test_revocation_closes_the_socket_within_a_second(live, server):
     if run_dir:
         with open(os.path.join(run_dir, "revocation-delay.txt"), "a") as report:
             report.write(line + "\n")
-    assert max(delays) < 1.0, line
+    # The promise is a second from the revocation's commit, done by the
+    # request's answer: a slow request (a loaded machine) is not the socket's.
+    assert max(after_answer) < 1.0, f"{line}; after the answer: {after_answer}"

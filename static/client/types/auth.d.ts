@@ -6,6 +6,21 @@ export class Auth {
     reauthPromise: Promise<boolean> | null;
     /** The headers every request and the socket carry: the one place auth is added. */
     headers(): Record<string, string>;
+    /**
+     * Whether the socket carries a one-time ticket instead of the bearer
+     * token: a browser sets no header on a WebSocket, and the token must
+     * not travel in a URL (logs, history). Needs a token; the `socketTicket`
+     * option decides, else a browser does (a `document`, not React Native,
+     * and no `WebSocket` or `createWebSocket` of the app's, which may send
+     * headers).
+     */
+    usesSocketTicket(): boolean;
+    /**
+     * A new ticket for the next socket when it needs one (`/bus_mobile/socket/ticket`:
+     * it opens one socket, within seconds), else null.
+     * @returns {Promise<string | null>}
+     */
+    socketTicket(): Promise<string | null>;
     /** Odoo sets the cookie on login and when it rotates the session. @param {Response} response */
     noteSessionCookie(response: Response): void;
     /** The device's id: the option, else the one kept in `storage`, else a new one (kept). */

@@ -42,6 +42,13 @@ export class BusMobileClient extends Emitter<import("./shapes.js").BusMobileEven
             headers: Record<string, string>;
         }) => import("./options.js").WebSocketLike) | undefined;
         /**
+         * open the socket with a one-time ticket
+         * (`/bus_mobile/socket/ticket`) instead of the bearer token's header, as a browser
+         * must: default true in a browser (a `document`, not React Native) when neither
+         * `WebSocket` nor `createWebSocket` is passed; only with a `token`
+         */
+        socketTicket?: boolean | undefined;
+        /**
          * default: the global one
          */
         fetch?: typeof fetch | undefined;

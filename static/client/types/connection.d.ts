@@ -37,9 +37,10 @@ export class Connection {
     fail(error: BusMobileError): void;
     /** Bootstrap (each time: the config may have changed with a server update), then open. */
     connect(): Promise<void>;
-    socketUrl(): string;
-    /** @param {number} gen */
-    openSocket(gen: number): void;
+    /** @param {string | null} [ticket] a socket ticket, see `Auth.socketTicket` */
+    socketUrl(ticket?: string | null): string;
+    /** @param {number} gen @param {string | null} [ticket] */
+    openSocket(gen: number, ticket?: string | null): void;
     /** @param {number} gen */
     onOpen(gen: number): Promise<void>;
     /** A frame came: the session works. */

@@ -111,5 +111,118 @@ test('the backend Sign out closes the open socket with 4001 TOKEN_REVOKED', asyn
   const line = `JS client, Sign out request -> 4001 (${LABEL}): ${delay.toFixed(0)} ms (the request itself ${(answeredAt - revokedAt).toFixed(0)} ms)`;
   console.log(line);
   if (process.env.BUS_MOBILE_RUN_DIR) appendFileSync(`${process.env.BUS_MOBILE_RUN_DIR}/revocation-delay.txt`, `${line}\n`);
-  assert.ok(delay < 1000, line);
+  // The promise is a second from the revocation's commit, which is done by
+  // the request's answer: a slow request (a loaded machine) is not the socket's.
+  assert.ok(at - answeredAt < 1000, line);
+});
+
+// A web build on its own origin (Expo web's dev server), allowed by the administrator.
+const APP_ORIGIN = 'http://app.example.test:8081';
+
+/**
+ * What a browser's WebSocket does, on `ws`: the app's headers (the third
+ * argument) are ignored, the page's Origin is sent. `tamper` may rewrite a
+ * URL before it is opened.
+ */
+function browserWebSocket({ tamper = (url) => url, cookie = null } = {}) {
+  const opened = [];
+  class BrowserWebSocket extends WebSocket {
+    constructor(url, protocols) {
+      const actual = tamper(url);
+      opened.push(actual);
+      // The cookie jar's, when the page shares Odoo's site.
+      super(actual, protocols, { origin: APP_ORIGIN, headers: cookie ? { Cookie: cookie } : {} });
+    }
+  }
+  return { BrowserWebSocket, opened };
+}
+
+/** Runs `body` as in a browser page: a `document`, the browser's WebSocket, APP_ORIGIN allowed. */
+async function inBrowser(BrowserWebSocket, body) {
+  const previous = await callKw('ir.config_parameter', 'get_param', ['bus_mobile.allowed_origins', '']);
+  await callKw('ir.config_parameter', 'set_param', ['bus_mobile.allowed_origins', [previous, APP_ORIGIN].filter(Boolean).join(',')]);
+  globalThis.document = {};
+  globalThis.WebSocket = BrowserWebSocket;
+  try {
+    return await body();
+  } finally {
+    delete globalThis.document;
+    delete globalThis.WebSocket;
+    await callKw('ir.config_parameter', 'set_param', ['bus_mobile.allowed_origins', previous || ' ']);
+  }
+}
+
+// Clients made here, closed after each test (closeAll knows makeClient's only).
+const made = [];
+afterEach(() => {
+  for (const client of made.splice(0)) client.close();
+});
+
+const ticketOf = (url) => new globalThis.URL(url).searchParams.get('ticket');
+
+test('in a browser the socket carries a one-time ticket, never the token; a refused ticket is retried with a new one', async () => {
+  const user = await newUser('jsweb');
+  let reauths = 0;
+  let replayed = null;
+  // The second socket replays the first one's ticket: used, the server refuses it (401 INVALID_TICKET).
+  const { BrowserWebSocket, opened } = browserWebSocket({
+    tamper: (url) => (opened.length === 1 ? ((replayed = url.replace(/ticket=[^&]+/, `ticket=${ticketOf(opened[0])}`)), replayed) : url),
+  });
+  await inBrowser(BrowserWebSocket, async () => {
+    const client = new BusMobileClient({
+      url: URL, db: DB, wsBase: WS_BASE || undefined, storage: new MemoryStorage(), platform: 'web', ...FAST,
+      reauthenticate: async () => { reauths += 1; },
+    });
+    made.push(client);
+    const expired = [];
+    client.on('sessionExpired', (e) => expired.push(e));
+    await client.deviceLogin({ login: user.login, password: user.password });
+    await client.start();
+    assert.equal(opened.length, 1);
+    assert.match(ticketOf(opened[0]), /^[A-Za-z0-9_-]{43}$/);
+    assert.ok(!opened[0].includes(client.token), 'the token is in the socket URL');
+    await waitUntil(async () => (await deviceOf(user, client.deviceUuid)).status === 'online', 'the device online');
+
+    // A drop: the next handshake's ticket is refused, the one after gets a new ticket and opens.
+    const reopened = waitForEvent(client, 'reconnect');
+    client._connection.ws.terminate();
+    await reopened;
+    assert.equal(opened.length, 3, opened.join('\n'));
+    assert.equal(opened[1], replayed);
+    assert.equal(client.stats.closes.length, 2, 'the drop and the refused handshake');
+    assert.equal(client.stats.closes[1].code, 1006, 'a browser sees a refused handshake as a drop');
+    const tickets = opened.map(ticketOf);
+    assert.equal(tickets[1], tickets[0]);
+    assert.notEqual(tickets[2], tickets[0]);
+    assert.deepEqual([reauths, expired.length], [0, 0], 'a refused ticket is not a sign-out');
+    assert.equal(client.state, 'open');
+
+    // Signed out elsewhere: the next ticket is refused with the token's reason, and the client stops.
+    const device = await deviceOf(user, client.deviceUuid);
+    const failed = waitForEvent(client, 'error', (e) => e.kind === 'session');
+    await callKw('bus_mobile.device', 'action_bus_mobile_sign_out', [[device.id]]);
+    assert.equal((await failed).reason, 'TOKEN_REVOKED');
+    await waitUntil(() => client.state === 'closed', 'the client closed');
+  });
+});
+
+test("in a browser, an app's own WebSocket or a session cookie opens the socket without a ticket", async () => {
+  const user = await newUser('jsweb2');
+  const { BrowserWebSocket, opened } = browserWebSocket({ cookie: `session_id=${user.sessionId}` });
+  await inBrowser(BrowserWebSocket, async () => {
+    // The app's WebSocket (ws here) sends the Authorization header.
+    const withHeader = tokenClient({ WebSocket });
+    made.push(withHeader);
+    await withHeader.deviceLogin({ login: user.login, password: user.password });
+    await withHeader.start();
+    withHeader.close();
+    assert.deepEqual(opened, []);
+    // A session cookie, in the browser's WebSocket.
+    const withCookie = new BusMobileClient({ url: URL, db: DB, wsBase: WS_BASE || undefined, storage: new MemoryStorage(), sessionId: user.sessionId, ...FAST });
+    made.push(withCookie);
+    await withCookie.start();
+    withCookie.close();
+    assert.equal(opened.length, 1);
+    assert.equal(ticketOf(opened[0]), null);
+  });
 });

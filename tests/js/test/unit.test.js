@@ -1,7 +1,7 @@
 // Pure functions of the package: no server needed.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { backoffDelay, closeAction, CLOSE, BusMobileError } from 'odoo-bus-mobile';
+import { backoffDelay, closeAction, CLOSE, BusMobileClient, BusMobileError } from 'odoo-bus-mobile';
 
 const limits = { minDelay: 1000, maxDelay: 30000, tryLaterDelay: 5000 };
 
@@ -39,4 +39,30 @@ test('BusMobileError: retryable for network, 5xx and 429 only', () => {
   const rpc = new BusMobileError('x', { kind: 'rpc', exceptionName: 'odoo.exceptions.AccessError' });
   assert.ok(!rpc.retryable);
   assert.equal(rpc.shortName, 'AccessError');
+});
+
+test('socket tickets: a browser with a bearer token uses one, React Native and node do not', () => {
+  const saved = { document: globalThis.document, navigator: Object.getOwnPropertyDescriptor(globalThis, 'navigator') };
+  const setNavigator = (value) => Object.defineProperty(globalThis, 'navigator', { value, configurable: true, writable: true });
+  const uses = (options = {}) => new BusMobileClient({ url: 'https://odoo.example', token: 'secret', ...options })._auth.usesSocketTicket();
+  try {
+    delete globalThis.document;
+    setNavigator(undefined);
+    assert.equal(uses(), false, 'node: no document');
+    globalThis.document = {};
+    setNavigator({ product: 'Gecko' });
+    assert.equal(uses(), true, 'a browser');
+    assert.equal(uses({ token: undefined }), false, 'a cookie needs no ticket');
+    assert.equal(uses({ WebSocket: class {} }), false, "the app's WebSocket may send headers");
+    assert.equal(uses({ createWebSocket: () => ({}) }), false);
+    assert.equal(uses({ socketTicket: false }), false, 'the option wins');
+    setNavigator({ product: 'ReactNative' });
+    assert.equal(uses(), false, 'React Native sets the header');
+    assert.equal(uses({ socketTicket: true, WebSocket: class {} }), true, 'the option wins');
+  } finally {
+    if (saved.document === undefined) delete globalThis.document;
+    else globalThis.document = saved.document;
+    if (saved.navigator) Object.defineProperty(globalThis, 'navigator', saved.navigator);
+    else delete globalThis.navigator;
+  }
 });
