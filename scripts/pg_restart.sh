@@ -4,12 +4,20 @@
 # port, socket directory and settings): $1, the cluster's data directory
 # (default $RUN_DIR/pg). The fault tests' "PostgreSQL restart while sockets
 # are open"; the caller re-reads the new postmaster's PID from its
-# postmaster.pid.
+# postmaster.pid. BUS_MOBILE_PG_DOWN_S: seconds it stays down between its
+# stop and its start (default 0: pg_ctl restart), so that a test sees the
+# outage whatever the machine's load.
 source "$(dirname "$0")/common.sh"
 
 data=${1:-$RUN_DIR/pg}
 [ -f "$data/postmaster.pid" ] || die "no PostgreSQL cluster runs in $data"
 bindir=$(pg_bindir)
+down_s=${BUS_MOBILE_PG_DOWN_S:-0}
+if [ "$down_s" != 0 ]; then
+  as_pg "$bindir/pg_ctl" -D "$data" -w -t 60 stop -m fast >/dev/null
+  sleep "$down_s"
+fi
+# On a stopped cluster, restart starts it with postmaster.opts' options.
 as_pg "$bindir/pg_ctl" -D "$data" -l "$data-socket/postgresql.log" -w -t 60 \
-  restart -m fast >/dev/null
+  restart -m fast >/dev/null 2>&1
 log "PostgreSQL restarted (pid $(head -1 "$data/postmaster.pid"))"

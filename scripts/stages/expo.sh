@@ -18,7 +18,8 @@
 #     Chromium (tests/js/expo-web.test.js).
 # BUS_MOBILE_EXPO=0 leaves it out; BUS_MOBILE_EXPO_NPM_TIMEOUT_S (600) bounds each
 # npm ci. Reports: $RUN_DIR/expo-report.txt,
-# expo-*.log, expo-web-*.png.
+# expo-*.out (step output; *.log names server logs only), expo-web.tap
+# (its tests: scripts/expected/expo-web.txt), expo-web-*.png.
 
 # An npm ci that takes this long hangs (it takes under a minute from npm's cache).
 EXPO_NPM_TIMEOUT_S=${BUS_MOBILE_EXPO_NPM_TIMEOUT_S:-600}
@@ -51,7 +52,7 @@ expo_step() {
 
 # expo_export PLATFORM: the export, failing on any error line or missing bundle.
 expo_export() {
-  local platform=$1 out=$RUN_DIR/expo-$1 logfile=$RUN_DIR/expo-export-$1.log bundle
+  local platform=$1 out=$RUN_DIR/expo-$1 logfile=$RUN_DIR/expo-export-$1.out bundle
   rm -rf "$out"
   expo_step "expo export --platform $platform" "$logfile" \
     env CI=1 npx expo export --platform "$platform" --output-dir "$out" || return 1
@@ -80,12 +81,12 @@ expo_stage() {
 
   # npm ci now and then hangs for good, idle, no connection open (seen here
   # once for 15 min; npm/cli#4028): bounded, and tried twice.
-  EXPO_TRIES=2 expo_step "npm ci" "$RUN_DIR/expo-npm-ci.log" \
+  EXPO_TRIES=2 expo_step "npm ci" "$RUN_DIR/expo-npm-ci.out" \
     timeout -k 10 "$EXPO_NPM_TIMEOUT_S" npm ci --no-audit --no-fund --prefer-offline || return
   rm -rf "$pack"; mkdir -p "$pack/unpacked"
   tarball=$(cd "$ROOT/static/client" && npm pack --silent --pack-destination "$pack" | tail -1)
   [ -f "$pack/$tarball" ] || { expo_fail "npm pack static/client gave no tarball"; return; }
-  expo_step "npm install --no-save $tarball" "$RUN_DIR/expo-npm-client.log" \
+  expo_step "npm install --no-save $tarball" "$RUN_DIR/expo-npm-client.out" \
     npm install --no-save --no-audit --no-fund "$pack/$tarball" || return
   # The installed package must be this tarball, file for file.
   tar -xzf "$pack/$tarball" -C "$pack/unpacked"
@@ -96,23 +97,26 @@ expo_stage() {
     expo_fail "examples/expo-chat/node_modules is committed"
   fi
 
-  expo_step "tsc --noEmit" "$RUN_DIR/expo-tsc.log" npx tsc --noEmit || true
-  expo_step "Hermes compiler over static/client" "$RUN_DIR/expo-hermes-client.log" \
+  expo_step "tsc --noEmit" "$RUN_DIR/expo-tsc.out" npx tsc --noEmit || true
+  expo_step "Hermes compiler over static/client" "$RUN_DIR/expo-hermes-client.out" \
     node "$ROOT/tests/expo/hermes-check.cjs" "$EXPO_APP/node_modules" "$ROOT/static/client" "$pack/hermes" \
-    && tail -1 "$RUN_DIR/expo-hermes-client.log" >> "$EXPO_REPORT"
+    && tail -1 "$RUN_DIR/expo-hermes-client.out" >> "$EXPO_REPORT"
   expo_export web || true
   expo_export android || true
 
   if [ ! -d "$ROOT/tests/js/node_modules/puppeteer-core" ]; then
-    EXPO_TRIES=2 expo_step "npm ci (tests/js)" "$RUN_DIR/expo-npm-ci-tests.log" \
+    EXPO_TRIES=2 expo_step "npm ci (tests/js)" "$RUN_DIR/expo-npm-ci-tests.out" \
       bash -c "cd '$ROOT/tests/js' && timeout -k 10 $EXPO_NPM_TIMEOUT_S npm ci --no-audit --no-fund --prefer-offline" || return
   fi
   BUS_MOBILE_URL=http://127.0.0.1:$LIVE_PORT BUS_MOBILE_DB=$LIVE_DB \
     BUS_MOBILE_ADMIN_LOGIN=admin BUS_MOBILE_ADMIN_PASSWORD=admin BUS_MOBILE_RUN_DIR=$RUN_DIR \
     BUS_MOBILE_EXPO_WEB_DIR=$RUN_DIR/expo-web BUS_MOBILE_CHROMIUM=$CHROMIUM \
-    expo_step "the web export in Chromium" "$RUN_DIR/expo-web-test.log" \
-    node --preserve-symlinks --test --test-reporter=spec "$ROOT/tests/js/expo-web.test.js" \
-    && { grep -E "^ℹ (tests|pass|fail)" "$RUN_DIR/expo-web-test.log" >&2 || true; }
+    expo_step "the web export in Chromium" "$RUN_DIR/expo-web-test.out" \
+    node --preserve-symlinks --test --test-reporter=spec --test-reporter-destination=stdout \
+      --test-reporter=tap --test-reporter-destination="$RUN_DIR/expo-web.tap" \
+      "$ROOT/tests/js/expo-web.test.js" \
+    && { grep -E "^ℹ (tests|pass|fail)" "$RUN_DIR/expo-web-test.out" >&2 || true; }
+  expect_tests expo-web tap "$RUN_DIR/expo-web.tap" || expo_fail "the web test's tests are not scripts/expected/expo-web.txt"
   ls "$RUN_DIR"/expo-web-*.png >> "$EXPO_REPORT" 2>/dev/null || true
   sed 's/^/[bus_mobile] Expo example: /' "$EXPO_REPORT" >&2
 }

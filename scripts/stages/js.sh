@@ -23,7 +23,7 @@
 # app talking).
 
 JS_DIR=$ROOT/tests/js
-JS_PURE_TESTS="test/unit.test.js test/package.test.js test/discuss_unit.test.js"
+JS_PURE_TESTS="test/unit.test.js test/package.test.js test/discuss_unit.test.js test/live_list_unit.test.js"
 JS_ONCE_TESTS="test/latency.test.js"
 # js_live_tests: every other test file (a new one runs on both kinds), or
 # those of BUS_MOBILE_JS_TESTS (e.g. "test/outbox.test.js": a narrowed run).

@@ -7,6 +7,7 @@ every second with the token BUS_MOBILE_METRICS_TOKEN. What the test does
 is what Prometheus sees."""
 
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -270,8 +271,13 @@ def test_scrape_during_a_postgresql_restart(ops):
     restart_cmd = require_env("BUS_MOBILE_PG_RESTART_CMD")[0]
     assert ops.scrape(ops.prefork, ops.token).status_code == 200  # the token is known
     answers, health = [], []
+    # Down for 2 s, so that a scrape and a probe both come meanwhile,
+    # whatever the machine's load.
+    down_env = dict(os.environ, BUS_MOBILE_PG_DOWN_S="2")
     restart = threading.Thread(
-        target=subprocess.run, args=(restart_cmd,), kwargs={"shell": True, "check": True}
+        target=subprocess.run,
+        args=(restart_cmd,),
+        kwargs={"shell": True, "check": True, "env": down_env},
     )
     restart.start()
     while restart.is_alive():

@@ -137,10 +137,17 @@ function browserWebSocket({ tamper = (url) => url, cookie = null } = {}) {
   return { BrowserWebSocket, opened };
 }
 
-/** Runs `body` as in a browser page: a `document`, the browser's WebSocket, APP_ORIGIN allowed. */
+/**
+ * Runs `body` as in a browser page: a `document`, the browser's WebSocket,
+ * APP_ORIGIN allowed. The origin stays allowed: `make test` runs this file
+ * against two servers of one database at once, and one run putting the
+ * setting back would refuse the other's sockets (ORIGIN_NOT_ALLOWED).
+ */
 async function inBrowser(BrowserWebSocket, body) {
-  const previous = await callKw('ir.config_parameter', 'get_param', ['bus_mobile.allowed_origins', '']);
-  await callKw('ir.config_parameter', 'set_param', ['bus_mobile.allowed_origins', [previous, APP_ORIGIN].filter(Boolean).join(',')]);
+  const allowed = await callKw('ir.config_parameter', 'get_param', ['bus_mobile.allowed_origins', '']);
+  if (!allowed.split(',').map((o) => o.trim()).includes(APP_ORIGIN)) {
+    await callKw('ir.config_parameter', 'set_param', ['bus_mobile.allowed_origins', [allowed.trim(), APP_ORIGIN].filter(Boolean).join(',')]);
+  }
   globalThis.document = {};
   globalThis.WebSocket = BrowserWebSocket;
   try {
@@ -148,7 +155,6 @@ async function inBrowser(BrowserWebSocket, body) {
   } finally {
     delete globalThis.document;
     delete globalThis.WebSocket;
-    await callKw('ir.config_parameter', 'set_param', ['bus_mobile.allowed_origins', previous || ' ']);
   }
 }
 
