@@ -19,7 +19,7 @@ from odoo.addons.bus.websocket import (
 
 from ..mobile_socket import MobileWebsocket, connection, mobile_dispatch
 from ..mobile_socket import dispatcher as dispatch_module
-from ..mobile_socket.dispatcher import HISTORY_SECONDS, _Feed
+from ..mobile_socket.feed import HISTORY_SECONDS, Feed
 from .common import MobileWebsocketCase, wait_until
 
 
@@ -60,7 +60,7 @@ class TestDispatchHistory(BaseCase):
     """The read cursor of a database, without sockets."""
 
     def test_cursor_waits_for_the_oldest_id(self):
-        feed = _Feed()
+        feed = Feed()
         feed.last_id = 10
         feed.remember([12, 14], now=100.0)
         feed.remember([11], now=100.0 + HISTORY_SECONDS)

@@ -17,7 +17,7 @@ from odoo.tests import BaseCase, TransactionCase, tagged
 from odoo.addons.bus.models.bus import ImDispatch, channel_with_db, hashable, json_dump
 from odoo.addons.bus.websocket import CloseCode
 
-from ..mobile_socket import dispatcher as dispatch_module
+from ..mobile_socket import feed as feed_module
 from ..mobile_socket.dispatcher import MobileDispatcher, start_once
 from ..mobile_socket.stock_dispatch import _one_at_a_time
 from .common import TEST_TYPE, last_bus_id, make_test_user, wait_until
@@ -314,8 +314,8 @@ class TestDispatcherBookkeeping(TransactionCase):
         self.assertNotIn(closed_ws, feed.subscribers)
 
     def test_replays_are_budgeted_per_user(self):
-        self.startPatcher(patch.object(dispatch_module, "REPLAY_MAX_ROWS", 20))
-        self.startPatcher(patch.object(dispatch_module, "REPLAY_THROTTLED_ROWS", 5))
+        self.startPatcher(patch.object(feed_module, "REPLAY_MAX_ROWS", 20))
+        self.startPatcher(patch.object(feed_module, "REPLAY_THROTTLED_ROWS", 5))
         for n in range(30):
             self.notify(self.alice.partner_id, {"n": n})
         first = self.socket(self.alice)

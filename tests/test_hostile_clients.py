@@ -24,7 +24,7 @@ from odoo.addons.bus.websocket import (
     _websocket_instances,
 )
 
-from ..mobile_socket import MobileWebsocket, dispatcher, mobile_dispatch
+from ..mobile_socket import MobileWebsocket, dispatcher, feed, mobile_dispatch
 from ..mobile_socket.dispatcher import MobileDispatcher
 from ..mobile_socket.frames import MAX_CHANNELS
 from ..models.ir_websocket import IrWebsocket
@@ -170,7 +170,7 @@ class TestHostileClients(ChannelCase):
         for n in range(6):
             self.env["bus.bus"]._sendone(self.alice.partner_id, "bus_mobile/test", {"n": n})
         self.env.cr.precommit.run()
-        with patch.object(dispatcher, "REPLAY_MAX_ROWS", 3):
+        with patch.object(feed, "REPLAY_MAX_ROWS", 3):
             ws = self.connect(self.alice, last=1)
             payloads = self.next_test_payloads(ws)
         self.assertLessEqual(len(payloads), 3)

@@ -2,9 +2,9 @@ from unittest.mock import patch
 
 from odoo.tests import BaseCase, tagged
 
-from ..mobile_socket import dispatcher as dispatch_module
+from ..mobile_socket import feed as feed_module
 from ..mobile_socket import mobile_dispatch
-from ..mobile_socket.dispatcher import REPLAY_WINDOW, ReplayBudget, _Feed
+from ..mobile_socket.feed import REPLAY_WINDOW, Feed, ReplayBudget
 from .auth_common import AuthCallsMixin
 from .common import MobileWebsocketCase, wait_until
 
@@ -16,10 +16,10 @@ class TestReplayBudgetAlone(BaseCase):
     def setUp(self):
         super().setUp()
         self.budget = ReplayBudget()
-        self.feed = _Feed()
+        self.feed = Feed()
         self.feed.last_id = 100_000
-        self.startPatcher(patch.object(dispatch_module, "REPLAY_MAX_ROWS", 1000))
-        self.startPatcher(patch.object(dispatch_module, "REPLAY_THROTTLED_ROWS", 10))
+        self.startPatcher(patch.object(feed_module, "REPLAY_MAX_ROWS", 1000))
+        self.startPatcher(patch.object(feed_module, "REPLAY_THROTTLED_ROWS", 10))
 
     def floor(self, key, now):
         return self.feed.replay_floor(self.budget, key, now)
@@ -62,8 +62,8 @@ class TestReplayBudget(AuthCallsMixin, MobileWebsocketCase):
 
     def setUp(self):
         super().setUp()
-        self.startPatcher(patch.object(dispatch_module, "REPLAY_MAX_ROWS", 40))
-        self.startPatcher(patch.object(dispatch_module, "REPLAY_THROTTLED_ROWS", 5))
+        self.startPatcher(patch.object(feed_module, "REPLAY_MAX_ROWS", 40))
+        self.startPatcher(patch.object(feed_module, "REPLAY_THROTTLED_ROWS", 5))
         # The worker's dispatcher keeps budgets for a minute: each test its own.
         self.startPatcher(patch.object(mobile_dispatch, "_replay_budget", ReplayBudget()))
         # To both users: every internal user's socket listens to the group.
