@@ -11,6 +11,7 @@ in a browser, which cannot set that header, a one-time socket ticket
 (``?ticket=``, see ``bus_mobile.socket.ticket``) standing for the token.
 """
 
+import contextlib
 import hashlib
 import logging
 import math
@@ -212,6 +213,25 @@ class MobileWebsocketConnectionHandler(WebsocketConnectionHandler):
         """Stock ``_serve_forever`` without its version check, with every
         frame checked first: a bad frame closes its own socket only."""
         threading.current_thread().type = "websocket"
+        try:
+            cls._serve_frames(websocket, db, httprequest)
+        finally:
+            cls._end_connection(httprequest)
+
+    @staticmethod
+    def _end_connection(httprequest):
+        """The connection of an ended socket carries no more HTTP requests.
+        gevent's server would read what the client sends late (its close
+        frame again) as one, answer 400 on a socket shut for writing and
+        log an error; its keep-alive loop ends on a closed input stream.
+        (Odoo's threaded server already reads an empty one.)"""
+        stream = httprequest._HTTPRequest__environ.get("wsgi.input")
+        if stream is not None:
+            with contextlib.suppress(OSError, ValueError):
+                stream.close()
+
+    @classmethod
+    def _serve_frames(cls, websocket, db, httprequest):
         # Stock's dispatch.subscribe starts it unlocked (see start_once).
         start_once(dispatch)
         if websocket._session.uid is None:
