@@ -64,6 +64,9 @@ GREENLET_FAILED = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ <Greenlet at .*>
 # ...:") or at exit, and scripts/live_server.sh's mark of each start. Each
 # begins a record of its own (level None), judged on its own.
 STANDALONE = re.compile(r"^(?:Exception in thread |Exception ignored in |---- start )")
+# The start mark lands mid-line when the stopped process's output was cut
+# mid-line (a daemon thread printing its death at the exit).
+START_MARK = "---- start "
 # What stock Odoo logs, whatever an addon does, when its server stops or
 # its PostgreSQL restarts: exactly these records and nothing else, named by
 # a test (``@pytest.mark.server_log(noise=...)``) or a stage
@@ -166,9 +169,20 @@ class Record:
         return self.level in BAD_LEVELS or any(TRACEBACK in line for line in self.lines)
 
 
+def _lines(text):
+    """The lines of ``text``, a start mark written after a cut line on a
+    line of its own."""
+    for line in text.splitlines():
+        mark = line.find(START_MARK, 1)
+        if mark > 0:
+            yield line[:mark]
+            line = line[mark:]
+        yield line
+
+
 def records(text):
     current = None
-    for line in text.splitlines():
+    for line in _lines(text):
         match = RECORD.match(line)
         nginx = None if match else NGINX_RECORD.match(line)
         logfmt = None if match or nginx else LOGFMT_RECORD.match(line)

@@ -181,6 +181,16 @@ BUS_MOBILE_FAILURE_DIGEST='' "$VENV/bin/python" "$root/scripts/server_logs.py" c
   --allow-noise odoo-stop "$log_file" > "$work/stopnoise.out" 2>&1
 code=$?
 check "but another exception of that thread is not" '[ "$code" = 1 ]'
+# Cut inside a frame's source line, the next start's mark written on that
+# line (CI's text, the JS restart test): the same noise, then a start.
+{ printf '%s\n' "Exception in thread odoo.service.cron.cron1:" "Traceback (most recent call last):" \
+    '  File "/root/.pyenv/versions/3.11.7/lib/python3.11/threading.py", line 1045, in _bootstrap_inner'
+  printf '%s\n' "    ---- start 2026-12-07T02:13:07+00:00" "Running as user 'root' is a security risk."
+} > "$log_file"
+BUS_MOBILE_FAILURE_DIGEST='' "$VENV/bin/python" "$root/scripts/server_logs.py" check \
+  --allow-noise odoo-stop "$log_file" > "$work/stopnoise.out" 2>&1
+code=$?
+check "a cron thread's death cut inside a frame line, the next start's mark after it, is stop noise" '[ "$code" = 0 ]'
 
 # 7. A traceback still being written when the log is read: the check reads
 # on until the log stops growing, and judges the whole record (here the

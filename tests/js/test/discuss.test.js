@@ -6,7 +6,7 @@ import test, { afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { BusMobileError } from 'odoo-bus-mobile';
-import { URL, closeAll, cuttableProxy, makeClient, newUser, pair, waitForEvent, waitUntil, sleep } from './helpers.js';
+import { URL, closeAll, cuttableProxy, exclusively, makeClient, newUser, pair, waitForEvent, waitUntil, sleep } from './helpers.js';
 import { MAIL, appAndWebChat, appUser, dthread, messageEvent, pngSquare, WebUser } from './discuss_helpers.js';
 
 afterEach(closeAll);
@@ -153,7 +153,9 @@ if (MAIL) {
     await refused(app.messages(event.thread), 'AccessError', /not a member/);
   });
 
-  test('a post retried after a timeout, with the same client_uuid, lands once', async () => {
+  // Its reconnect resumes Discuss: not while another run moves the journal's
+  // cleanup mark (discuss_resume.test.js).
+  test('a post retried after a timeout, with the same client_uuid, lands once', () => exclusively('discuss-journal', async () => {
     const control = { slow: false, posts: 0, timedOut: 0 };
     // The answer of a slow post comes after the client gave up (its timeout):
     // the server stored it, the app does not know.
@@ -199,7 +201,7 @@ if (MAIL) {
     } finally {
       await proxy.close();
     }
-  });
+  }));
 
   test("the server's refusals come as the client's typed errors", async () => {
     const { app, web, chat } = await appAndWebChat();

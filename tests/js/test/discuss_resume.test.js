@@ -4,7 +4,7 @@
 import test, { afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { callKw, closeAll, cuttableProxy, makeClient, run, sleep, waitForEvent, waitUntil } from './helpers.js';
+import { callKw, closeAll, cuttableProxy, exclusively, makeClient, run, sleep, waitForEvent, waitUntil } from './helpers.js';
 import { MAIL, appAndWebChat } from './discuss_helpers.js';
 
 afterEach(closeAll);
@@ -21,6 +21,10 @@ function numbered(client, thread, tag) {
   return { seen, seqs: () => seen.map((m) => Number(m.body.split(' ').pop())) };
 }
 
+// Each test resumes Discuss, and one moves the journal's cleanup mark that
+// every client of the database meets: one at a time across the runs.
+const JOURNAL = 'discuss-journal';
+
 const oneToCount = Array.from({ length: COUNT }, (_, i) => i + 1);
 
 async function eachOnceInOrder(app, chat, got) {
@@ -33,7 +37,7 @@ async function eachOnceInOrder(app, chat, got) {
 }
 
 if (MAIL) {
-  test(`${COUNT} messages posted from the web while the app's network is cut arrive once each, in order`, async () => {
+  test(`${COUNT} messages posted from the web while the app's network is cut arrive once each, in order`, () => exclusively(JOURNAL, async () => {
     const proxy = await cuttableProxy();
     const listeners = new Set();
     const network = { addEventListener: (fn) => (listeners.add(fn), () => listeners.delete(fn)) };
@@ -56,10 +60,10 @@ if (MAIL) {
     } finally {
       await proxy.close();
     }
-  });
+  }));
 
   if (STOP && START) {
-    test(`${COUNT} messages posted from the web across a server restart arrive once each, in order`, async () => {
+    test(`${COUNT} messages posted from the web across a server restart arrive once each, in order`, () => exclusively(JOURNAL, async () => {
       const { app, web, chat } = await appAndWebChat();
       const tag = randomUUID().slice(0, 8);
       const got = numbered(app, chat.thread, tag);
@@ -77,10 +81,10 @@ if (MAIL) {
       assert.equal(app.state, 'open');
       assert.ok(app.stats.opens >= 2);
       assert.ok(app.stats.closes.some((c) => c.code === 1001 || c.code === 1006), JSON.stringify(app.stats.closes));
-    });
+    }));
   }
 
-  test('an app restart resumes Discuss from its stored cursor: what it showed is not shown again', async () => {
+  test('an app restart resumes Discuss from its stored cursor: what it showed is not shown again', () => exclusively(JOURNAL, async () => {
     const { app, appUserRec, web, chat } = await appAndWebChat();
     const tag = randomUUID().slice(0, 8);
     const first = numbered(app, chat.thread, tag);
@@ -95,9 +99,9 @@ if (MAIL) {
     await waitUntil(() => second.seen.length >= 3, 'the three missed messages');
     await sleep(1000);
     assert.deepEqual(second.seqs(), [4, 5, 6], 'only what was missed, once, in order');
-  });
+  }));
 
-  test('offline longer than the journal keeps: discussReset, then live again', async () => {
+  test('offline longer than the journal keeps: discussReset, then live again', () => exclusively(JOURNAL, async () => {
     const proxy = await cuttableProxy();
     const listeners = new Set();
     const network = { addEventListener: (fn) => (listeners.add(fn), () => listeners.delete(fn)) };
@@ -125,7 +129,7 @@ if (MAIL) {
       await callKw('ir.config_parameter', 'set_param', [GC_PARAM, String(before)]);
       await proxy.close();
     }
-  });
+  }));
 }
 
 /** The `message` event of `body`, and none of it again for a second. */

@@ -2,7 +2,8 @@
 // variables as the Python harness's tests), users made as admin, clients
 // running on node with `ws`, and waiting helpers.
 import net from 'node:net';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { execFile } from 'node:child_process';
@@ -157,6 +158,43 @@ export async function waitUntil(check, what, timeout = 30000) {
 }
 
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Runs `body` while no other test process holds `name` on this database.
+ * `make test` runs these files against two servers of one database at
+ * once, and some tests change what every client of the database meets (the
+ * Discuss journal's cleanup mark): those, and the tests such a change would
+ * break, take the same name. A holder that died leaves its lock behind: the
+ * next taker removes it.
+ */
+export async function exclusively(name, body) {
+  const lock = join(tmpdir(), `bus-mobile-${DB}-${name}.lock`);
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch (error) {
+      if (error.code !== 'EEXIST') throw error;
+      if (lockHolderGone(lock)) rmSync(lock, { recursive: true, force: true });
+      else await sleep(200);
+    }
+  }
+  writeFileSync(join(lock, 'pid'), String(process.pid));
+  try {
+    return await body();
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+function lockHolderGone(lock) {
+  try {
+    process.kill(Number(readFileSync(join(lock, 'pid'), 'utf8')), 0);
+    return false;
+  } catch (error) {
+    return error.code === 'ESRCH'; // not ENOENT: its pid is being written
+  }
+}
 
 /** Collects every `message` event of `client` (call `.stop()` when done). */
 export function collectMessages(client, channelId) {
