@@ -226,7 +226,7 @@ class MobileWebsocketConnectionHandler(WebsocketConnectionHandler):
         log an error; its keep-alive loop ends on a closed input stream.
         (Odoo's threaded server already reads an empty one.)"""
         stream = httprequest._HTTPRequest__environ.get("wsgi.input")
-        if stream is not None:
+        if odoo.evented and stream is not None:
             with contextlib.suppress(OSError, ValueError):
                 stream.close()
 

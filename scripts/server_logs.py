@@ -176,8 +176,7 @@ def _lines(text):
         mark = line.find(START_MARK, 1)
         if mark > 0:
             yield line[:mark]
-            line = line[mark:]
-        yield line
+        yield line[max(mark, 0) :]
 
 
 def records(text):
