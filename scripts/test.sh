@@ -194,27 +194,30 @@ for stage in "${FOREGROUND[@]}"; do
   log "==== stage: $stage"
   run_stage "$stage" || status=1
 done
+# stage_outputs KIND STAGE...: the output of each stage that ran apart,
+# printed now; fails if one of them failed.
+stage_outputs() {
+  local kind=$1 stage failed=0
+  shift
+  for stage in "$@"; do
+    log "==== stage: $stage ($kind); its output:"
+    cat "$RUN_DIR/stage-$stage.out" >&2
+    log "==== end of $stage's output"
+    grep -q "^$stage [0-9]* [0-9]* 0$" "$STAGE_TIMES" || failed=1
+  done
+  return "$failed"
+}
 if [ -n "${BACKGROUND_PID:-}" ]; then
   log "==== waiting for the background stages"
   wait "$BACKGROUND_PID" || true
   BACKGROUND_PID=
-  for stage in "${BACKGROUND[@]}"; do
-    log "==== stage: $stage (background); its output:"
-    cat "$RUN_DIR/stage-$stage.out" >&2
-    log "==== end of $stage's output"
-    grep -q "^$stage [0-9]* [0-9]* 0$" "$STAGE_TIMES" || status=1
-  done
+  stage_outputs background "${BACKGROUND[@]}" || status=1
 fi
 if [ ${#BESIDE[@]} != 0 ]; then
   log "==== waiting for the stages beside: ${BESIDE[*]}"
   for pid in "${BESIDE_PIDS[@]}"; do wait "$pid" || true; done
   BESIDE_PIDS=()
-  for stage in "${BESIDE[@]}"; do
-    log "==== stage: $stage (beside); its output:"
-    cat "$RUN_DIR/stage-$stage.out" >&2
-    log "==== end of $stage's output"
-    grep -q "^$stage [0-9]* [0-9]* 0$" "$STAGE_TIMES" || status=1
-  done
+  stage_outputs beside "${BESIDE[@]}" || status=1
 fi
 
 if [ -n "${TEMPLATES_PID:-}" ]; then
