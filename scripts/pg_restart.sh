@@ -17,7 +17,11 @@ if [ "$down_s" != 0 ]; then
   as_pg "$bindir/pg_ctl" -D "$data" -w -t 60 stop -m fast >/dev/null
   sleep "$down_s"
 fi
-# On a stopped cluster, restart starts it with postmaster.opts' options.
-as_pg "$bindir/pg_ctl" -D "$data" -l "$data-socket/postgresql.log" -w -t 60 \
-  restart -m fast >/dev/null 2>&1
+# On a stopped cluster, restart starts it with postmaster.opts' options
+# (and says it found no server): its words are shown only if it fails.
+if ! as_pg "$bindir/pg_ctl" -D "$data" -l "$data-socket/postgresql.log" -w -t 60 \
+  restart -m fast > "$data-socket/pg_ctl.out" 2>&1; then
+  cat "$data-socket/pg_ctl.out" >&2
+  die "pg_ctl restart of $data failed"
+fi
 log "PostgreSQL restarted (pid $(head -1 "$data/postmaster.pid"))"
