@@ -137,6 +137,18 @@ NOISE = {
             r"Worker(?: \w+)? \(\d+\) Exception occurred, exiting\.\.\.",
         ),
         _record("WARNING", r"odoo\.http", r"Database or registry unusable, trying without"),
+        # A request in flight when the database stops: its route returned,
+        # and Odoo's own commit after it (service.model.retrying) finds the
+        # connection closed. Only frame lines before those two: an error
+        # raised in a route, or chained to one, ends elsewhere.
+        (
+            rf"{_HEAD}ERROR \S+ odoo\.http: Exception during request handling\.{_HEAD_END}"
+            r"Traceback \(most recent call last\):\n(?:  .*\n)*?"
+            r'  File "[^"\n]*/odoo/service/model\.py", line \d+, in retrying\n'
+            r"    env\.cr\.commit\(\).*\n(?:    .*\n)*"
+            r'  File "[^"\n]*/odoo/sql_db\.py", line \d+, in commit\n'
+            r"    result = self\._cnx\.commit\(\)(?:\n    .*)*" + _LOST_CONNECTION
+        ),
     ),
 }
 # A log with a problem is read on until it stops growing this long, for

@@ -263,7 +263,8 @@ def test_the_prefork_server_serves_several_databases_by_name(ops):
 
 # Odoo's own loops and request handling while PostgreSQL restarts (the
 # registry of a request cannot be opened: Odoo serves it without a
-# database): scripts/server_logs.py NOISE "pg-restart", never a route's error.
+# database; Prometheus's scrape of another server, in flight, loses its
+# commit): scripts/server_logs.py NOISE "pg-restart", never a route's error.
 @pytest.mark.server_log(noise=["pg-restart"])
 def test_scrape_during_a_postgresql_restart(ops):
     """The prefork server, loaded server-wide, answers what the node knows
