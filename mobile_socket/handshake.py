@@ -38,7 +38,7 @@ from ..tools.bearer import (
     bearer_token,
 )
 from ..tools.devices import TOO_MANY_DEVICES, TooManyDevicesError
-from ..tools.rate_limit import Deadlines, TokenBuckets
+from ..tools.rate_limit import Deadlines, Slots, TokenBuckets
 from ..tools.validation import is_device_uuid
 from .connection import MobileWebsocket
 from .dispatcher import start_once
@@ -61,6 +61,13 @@ REFUSAL_DELAY_S = 1.0
 # refused again from ``ir.http._match``, before the request opens its
 # transaction, so a client ignoring 429 costs the worker less.
 _refused = Deadlines()
+# Open mobile sockets per (database, user), in this worker.
+_user_sockets = Slots()
+TOO_MANY_SOCKETS = "TOO_MANY_SOCKETS"
+# A user at bus_mobile.max_sockets_per_user waits this long before trying
+# again: one of their sockets may close meanwhile (a dead one is noticed
+# within half of offline_after_s).
+TOO_MANY_SOCKETS_RETRY_S = 10
 
 
 def normalize_origin(url):
@@ -119,17 +126,9 @@ class MobileWebsocketConnectionHandler(WebsocketConnectionHandler):
                 metrics.handshake(request.db, "refused", "device_mismatch")
                 return cls._refusal(403, str(BearerTokenError(DEVICE_MISMATCH)))
             device_uuid = bearer.device_uuid
-        wait = cls._handshake_wait(request, bearer)
-        if wait:
-            metrics.handshake(request.db, "refused", "too_many_connections")
-            return cls._too_many_connections(wait)
-        if cls._no_room_for_device(request, bearer, device_uuid):
-            metrics.handshake(request.db, "refused", "too_many_devices")
-            return cls._refusal(
-                403,
-                f"{TOO_MANY_DEVICES}: every device of this account has an open socket"
-                " (bus_mobile.max_devices_per_user): close one",
-            )
+        refusal = cls._limit_refusal(request, bearer, device_uuid)
+        if refusal is not None:
+            return refusal
         response = cls._get_handshake_response(request.httprequest.headers)
         try:
             sock = request.httprequest._HTTPRequest__environ["socket"]
@@ -145,14 +144,37 @@ class MobileWebsocketConnectionHandler(WebsocketConnectionHandler):
             request.session.is_dirty = True
         else:
             session = cls._bearer_session(request, bearer)
+        max_sockets = cls._max_sockets(request.env)
         response.call_on_close(
             lambda: cls._serve_mobile(
                 MobileWebsocket(sock, session, httprequest.cookies, device_uuid, bearer),
                 db,
                 httprequest,
+                max_sockets,
             )
         )
         return response
+
+    @classmethod
+    def _limit_refusal(cls, request, bearer, device_uuid):
+        """The refusal of a handshake over one of its limits (its session's
+        or key's rate, its user's devices, its user's open sockets), else
+        None."""
+        wait = cls._handshake_wait(request, bearer)
+        if wait:
+            metrics.handshake(request.db, "refused", "too_many_connections")
+            return cls._too_many_connections(wait)
+        if cls._no_room_for_device(request, bearer, device_uuid):
+            metrics.handshake(request.db, "refused", "too_many_devices")
+            return cls._refusal(
+                403,
+                f"{TOO_MANY_DEVICES}: every device of this account has an open socket"
+                " (bus_mobile.max_devices_per_user): close one",
+            )
+        if cls._user_sockets_full(request, bearer):
+            metrics.handshake(request.db, "refused", "too_many_sockets")
+            return cls._too_many_sockets()
+        return None
 
     @classmethod
     def _handshake_identity(cls, request, ticket):
@@ -189,6 +211,30 @@ class MobileWebsocketConnectionHandler(WebsocketConnectionHandler):
         return False
 
     @classmethod
+    def _user_sockets_full(cls, request, bearer):
+        """Whether the handshake's user holds ``max_sockets_per_user`` open
+        sockets in this worker already. Only a first check, refused with
+        429: the slot itself is taken when the socket is served
+        (``_serve_frames``), where concurrent handshakes can't both pass."""
+        uid = bearer.uid if bearer is not None else request.session.uid
+        if uid is None:
+            return False
+        return _user_sockets.held((request.db, uid)) >= cls._max_sockets(request.env)
+
+    @staticmethod
+    def _max_sockets(env):
+        return env["ir.config_parameter"]._bus_mobile_settings()["max_sockets_per_user"]
+
+    @classmethod
+    def _too_many_sockets(cls):
+        wait = TOO_MANY_SOCKETS_RETRY_S
+        return cls._retry_later(
+            f"{TOO_MANY_SOCKETS}: this account holds bus_mobile.max_sockets_per_user"
+            f" open sockets on this server, retry in {wait} s",
+            wait,
+        )
+
+    @classmethod
     def _bearer_session(cls, request, bearer):
         """The session of a socket opened with a bearer token: a stand-in
         holding what stock code reads (db, uid, context), never saved. Stock
@@ -209,13 +255,19 @@ class MobileWebsocketConnectionHandler(WebsocketConnectionHandler):
         return session
 
     @classmethod
-    def _serve_mobile(cls, websocket, db, httprequest):
+    def _serve_mobile(cls, websocket, db, httprequest, max_sockets):
         """Stock ``_serve_forever`` without its version check, with every
-        frame checked first: a bad frame closes its own socket only."""
+        frame checked first: a bad frame closes its own socket only. The
+        socket holds one of its user's ``max_sockets`` slots while served."""
         threading.current_thread().type = "websocket"
+        uid = websocket._session.uid
+        slot = (db, uid) if uid is not None else None
+        held = slot is not None and _user_sockets.take(slot, max_sockets)
         try:
-            cls._serve_frames(websocket, db, httprequest)
+            cls._serve_frames(websocket, db, httprequest, over_limit=slot is not None and not held)
         finally:
+            if held:
+                _user_sockets.give_back(slot)
             cls._end_connection(httprequest)
 
     @staticmethod
@@ -231,7 +283,7 @@ class MobileWebsocketConnectionHandler(WebsocketConnectionHandler):
                 stream.close()
 
     @classmethod
-    def _serve_frames(cls, websocket, db, httprequest):
+    def _serve_frames(cls, websocket, db, httprequest, over_limit):
         # Stock's dispatch.subscribe starts it unlocked (see start_once).
         start_once(dispatch)
         if websocket._session.uid is None:
@@ -239,9 +291,14 @@ class MobileWebsocketConnectionHandler(WebsocketConnectionHandler):
             # otherwise look connected and never receive anything.
             metrics.handshake(db, "refused", "anonymous")
             websocket.disconnect(CloseCode.SESSION_EXPIRED, "SESSION_EXPIRED")
+        elif over_limit:
+            # Handshakes that passed the first check together: the last to
+            # be served finds its user's slots taken. 1013: retry later.
+            metrics.handshake(db, "refused", "too_many_sockets")
+            websocket.disconnect(CloseCode.TRY_LATER, TOO_MANY_SOCKETS)
         else:
             metrics.handshake(db, "accepted")
-        if websocket._session.uid is not None and websocket.bearer is not None:
+        if not over_limit and websocket._session.uid is not None and websocket.bearer is not None:
             # Listen to the key's channel from the start, subscribed or not:
             # its revocation reaches this socket on every worker and node.
             dispatch.subscribe([websocket.bearer.channel(db)], 0, db, websocket)
@@ -357,12 +414,16 @@ class MobileWebsocketConnectionHandler(WebsocketConnectionHandler):
 
     @classmethod
     def _too_many_connections(cls, wait):
-        response = cls._refusal(
-            429,
+        return cls._retry_later(
             "TOO_MANY_CONNECTIONS: this session opened sockets faster than"
             f" bus_mobile.handshake_burst allows, retry in {wait} s",
-            {"Retry-After": str(wait)},
+            wait,
         )
+
+    @classmethod
+    def _retry_later(cls, reason, wait):
+        """A 429 refusal: ``reason`` in its header, ``wait`` in Retry-After."""
+        response = cls._refusal(429, reason, {"Retry-After": str(wait)})
         if odoo.evented:
             # The server sends the headers with the first body chunk: after
             # the wait, with no cursor held meanwhile.

@@ -25,6 +25,10 @@ SETTING_DEFAULTS = {
     # Devices a user may have; a new one replaces the least recently seen
     # one without an open socket (see bus_mobile.device._bus_mobile_make_room).
     "max_devices_per_user": 20,
+    # Mobile sockets a user may hold open at once in one worker, whatever
+    # their sessions, keys and devices: past it a handshake is refused
+    # (429), so that one account can't take the worker's sockets.
+    "max_sockets_per_user": 50,
 }
 # A larger value is a mistake (and 10**400 would overflow a float).
 MAX_SETTING = 2**31 - 1

@@ -24,6 +24,7 @@ from . import test_keepalive
 from . import test_push
 from . import test_replay_budget
 from . import test_handshake_limit
+from . import test_sockets_per_user
 from . import test_metrics
 from . import test_metrics_live
 from . import test_socket_ticket

@@ -1,5 +1,7 @@
-"""Token buckets, in memory: a burst, then one more every ``refill_s``."""
+"""Limits kept in memory: token buckets (a burst, then one more every
+``refill_s``), deadlines, and slots (at most so many held at once)."""
 
+import collections
 import threading
 import time
 
@@ -75,3 +77,35 @@ class Deadlines:
 
     def __len__(self):
         return len(self._deadlines)
+
+
+class Slots:
+    """At most ``limit`` slots held per key at once, in memory, shared by the
+    threads (greenlets) of a process. A key is kept only while it holds a
+    slot: memory is bounded by what is held."""
+
+    def __init__(self):
+        self._held = collections.Counter()
+        self._lock = threading.Lock()
+
+    def take(self, key, limit):
+        """Take a slot of ``key``: False, taking nothing, when it holds
+        ``limit`` already."""
+        with self._lock:
+            if self._held[key] >= limit:
+                return False
+            self._held[key] += 1
+            return True
+
+    def give_back(self, key):
+        with self._lock:
+            self._held[key] -= 1
+            if self._held[key] <= 0:
+                del self._held[key]
+
+    def held(self, key):
+        with self._lock:
+            return self._held.get(key, 0)
+
+    def __len__(self):
+        return len(self._held)

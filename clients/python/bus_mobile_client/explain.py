@@ -23,6 +23,9 @@ USER_ARCHIVED = "USER_ARCHIVED"
 # (bus_mobile.max_devices_per_user): a 403 at the handshake, a 1008 close
 # for a socket that lost the race, a JSON-RPC UserError at sign-in.
 TOO_MANY_DEVICES = "TOO_MANY_DEVICES"
+# The user holds bus_mobile.max_sockets_per_user open sockets in the worker:
+# a 429 at the handshake, a 1013 close for handshakes at the same moment.
+TOO_MANY_SOCKETS = "TOO_MANY_SOCKETS"
 
 
 def _text(body):
@@ -85,6 +88,12 @@ _TOO_MANY_CONNECTIONS = (
     "reconnect with a backoff (at least the Retry-After delay); many apps "
     "sharing one session or one API key open their sockets from one bucket",
 )
+_TOO_MANY_SOCKETS = (
+    "the server refused the socket: {refusal}",
+    "close the sockets this account no longer uses (one per app is enough) and "
+    "retry after Retry-After, or raise bus_mobile.max_sockets_per_user for an "
+    "account that many scripts share",
+)
 _USER_ARCHIVED = (
     "the server refused the API key: {refusal}",
     "an administrator restores the user (the key then works again), or use "
@@ -122,6 +131,8 @@ def handshake_cause(status, headers=None, body=None, path="/bus_mobile/websocket
         template = _TOKEN_REFUSED
     elif reason == TOO_MANY_DEVICES:
         template = _TOO_MANY_DEVICES
+    elif reason == TOO_MANY_SOCKETS:
+        template = _TOO_MANY_SOCKETS
     elif refusal and refusal.startswith("TOO_MANY_CONNECTIONS"):
         template = _TOO_MANY_CONNECTIONS
     elif refusal:
@@ -165,6 +176,19 @@ _BY_CLOSE_CODE = {
     ),
     1001: ("closed 1001: the server is going away (restart)", "reconnect with a backoff"),
 }
+# Closes whose reason says more than their code.
+_BY_CLOSE_CODE_AND_REASON = {
+    (1008, TOO_MANY_DEVICES): (
+        f"closed 1008 {TOO_MANY_DEVICES}: another new device of this account took the "
+        "last free place (bus_mobile.max_devices_per_user)",
+        _TOO_MANY_DEVICES[1],
+    ),
+    (1013, TOO_MANY_SOCKETS): (
+        f"closed 1013 {TOO_MANY_SOCKETS}: this account's open sockets reached "
+        "bus_mobile.max_sockets_per_user on this server",
+        _TOO_MANY_SOCKETS[1],
+    ),
+}
 
 
 def close_cause(code, reason=""):
@@ -178,12 +202,8 @@ def close_cause(code, reason=""):
         )
     if code == 4001:
         return _session_close_cause(reason)
-    if code == 1008 and reason == TOO_MANY_DEVICES:
-        return (
-            f"closed 1008 {reason}: another new device of this account took the "
-            "last free place (bus_mobile.max_devices_per_user)",
-            _TOO_MANY_DEVICES[1],
-        )
+    if (code, reason) in _BY_CLOSE_CODE_AND_REASON:
+        return _BY_CLOSE_CODE_AND_REASON[code, reason]
     if code in _BY_CLOSE_CODE:
         return _BY_CLOSE_CODE[code]
     if code in (None, 1006):

@@ -67,6 +67,16 @@ def test_too_many_connections_says_to_back_off():
     assert "backoff" in fix and "Retry-After" in fix
 
 
+def test_too_many_sockets_says_which_setting_and_when():
+    cause, fix = handshake_cause(429, {"X-Bus-Mobile-Error": "TOO_MANY_SOCKETS: x"})
+    assert "TOO_MANY_SOCKETS" in cause
+    assert "Retry-After" in fix and "max_sockets_per_user" in fix
+    cause, fix = close_cause(1013, "TOO_MANY_SOCKETS")
+    assert "max_sockets_per_user" in cause and "max_sockets_per_user" in fix
+    # Another 1013 keeps its own explanation.
+    assert "max_sockets_per_user" not in close_cause(1013, "SLOW_READER")[0]
+
+
 def test_refusals_that_signing_in_again_does_not_fix_say_so():
     for status, refusal, words in (
         (403, "TOO_MANY_DEVICES: x", ["device_uuid", "max_devices_per_user"]),
