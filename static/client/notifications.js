@@ -27,7 +27,7 @@ export class Notifications {
       ['bus_mobile/message', (payload) => void client._resume.accept([payload], 'socket')],
       ['bus_mobile/typing', (payload) => client.emit('typing', withThread(payload))],
       ['bus_mobile/read', (payload) => client.emit('read', withThread(payload))],
-      ['bus_mobile/presence', (payload) => client.emit('presence', payload)],
+      ['bus_mobile/presence', (payload) => client._presence.fromSocket(payload)],
       [
         'bus_mobile/channel',
         (payload) => {

@@ -16,13 +16,30 @@ export class PresenceWatch {
     this.client = client;
     /** @type {Map<number, number>} watched partner id -> watchers */
     this.watched = new Map();
+    /** @type {Map<number, number>} partner id -> when the socket last told its status (a count) */
+    this.heardAt = new Map();
+    this.heard = 0;
   }
 
-  /** @param {number[]} partnerIds @returns {Promise<Presence[]>} */
+  /** A status the socket told: newer than any answer still on its way. @param {Presence} presence */
+  fromSocket(presence) {
+    if (presence && Number.isInteger(presence.partner_id)) this.heardAt.set(presence.partner_id, ++this.heard);
+    this.client.emit('presence', presence);
+  }
+
+  /**
+   * The statuses now. An answer that comes after the socket told a newer
+   * status of a partner (a slow request) does not undo it: no event for
+   * that partner.
+   * @param {number[]} partnerIds @returns {Promise<Presence[]>}
+   */
   async fetch(partnerIds) {
     const client = this.client;
+    const asked = this.heard;
     const list = /** @type {Presence[]} */ (await client.rpc('/bus_mobile/presence', { partner_ids: partnerIds }));
-    for (const presence of list) client.emit('presence', presence);
+    for (const presence of list) {
+      if ((this.heardAt.get(presence.partner_id) ?? 0) <= asked) client.emit('presence', presence);
+    }
     return list;
   }
 
@@ -47,6 +64,7 @@ export class PresenceWatch {
         if (count > 0) this.watched.set(id, count);
         else {
           this.watched.delete(id);
+          this.heardAt.delete(id);
           removed = true;
         }
       }

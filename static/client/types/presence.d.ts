@@ -6,7 +6,17 @@ export class PresenceWatch {
     client: import("./client.js").BusMobileClient;
     /** @type {Map<number, number>} watched partner id -> watchers */
     watched: Map<number, number>;
-    /** @param {number[]} partnerIds @returns {Promise<Presence[]>} */
+    /** @type {Map<number, number>} partner id -> when the socket last told its status (a count) */
+    heardAt: Map<number, number>;
+    heard: number;
+    /** A status the socket told: newer than any answer still on its way. @param {Presence} presence */
+    fromSocket(presence: Presence): void;
+    /**
+     * The statuses now. An answer that comes after the socket told a newer
+     * status of a partner (a slow request) does not undo it: no event for
+     * that partner.
+     * @param {number[]} partnerIds @returns {Promise<Presence[]>}
+     */
     fetch(partnerIds: number[]): Promise<Presence[]>;
     /** @param {number[]} partnerIds @returns {() => void} stops watching them */
     watch(partnerIds: number[]): () => void;

@@ -66,3 +66,35 @@ test('socket tickets: a browser with a bearer token uses one, React Native and n
     else delete globalThis.navigator;
   }
 });
+
+test('presence: an answer slower than the socket does not undo what the socket told', async () => {
+  const answers = [];
+  const client = new BusMobileClient({
+    url: 'http://127.0.0.1:9',
+    // Each /bus_mobile/presence answer waits until the test gives it.
+    fetch: () => new Promise((resolve) => answers.push(resolve)),
+  });
+  const statuses = [];
+  client.on('presence', (p) => statuses.push(`${p.partner_id}:${p.im_status}`));
+  const answer = (result) =>
+    answers.shift()(new Response(JSON.stringify({ jsonrpc: '2.0', id: 1, result }), { headers: { 'Content-Type': 'application/json' } }));
+  const fromSocket = (payload) => client._notifications.receive(JSON.stringify([{ id: 1, message: { type: 'bus_mobile/presence', payload } }]));
+
+  const slow = client.presence([7, 8]);
+  while (!answers.length) await new Promise((resolve) => setTimeout(resolve, 1));
+  fromSocket({ partner_id: 7, im_status: 'away' });
+  answer([
+    { partner_id: 7, im_status: 'online' },
+    { partner_id: 8, im_status: 'offline' },
+  ]);
+  assert.equal((await slow).length, 2, 'the answer itself is returned whole');
+  // 7's answer is older than the socket's news; 8 had none.
+  assert.deepEqual(statuses, ['7:away', '8:offline']);
+  // A question asked after the socket's news gets its answer.
+  const later = client.presence([7]);
+  while (!answers.length) await new Promise((resolve) => setTimeout(resolve, 1));
+  answer([{ partner_id: 7, im_status: 'offline' }]);
+  await later;
+  assert.deepEqual(statuses, ['7:away', '8:offline', '7:offline']);
+  client.close();
+});
