@@ -147,7 +147,7 @@ class MobileWebsocketConnectionHandler(WebsocketConnectionHandler):
         max_sockets = cls._max_sockets(request.env)
         response.call_on_close(
             lambda: cls._serve_mobile(
-                MobileWebsocket(sock, session, httprequest.cookies, device_uuid, bearer),
+                (sock, session, httprequest.cookies, device_uuid, bearer),
                 db,
                 httprequest,
                 max_sockets,
@@ -158,12 +158,16 @@ class MobileWebsocketConnectionHandler(WebsocketConnectionHandler):
     @classmethod
     def _limit_refusal(cls, request, bearer, device_uuid):
         """The refusal of a handshake over one of its limits (its session's
-        or key's rate, its user's devices, its user's open sockets), else
-        None."""
+        or key's rate, its user's open sockets, its user's devices), else
+        None. Making room for a new device signs older ones out: it comes
+        last, once no other limit refuses the handshake."""
         wait = cls._handshake_wait(request, bearer)
         if wait:
             metrics.handshake(request.db, "refused", "too_many_connections")
             return cls._too_many_connections(wait)
+        if cls._user_sockets_full(request, bearer):
+            metrics.handshake(request.db, "refused", "too_many_sockets")
+            return cls._too_many_sockets()
         if cls._no_room_for_device(request, bearer, device_uuid):
             metrics.handshake(request.db, "refused", "too_many_devices")
             return cls._refusal(
@@ -171,9 +175,6 @@ class MobileWebsocketConnectionHandler(WebsocketConnectionHandler):
                 f"{TOO_MANY_DEVICES}: every device of this account has an open socket"
                 " (bus_mobile.max_devices_per_user): close one",
             )
-        if cls._user_sockets_full(request, bearer):
-            metrics.handshake(request.db, "refused", "too_many_sockets")
-            return cls._too_many_sockets()
         return None
 
     @classmethod
@@ -255,16 +256,22 @@ class MobileWebsocketConnectionHandler(WebsocketConnectionHandler):
         return session
 
     @classmethod
-    def _serve_mobile(cls, websocket, db, httprequest, max_sockets):
+    def _serve_mobile(cls, socket_args, db, httprequest, max_sockets):
         """Stock ``_serve_forever`` without its version check, with every
         frame checked first: a bad frame closes its own socket only. The
-        socket holds one of its user's ``max_sockets`` slots while served."""
+        socket (``MobileWebsocket(*socket_args)``) holds one of its user's
+        ``max_sockets`` slots while served; over them, it is made without
+        its device (no device made, no presence change), only to close."""
         threading.current_thread().type = "websocket"
-        uid = websocket._session.uid
-        slot = (db, uid) if uid is not None else None
+        sock, session, cookies, device_uuid, bearer = socket_args
+        slot = (db, session.uid) if session.uid is not None else None
         held = slot is not None and _user_sockets.take(slot, max_sockets)
+        over_limit = slot is not None and not held
         try:
-            cls._serve_frames(websocket, db, httprequest, over_limit=slot is not None and not held)
+            websocket = MobileWebsocket(
+                sock, session, cookies, None if over_limit else device_uuid, bearer
+            )
+            cls._serve_frames(websocket, db, httprequest, over_limit)
         finally:
             if held:
                 _user_sockets.give_back(slot)

@@ -9,7 +9,7 @@ from odoo.addons.bus.websocket import CloseCode
 from ..mobile_socket import REFUSAL_HEADER, MobileWebsocketConnectionHandler, handshake
 from ..tools.rate_limit import Slots
 from .auth_common import AuthCallsMixin
-from .common import MobileWebsocketCase
+from .common import MobileWebsocketCase, PresenceAssertions
 
 
 @tagged("post_install", "-at_install")
@@ -36,7 +36,7 @@ class TestSlots(BaseCase):
 
 
 @tagged("post_install", "-at_install")
-class TestSocketsPerUser(AuthCallsMixin, MobileWebsocketCase):
+class TestSocketsPerUser(AuthCallsMixin, PresenceAssertions, MobileWebsocketCase):
     """A user holds at most ``bus_mobile.max_sockets_per_user`` open mobile
     sockets in a worker, whatever their sessions, keys and devices, so that
     one account can't take a worker's sockets from the others."""
@@ -100,21 +100,40 @@ class TestSocketsPerUser(AuthCallsMixin, MobileWebsocketCase):
     def test_handshakes_that_pass_together_are_closed_over_the_limit(self):
         """Concurrent handshakes can all pass the first check: the slot is
         taken when a socket is served, and the one over the limit is closed
-        with 1013 (try again later). Here the first check lets every
-        handshake pass, as it does for handshakes at the same moment."""
+        with 1013 (try again later), before its device is made or goes
+        online. Here the first check lets every handshake pass, as it does
+        for handshakes at the same moment."""
         self.env["ir.config_parameter"].sudo().set_param("bus_mobile.max_sockets_per_user", 1)
         alice = self.session_cookie("slots_alice")
         first = self.served(cookie=alice)
         handler = MobileWebsocketConnectionHandler
         with patch.object(handler, "_user_sockets_full", return_value=False):
-            second = self.mobile_connect(cookie=alice)
+            second = self.mobile_connect(cookie=alice, device_uuid="late-phone")
             self.assertEqual(
                 self.close_code_and_reason(second), (CloseCode.TRY_LATER, "TOO_MANY_SOCKETS")
             )
         self.wait_mobile_sockets_done(1)
         self.assertEqual(self.held(self.alice), 1)
+        self.assertIsNone(self.device_row(self.alice, "late-phone"), "no device for it")
         first.ping()  # the first one is still served
         first.recv_data_frame(control_frame=True)
+
+    def test_a_refused_new_device_signs_no_other_device_out(self):
+        """A handshake refused for its user's sockets changes nothing: the
+        room a new device would need is not made, so the user's device
+        without a socket keeps its token."""
+        params = self.env["ir.config_parameter"].sudo()
+        params.set_param("bus_mobile.max_sockets_per_user", 1)
+        params.set_param("bus_mobile.max_devices_per_user", 2)
+        idle = self.device_token("slots_alice", "idle-phone")
+        token = self.device_token("slots_alice", "busy-phone")
+        self.served(header=[f"Authorization: Bearer {token}"])
+        headers = self.refusal(cookie=self.session_cookie("slots_alice"), device_uuid="new-phone")
+        self.assertTrue(headers[REFUSAL_HEADER.lower()].startswith("TOO_MANY_SOCKETS:"))
+        self.assertIsNotNone(self.device_row(self.alice, "idle-phone"))
+        self.assertIsNone(self.device_row(self.alice, "new-phone"))
+        # Its token still works (a 401 TOKEN_REVOKED otherwise).
+        self.result("/bus_mobile/presence", {"partner_ids": [self.bob.partner_id.id]}, token=idle)
 
     def test_every_end_gives_its_slot_back(self):
         """Closed by the app, by the server on a bad frame, or refused as

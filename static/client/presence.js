@@ -16,7 +16,11 @@ export class PresenceWatch {
     this.client = client;
     /** @type {Map<number, number>} watched partner id -> watchers */
     this.watched = new Map();
-    /** @type {Map<number, number>} partner id -> when the socket last told its status (a count) */
+    /**
+     * Partner id -> when the socket last told its status (a count), kept
+     * after an unwatch: an answer still on its way is older all the same.
+     * @type {Map<number, number>}
+     */
     this.heardAt = new Map();
     this.heard = 0;
   }
@@ -64,7 +68,6 @@ export class PresenceWatch {
         if (count > 0) this.watched.set(id, count);
         else {
           this.watched.delete(id);
-          this.heardAt.delete(id);
           removed = true;
         }
       }

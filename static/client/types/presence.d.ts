@@ -6,7 +6,11 @@ export class PresenceWatch {
     client: import("./client.js").BusMobileClient;
     /** @type {Map<number, number>} watched partner id -> watchers */
     watched: Map<number, number>;
-    /** @type {Map<number, number>} partner id -> when the socket last told its status (a count) */
+    /**
+     * Partner id -> when the socket last told its status (a count), kept
+     * after an unwatch: an answer still on its way is older all the same.
+     * @type {Map<number, number>}
+     */
     heardAt: Map<number, number>;
     heard: number;
     /** A status the socket told: newer than any answer still on its way. @param {Presence} presence */

@@ -96,5 +96,18 @@ test('presence: an answer slower than the socket does not undo what the socket t
   answer([{ partner_id: 7, im_status: 'offline' }]);
   await later;
   assert.deepEqual(statuses, ['7:away', '8:offline', '7:offline']);
+  // Watched, unwatched, watched again while the first answer is on its
+  // way: the socket's news in between still wins over that answer.
+  const stopFirst = client.watchPresence([9]);
+  while (!answers.length) await new Promise((resolve) => setTimeout(resolve, 1));
+  const firstAnswer = answers.shift();
+  fromSocket({ partner_id: 9, im_status: 'away' });
+  stopFirst();
+  client.watchPresence([9]);
+  while (!answers.length) await new Promise((resolve) => setTimeout(resolve, 1));
+  answers.unshift(firstAnswer);
+  answer([{ partner_id: 9, im_status: 'online' }]);
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  assert.deepEqual(statuses.slice(3), ['9:away']);
   client.close();
 });
