@@ -76,10 +76,9 @@ _HEAD = r"\A\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} \d+ "
 # The end of a record's header line: Odoo appends its request's figures
 # (queries, times), or a space.
 _HEAD_END = r"(?: [\d.-]+)* ?\n"
-# How a traceback ends when the database connection is lost: psycopg2's
-# exception and its own continuation lines.
-_LOST_CONNECTION = (
-    r"\npsycopg2\.(?:OperationalError|InterfaceError): "
+# What psycopg2 says when the database connection is lost, with its own
+# continuation lines; _LOST_CONNECTION: a traceback ending with it.
+_LOST_CONNECTION_TEXT = (
     r"(?:terminating connection due to administrator command"
     r"|server closed the connection unexpectedly"
     r"|connection already closed"
@@ -89,6 +88,7 @@ _LOST_CONNECTION = (
     r"|FATAL:  the database system is (?:shutting down|starting up)))"
     r"(?:\n(?:\t.*|server closed the connection unexpectedly))*\s*\Z"
 )
+_LOST_CONNECTION = r"\npsycopg2\.(?:OperationalError|InterfaceError): " + _LOST_CONNECTION_TEXT
 
 
 def _record(level, logger, message):
@@ -131,6 +131,13 @@ NOISE = {
         r"Traceback \(most recent call last\):\n(?:  .*\n?)*\Z",
         _record("WARNING", r"odoo\.service\.server", r"cron\d+ encountered an Exception:"),
         _record("WARNING", r"odoo\.addons\.base\.models\.ir_cron", r"Exception in cron:"),
+        # The cron loop's version check (ir.cron._check_version), logged by
+        # Odoo's cursor before the cron's own record above.
+        (
+            rf"{_HEAD}ERROR \S+ odoo\.sql_db: bad query: "
+            r"b\"\\n\s*SELECT latest_version\\n\s*FROM ir_module_module\\n"
+            r"\s*WHERE name='base'\\n\s*\"\nERROR: " + _LOST_CONNECTION_TEXT
+        ),
         _record(
             "ERROR",
             r"odoo\.service\.server",
