@@ -156,6 +156,17 @@ NOISE = {
             r'  File "[^"\n]*/odoo/sql_db\.py", line \d+, in commit\n'
             r"    result = self\._cnx\.commit\(\)(?:\n    .*)*" + _LOST_CONNECTION
         ),
+        # A request whose route matched, when the database stops: Odoo's
+        # cursor for its transaction can't connect (the route never runs).
+        (
+            rf"{_HEAD}ERROR \S+ odoo\.http: Exception during request handling\.{_HEAD_END}"
+            r"Traceback \(most recent call last\):\n(?:  .*\n)*?"
+            r'  File "[^"\n]*/odoo/http\.py", line \d+, in _transactioning\n'
+            r"    with contextlib\.closing\(self\.registry\.cursor\(.*\n(?:    .*\n)*"
+            r'(?:  File "[^"\n]*/(?:odoo/modules/registry|odoo/sql_db|odoo/tools/func|decorator'
+            r'|psycopg2/__init__)\.py", line \d+, in \w+\n(?:    .*\n)*)+'
+            r"(?:    .*)?" + _LOST_CONNECTION
+        ),
     ),
 }
 # A log with a problem is read on until it stops growing this long, for

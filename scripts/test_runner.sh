@@ -28,7 +28,8 @@
 #      lose their connection (a cron thread's death cut short by another
 #      thread's record included, and the cron's version check logged as a
 #      bad query) and a request's commit lose it after its route returned,
-#      never a route's error nor another bad query.
+#      or a request whose transaction cursor cannot connect, never a
+#      route's error nor another bad query.
 # Prints "N passed, N failed"; exits non-zero if any failed.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -363,6 +364,30 @@ query_code=$?
 cat "$work/version.out" "$work/query.out"
 check "the cron's version check losing its connection passes the restart's allowance" '[ "$code" = 0 ]'
 check "another query losing it does not" '[ "$query_code" = 1 ] && grep -q "bad query" "$work/query.out"'
+
+# A request whose route matched when PostgreSQL stopped (seen in the
+# metrics stage's CI run): Odoo's cursor for its transaction can't
+# connect. Allowed; a route's frame after that cursor's is not.
+cursor_frames=('Traceback (most recent call last):' \
+  '  File "/opt/odoo/odoo/http.py", line 1951, in _transactioning' \
+  '    with contextlib.closing(self.registry.cursor(readonly=readonly_cr)) as cr:' \
+  '  File "/opt/odoo/odoo/modules/registry.py", line 1007, in cursor' '    return self._db.cursor()' \
+  '  File "/opt/odoo/odoo/sql_db.py", line 712, in borrow' '    result = psycopg2.connect(' \
+  '  File "/venv/lib/python3.11/site-packages/psycopg2/__init__.py", line 122, in connect' \
+  '    conn = _connect(dsn, connection_factory=connection_factory, **kwasync)')
+down='psycopg2.OperationalError: connection to server at "127.0.0.1", port 55471 failed: FATAL:  the database system is shutting down'
+printf '%s\n' "$head" "${cursor_frames[@]}" "$down" > "$log_file"
+BUS_MOBILE_FAILURE_DIGEST='' "$VENV/bin/python" "$root/scripts/server_logs.py" check \
+  --allow-noise pg-restart "$log_file" > "$work/cursor.out" 2>&1
+code=$?
+printf '%s\n' "$head" "${cursor_frames[@]:0:5}" '  File "/work/bus_mobile/controllers/metrics.py", line 16, in metrics' \
+  '    status = scrape()' "${cursor_frames[@]:5}" "$down" > "$log_file"
+BUS_MOBILE_FAILURE_DIGEST='' "$VENV/bin/python" "$root/scripts/server_logs.py" check \
+  --allow-noise pg-restart "$log_file" > "$work/cursor-route.out" 2>&1
+route_code=$?
+cat "$work/cursor.out" "$work/cursor-route.out"
+check "a request whose transaction's cursor can't connect passes the restart's allowance" '[ "$code" = 0 ]'
+check "a route's frame in that traceback does not" '[ "$route_code" = 1 ]'
 
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

@@ -207,6 +207,10 @@ class TestDiscussOnMobileSocket(MobileWebsocketCase):
         status = {"im_status": "online", "partner_id": self.bob.partner_id.id}
         # Apps get ours too, before stock's; the browser only stock's.
         both = ["bus_mobile/presence", IM_STATUS]
+        # The browser's socket thread reads the bus on this test's cursor
+        # (stock's, not waited for by trigger_notification_dispatching):
+        # wait for its frame before this thread uses the cursor again.
+        self._pending.setdefault(browser, []).extend(self.recv_notifications(browser))
         watchers = {
             "phone": (phone, self.alice, both),
             "browser": (browser, self.alice, [IM_STATUS]),
