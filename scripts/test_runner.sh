@@ -310,6 +310,12 @@ code=$?
 cat "$work/cut.out"
 check "a cron thread's death cut short by another record passes the restart's allowance" '[ "$code" = 0 ]'
 
+# restart_check NAME: server_logs.py's check of $log_file with the
+# restart's allowance, its report in $work/NAME.out; its exit status.
+restart_check() {
+  BUS_MOBILE_FAILURE_DIGEST='' "$VENV/bin/python" "$root/scripts/server_logs.py" check \
+    --allow-noise pg-restart "$log_file" > "$work/$1.out" 2>&1
+}
 # A request in flight when PostgreSQL stops (seen in the metrics stage's
 # CI run: a Prometheus scrape of another server): its route returned and
 # Odoo's commit after it lost the connection. The restart's allowance
@@ -328,15 +334,13 @@ route_frames=('Traceback (most recent call last):' \
   "${frames[@]:1}")
 head="2026-12-07 03:20:23,148 10978 ERROR ops odoo.http: Exception during request handling. "
 printf '%s\n' "$head" "${commit_frames[@]}" "${closed[@]}" > "$log_file"
-BUS_MOBILE_FAILURE_DIGEST='' "$VENV/bin/python" "$root/scripts/server_logs.py" check \
-  --allow-noise pg-restart "$log_file" > "$work/commit.out" 2>&1
+restart_check commit
 code=$?
 printf '%s\n' "$head" "${route_frames[@]}" "${closed[@]}" \
   "$head" "${route_frames[@]}" "${closed[@]}" '' \
   'During handling of the above exception, another exception occurred:' '' \
   "${commit_frames[@]}" "${closed[@]}" > "$log_file"
-BUS_MOBILE_FAILURE_DIGEST='' "$VENV/bin/python" "$root/scripts/server_logs.py" check \
-  --allow-noise pg-restart "$log_file" > "$work/route.out" 2>&1
+restart_check route
 route_code=$?
 cat "$work/commit.out" "$work/route.out"
 check "a request whose commit lost the connection passes the restart's allowance" '[ "$code" = 0 ]'
@@ -354,12 +358,10 @@ bad_query() {  # bad_query SQL-LINES...
     $'\tbefore or while processing the request.' ' '
 }
 bad_query '            SELECT latest_version' '            FROM ir_module_module' "             WHERE name='base'" > "$log_file"
-BUS_MOBILE_FAILURE_DIGEST='' "$VENV/bin/python" "$root/scripts/server_logs.py" check \
-  --allow-noise pg-restart "$log_file" > "$work/version.out" 2>&1
+restart_check version
 code=$?
 bad_query '            SELECT id FROM bus_mobile_device' '            WHERE user_id = 2' > "$log_file"
-BUS_MOBILE_FAILURE_DIGEST='' "$VENV/bin/python" "$root/scripts/server_logs.py" check \
-  --allow-noise pg-restart "$log_file" > "$work/query.out" 2>&1
+restart_check query
 query_code=$?
 cat "$work/version.out" "$work/query.out"
 check "the cron's version check losing its connection passes the restart's allowance" '[ "$code" = 0 ]'
@@ -377,13 +379,11 @@ cursor_frames=('Traceback (most recent call last):' \
   '    conn = _connect(dsn, connection_factory=connection_factory, **kwasync)')
 down='psycopg2.OperationalError: connection to server at "127.0.0.1", port 55471 failed: FATAL:  the database system is shutting down'
 printf '%s\n' "$head" "${cursor_frames[@]}" "$down" > "$log_file"
-BUS_MOBILE_FAILURE_DIGEST='' "$VENV/bin/python" "$root/scripts/server_logs.py" check \
-  --allow-noise pg-restart "$log_file" > "$work/cursor.out" 2>&1
+restart_check cursor
 code=$?
 printf '%s\n' "$head" "${cursor_frames[@]:0:5}" '  File "/work/bus_mobile/controllers/metrics.py", line 16, in metrics' \
   '    status = scrape()' "${cursor_frames[@]:5}" "$down" > "$log_file"
-BUS_MOBILE_FAILURE_DIGEST='' "$VENV/bin/python" "$root/scripts/server_logs.py" check \
-  --allow-noise pg-restart "$log_file" > "$work/cursor-route.out" 2>&1
+restart_check cursor-route
 route_code=$?
 cat "$work/cursor.out" "$work/cursor-route.out"
 check "a request whose transaction's cursor can't connect passes the restart's allowance" '[ "$code" = 0 ]'
