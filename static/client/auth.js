@@ -152,13 +152,23 @@ export class Auth {
     }
   }
 
+  /** What requests and the socket carry now: the token, else the session id. */
+  credential() {
+    const client = this.client;
+    return client.token || client.sessionId || null;
+  }
+
   /**
    * The session expired: call the app's `reauthenticate`, once for every
-   * caller waiting meanwhile.
+   * caller waiting meanwhile. A caller refused for a credential that was
+   * replaced since (a request or socket older than the last sign-in) gets
+   * yes at once: signing in again would replace a session that works.
+   * @param {string | null} [refused] the credential the refused request or socket carried
    * @returns {Promise<boolean>} whether a new session is there
    */
-  reauthenticate() {
+  reauthenticate(refused) {
     const client = this.client;
+    if (refused !== undefined && refused !== this.credential()) return Promise.resolve(true);
     const reauthenticate = client.options.reauthenticate;
     if (!reauthenticate) return Promise.resolve(false);
     if (!this.reauthPromise) {

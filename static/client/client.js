@@ -188,12 +188,13 @@ export class BusMobileClient extends Emitter {
    * @returns {Promise<any>}
    */
   async rpc(route, params = {}) {
+    const sent = this._auth.credential();
     try {
       return await this._http.call(route, params);
     } catch (error) {
       if (!(error instanceof BusMobileError) || error.kind !== 'session') throw error;
       this.emit('sessionExpired', { route });
-      if (!(await this._auth.reauthenticate())) throw error;
+      if (!(await this._auth.reauthenticate(sent))) throw error;
       return this._http.call(route, params);
     }
   }
@@ -408,12 +409,13 @@ export class BusMobileClient extends Emitter {
    */
   async uploadAttachment(thread, file, options = {}) {
     const { id } = discussThreadOf(thread, 'uploadAttachment');
+    const sent = this._auth.credential();
     try {
       return await this._discuss.upload(id, file, options);
     } catch (error) {
       if (!(error instanceof BusMobileError) || error.kind !== 'session') throw error;
       this.emit('sessionExpired', { route: error.route ?? undefined });
-      if (!(await this._auth.reauthenticate())) throw error;
+      if (!(await this._auth.reauthenticate(sent))) throw error;
       return this._discuss.upload(id, file, options);
     }
   }

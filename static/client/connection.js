@@ -41,6 +41,8 @@ export class Connection {
     /** @type {(() => void)[]} the app-state and network sources' unsubscribes */
     this.unsubscribe = [];
     this.reauthedSocket = false;
+    /** @type {string | null} the credential the socket was opened with */
+    this.socketCredential = null;
     this.openedAt = 0;
     /** @type {{promise: Promise<void>, resolve: () => void, reject: (e: unknown) => void} | null} */
     this.firstOpen = null;
@@ -160,6 +162,7 @@ export class Connection {
     const url = this.socketUrl(ticket);
     // The ticket stands for the token: the server refuses both at once.
     const headers = ticket ? {} : client._auth.headers();
+    this.socketCredential = client._auth.credential();
     /** @type {WebSocketLike} */
     let ws;
     try {
@@ -257,8 +260,9 @@ export class Connection {
     client.emit('sessionExpired', { code });
     const gen = this.gen;
     // Once: a 4001 right after a new sign-in means signing in does not help.
+    // A request that signed in again since the socket opened: no new sign-in.
     const again = this.reauthedSocket && Date.now() - this.openedAt < SESSION_PROOF_MS;
-    const ok = !again && (await client._auth.reauthenticate());
+    const ok = !again && (await client._auth.reauthenticate(this.socketCredential));
     if (gen !== this.gen || this.closedByApp) return;
     if (!ok) {
       const detail = again ? 'again after signing in' : client.options.reauthenticate ? 'and signing in again failed' : 'and no reauthenticate option is set';

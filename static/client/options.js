@@ -66,7 +66,8 @@
  * @property {NetworkSource} [network] pass NetInfo
  * @property {(client: import('./client.js').BusMobileClient) => Promise<unknown>} [reauthenticate] called once
  *   when the session expired (close 4001): sign in again (e.g. `client.login(...)`)
- *   or resolve to a new session id
+ *   or resolve to a new session id; not called again for a request or socket
+ *   that carried the credentials of before the last sign-in
  * @property {string} [deviceUuid] default: made once and kept in `storage`
  * @property {'ios' | 'android' | 'web' | 'other'} [platform] registers the device with it
  * @property {string} [appVersion]

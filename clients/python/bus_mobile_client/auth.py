@@ -104,6 +104,10 @@ class AuthMixin:
             self.authenticate()
         self.stats["reauths"] += 1
 
+    def _credential(self):
+        """What requests and the socket carry now: the token, else the session."""
+        return self.token or self.session_id
+
     def _auth_headers(self):
         """The one place credentials go out: the token, else the cookie."""
         if self.token:

@@ -197,6 +197,7 @@ class MobileBusClient(
         self._next_attempt_at = 0.0
         self._opened_at = 0.0
         self._reauthed = False
+        self._socket_credential = None
         # Last time anything came from the server; the pending ping's time.
         self._heard_at = 0.0
         self._ping_sent_at = None

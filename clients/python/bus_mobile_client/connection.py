@@ -178,6 +178,7 @@ class ConnectionMixin:
         except (OSError, websocket.WebSocketException) as exc:
             raise ServerUnavailable(f"{url}: {exc.__class__.__name__}: {exc}") from exc
         self._ws = ws
+        self._socket_credential = self._credential()
         self._opened_at = self._heard_at = time.monotonic()
         self._ping_sent_at = None
         self._subscribe()
@@ -255,6 +256,12 @@ class ConnectionMixin:
             cause, fix = close_cause(code, reason)
             detail = "again right after a new login" if self._reauthed else "and no password is set"
             raise SessionExpiredError(f"{cause} ({detail}). Fix: {fix}")
+        if self._credential() != self._socket_credential:
+            # A request signed in again since this socket opened: reconnect
+            # with that session; another sign-in would replace it.
+            self._reauthed = True
+            self._next_attempt_at = time.monotonic()
+            return
         try:
             self._relogin()
         except ServerUnavailable:

@@ -46,12 +46,15 @@ class JsonRpcMixin:
         """Call a JSON-RPC route; ``None`` params are left out. An expired
         session is renewed once with the stored credentials."""
         params = {key: value for key, value in params.items() if value is not None}
+        sent = self._credential()
         try:
             return self._jsonrpc(route, params)
         except (SessionExpiredError, TokenRefused):
             if not self.can_login:
                 raise
-            self._relogin()
+            # Another thread signed in since this call left: use that session.
+            if self._credential() == sent:
+                self._relogin()
             return self._jsonrpc(route, params)
 
     def retrying(self, call, give_up_after=120.0):

@@ -179,6 +179,18 @@ def test_session_expired_reauthenticates_once_and_resumes(fresh_pair, live):
     assert bob.session_id != old_session
 
 
+def test_a_request_that_signed_in_again_spares_the_socket_a_second_sign_in(fresh_pair, live):
+    alice, bob, channel = fresh_pair
+    _logout(live, bob)
+    bob.channels_list()  # refused, signs in again, asked again
+    assert bob.stats["reauths"] == 1
+    posted = alice.post(channel["id"], "after the request's new login")
+    bob.set_app_state("foreground")  # the socket's next frame meets the old session: 4001
+    bob.wait_for(is_type(MESSAGE, id=posted["id"]), timeout=30)
+    assert bob.stats["closes"][0] == (4001, "SESSION_EXPIRED"), bob.stats["closes"]
+    assert bob.stats["reauths"] == 1, "the socket reconnected with the request's session"
+
+
 TCP_CLOSE_WAIT = 8  # Linux's tcp_info state: the peer closed its end
 
 

@@ -51,10 +51,15 @@ export class Auth {
     signOut(): Promise<void>;
     /** `/web/session/destroy`, then close the client. */
     logout(): Promise<void>;
+    /** What requests and the socket carry now: the token, else the session id. */
+    credential(): string | null;
     /**
      * The session expired: call the app's `reauthenticate`, once for every
-     * caller waiting meanwhile.
+     * caller waiting meanwhile. A caller refused for a credential that was
+     * replaced since (a request or socket older than the last sign-in) gets
+     * yes at once: signing in again would replace a session that works.
+     * @param {string | null} [refused] the credential the refused request or socket carried
      * @returns {Promise<boolean>} whether a new session is there
      */
-    reauthenticate(): Promise<boolean>;
+    reauthenticate(refused?: string | null): Promise<boolean>;
 }

@@ -83,7 +83,8 @@ export class BusMobileClient extends Emitter<import("./shapes.js").BusMobileEven
         /**
          * called once
          * when the session expired (close 4001): sign in again (e.g. `client.login(...)`)
-         * or resolve to a new session id
+         * or resolve to a new session id; not called again for a request or socket
+         * that carried the credentials of before the last sign-in
          */
         reauthenticate?: ((client: import("./client.js").BusMobileClient) => Promise<unknown>) | undefined;
         /**

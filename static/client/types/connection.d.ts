@@ -17,6 +17,8 @@ export class Connection {
     /** @type {(() => void)[]} the app-state and network sources' unsubscribes */
     unsubscribe: (() => void)[];
     reauthedSocket: boolean;
+    /** @type {string | null} the credential the socket was opened with */
+    socketCredential: string | null;
     openedAt: number;
     /** @type {{promise: Promise<void>, resolve: () => void, reject: (e: unknown) => void} | null} */
     firstOpen: {

@@ -217,6 +217,9 @@ export async function pair(options = {}) {
   const joined = Promise.all([alice, bob].map((c) => waitForEvent(c, 'channel', (e) => e.event === 'created')));
   const channel = await alice.createChannel({ name: `pair ${randomUUID().slice(0, 8)}`, type: 'private', partnerIds: [bobUser.partnerId] });
   await joined;
+  // The channel notification started a sync (notifications.js): its request
+  // must not meet a session the test is about to end.
+  await Promise.all([alice, bob].map((c) => c._resume.run));
   return { alice, bob, aliceUser, bobUser, channel };
 }
 

@@ -33,6 +33,22 @@ test('4001: sessionExpired, one re-authentication, then reconnect and catch up',
   assert.deepEqual(got, ['after the logout']);
 });
 
+test('a request that signed in again spares the socket a second sign-in', async () => {
+  const { alice, bob, channel } = await pair();
+  const oldSession = bob.sessionId;
+  await destroySession(oldSession);
+  // The socket still carries the old session: its 4001 comes at the next delivery.
+  await bob.channels();
+  assert.equal(bob.stats.reauths, 1, 'the refused request signed in again');
+  const expired = waitForEvent(bob, 'sessionExpired', (e) => e.code === 4001);
+  const delivered = waitForEvent(bob, 'message', (m) => m.body === 'after the request');
+  alice.post(channel.id, 'after the request');
+  await expired;
+  await delivered;
+  assert.equal(bob.stats.reauths, 1, 'the socket reconnected with the new session');
+  assert.equal(bob.state, 'open');
+});
+
 test('4001 without a way to sign in again closes the client with a session error', async () => {
   const { alice, bob, channel } = await pair({ bob: { reauthenticate: undefined } });
   const failed = waitForEvent(bob, 'error', (e) => e.kind === 'session');
