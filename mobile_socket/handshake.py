@@ -216,7 +216,7 @@ class MobileWebsocketConnectionHandler(WebsocketConnectionHandler):
         """Whether the handshake's user holds ``max_sockets_per_user`` open
         sockets in this worker already. Only a first check, refused with
         429: the slot itself is taken when the socket is served
-        (``_serve_frames``), where concurrent handshakes can't both pass."""
+        (``_serve_mobile``), where concurrent handshakes can't both pass."""
         uid = bearer.uid if bearer is not None else request.session.uid
         if uid is None:
             return False
