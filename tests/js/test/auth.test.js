@@ -6,7 +6,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { appendFileSync } from 'node:fs';
 import WebSocket from 'ws';
 import { BusMobileClient, BusMobileError, MemoryStorage } from 'odoo-bus-mobile';
-import { URL, DB, WS_BASE, FAST, newUser, callKw, closeAll, waitForEvent, waitUntil } from './helpers.js';
+import { URL, DB, WS_BASE, FAST, newUser, callKw, closeAll, exclusively, waitForEvent, waitUntil } from './helpers.js';
 
 afterEach(closeAll);
 const LABEL = process.env.BUS_MOBILE_JS_LABEL || 'server';
@@ -141,13 +141,17 @@ function browserWebSocket({ tamper = (url) => url, cookie = null } = {}) {
  * Runs `body` as in a browser page: a `document`, the browser's WebSocket,
  * APP_ORIGIN allowed. The origin stays allowed: `make test` runs this file
  * against two servers of one database at once, and one run putting the
- * setting back would refuse the other's sockets (ORIGIN_NOT_ALLOWED).
+ * setting back would refuse the other's sockets (ORIGIN_NOT_ALLOWED). The
+ * two runs add it one at a time: two writes of the row at once fail one
+ * transaction (a serialization error in the server's log).
  */
 async function inBrowser(BrowserWebSocket, body) {
-  const allowed = await callKw('ir.config_parameter', 'get_param', ['bus_mobile.allowed_origins', '']);
-  if (!allowed.split(',').map((o) => o.trim()).includes(APP_ORIGIN)) {
-    await callKw('ir.config_parameter', 'set_param', ['bus_mobile.allowed_origins', [allowed.trim(), APP_ORIGIN].filter(Boolean).join(',')]);
-  }
+  await exclusively('allowed-origins', async () => {
+    const allowed = await callKw('ir.config_parameter', 'get_param', ['bus_mobile.allowed_origins', '']);
+    if (!allowed.split(',').map((o) => o.trim()).includes(APP_ORIGIN)) {
+      await callKw('ir.config_parameter', 'set_param', ['bus_mobile.allowed_origins', [allowed.trim(), APP_ORIGIN].filter(Boolean).join(',')]);
+    }
+  });
   globalThis.document = {};
   globalThis.WebSocket = BrowserWebSocket;
   try {

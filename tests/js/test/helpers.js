@@ -58,7 +58,9 @@ let admin;
 function adminClient() {
   admin ??= (async () => {
     const client = new BusMobileClient({ url: URL, db: DB });
-    await client.login({ login: ADMIN_LOGIN, password: ADMIN_PASSWORD });
+    // An administrator's sign-in writes web.base.url (Odoo's authenticate):
+    // the two runs of a database signing in at once would fail one write.
+    await exclusively('admin-login', () => client.login({ login: ADMIN_LOGIN, password: ADMIN_PASSWORD }));
     return client;
   })();
   return admin;
