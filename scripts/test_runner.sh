@@ -310,11 +310,20 @@ code=$?
 cat "$work/cut.out"
 check "a cron thread's death cut short by another record passes the restart's allowance" '[ "$code" = 0 ]'
 
-# restart_check NAME: server_logs.py's check of $log_file with the
+# restart_check NAME: server_logs.py's check of $work/NAME.log with the
 # restart's allowance, its report in $work/NAME.out; its exit status.
 restart_check() {
   BUS_MOBILE_FAILURE_DIGEST='' "$VENV/bin/python" "$root/scripts/server_logs.py" check \
-    --allow-noise pg-restart "$log_file" > "$work/$1.out" 2>&1
+    --allow-noise pg-restart "$work/$1.log" > "$work/$1.out" 2>&1
+}
+# restart_pair ALLOWED REPORTED: restart_check of both logs, their reports
+# printed; allowed_code and reported_code get their exit statuses.
+restart_pair() {
+  restart_check "$1"
+  allowed_code=$?
+  restart_check "$2"
+  reported_code=$?
+  cat "$work/$1.out" "$work/$2.out"
 }
 # A request in flight when PostgreSQL stops (seen in the metrics stage's
 # CI run: a Prometheus scrape of another server): its route returned and
@@ -333,19 +342,15 @@ route_frames=('Traceback (most recent call last):' \
   '  File "/work/bus_mobile/controllers/metrics.py", line 16, in metrics' '    status = scrape()' \
   "${frames[@]:1}")
 head="2026-12-07 03:20:23,148 10978 ERROR ops odoo.http: Exception during request handling. "
-printf '%s\n' "$head" "${commit_frames[@]}" "${closed[@]}" > "$log_file"
-restart_check commit
-code=$?
+printf '%s\n' "$head" "${commit_frames[@]}" "${closed[@]}" > "$work/commit.log"
 printf '%s\n' "$head" "${route_frames[@]}" "${closed[@]}" \
   "$head" "${route_frames[@]}" "${closed[@]}" '' \
   'During handling of the above exception, another exception occurred:' '' \
-  "${commit_frames[@]}" "${closed[@]}" > "$log_file"
-restart_check route
-route_code=$?
-cat "$work/commit.out" "$work/route.out"
-check "a request whose commit lost the connection passes the restart's allowance" '[ "$code" = 0 ]'
+  "${commit_frames[@]}" "${closed[@]}" > "$work/route.log"
+restart_pair commit route
+check "a request whose commit lost the connection passes the restart's allowance" '[ "$allowed_code" = 0 ]'
 check "a route's error, alone or chained before such a commit, does not" \
-  '[ "$route_code" = 1 ] && grep -q "^[^ ].*: 2 unexpected error" "$work/route.out"'
+  '[ "$reported_code" = 1 ] && grep -q "^[^ ].*: 2 unexpected error" "$work/route.out"'
 
 # The cron loop's version check losing its connection (seen in the nodes
 # stage's CI run): Odoo's cursor logs the query as a bad query. Allowed for
@@ -357,15 +362,11 @@ bad_query() {  # bad_query SQL-LINES...
     'ERROR: server closed the connection unexpectedly' $'\tThis probably means the server terminated abnormally' \
     $'\tbefore or while processing the request.' ' '
 }
-bad_query '            SELECT latest_version' '            FROM ir_module_module' "             WHERE name='base'" > "$log_file"
-restart_check version
-code=$?
-bad_query '            SELECT id FROM bus_mobile_device' '            WHERE user_id = 2' > "$log_file"
-restart_check query
-query_code=$?
-cat "$work/version.out" "$work/query.out"
-check "the cron's version check losing its connection passes the restart's allowance" '[ "$code" = 0 ]'
-check "another query losing it does not" '[ "$query_code" = 1 ] && grep -q "bad query" "$work/query.out"'
+bad_query '            SELECT latest_version' '            FROM ir_module_module' "             WHERE name='base'" > "$work/version.log"
+bad_query '            SELECT id FROM bus_mobile_device' '            WHERE user_id = 2' > "$work/query.log"
+restart_pair version query
+check "the cron's version check losing its connection passes the restart's allowance" '[ "$allowed_code" = 0 ]'
+check "another query losing it does not" '[ "$reported_code" = 1 ] && grep -q "bad query" "$work/query.out"'
 
 # A request whose route matched when PostgreSQL stopped (seen in the
 # metrics stage's CI run): Odoo's cursor for its transaction can't
@@ -378,16 +379,12 @@ cursor_frames=('Traceback (most recent call last):' \
   '  File "/venv/lib/python3.11/site-packages/psycopg2/__init__.py", line 122, in connect' \
   '    conn = _connect(dsn, connection_factory=connection_factory, **kwasync)')
 down='psycopg2.OperationalError: connection to server at "127.0.0.1", port 55471 failed: FATAL:  the database system is shutting down'
-printf '%s\n' "$head" "${cursor_frames[@]}" "$down" > "$log_file"
-restart_check cursor
-code=$?
+printf '%s\n' "$head" "${cursor_frames[@]}" "$down" > "$work/cursor.log"
 printf '%s\n' "$head" "${cursor_frames[@]:0:5}" '  File "/work/bus_mobile/controllers/metrics.py", line 16, in metrics' \
-  '    status = scrape()' "${cursor_frames[@]:5}" "$down" > "$log_file"
-restart_check cursor-route
-route_code=$?
-cat "$work/cursor.out" "$work/cursor-route.out"
-check "a request whose transaction's cursor can't connect passes the restart's allowance" '[ "$code" = 0 ]'
-check "a route's frame in that traceback does not" '[ "$route_code" = 1 ]'
+  '    status = scrape()' "${cursor_frames[@]:5}" "$down" > "$work/cursor-route.log"
+restart_pair cursor cursor-route
+check "a request whose transaction's cursor can't connect passes the restart's allowance" '[ "$allowed_code" = 0 ]'
+check "a route's frame in that traceback does not" '[ "$reported_code" = 1 ]'
 
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]
