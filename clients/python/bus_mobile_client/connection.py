@@ -251,14 +251,15 @@ class ConnectionMixin:
         self._schedule_retry(action)
 
     def _reauthenticate(self, code, reason):
-        if self._reauthed or not self.can_login:
+        # A request signed in again since this socket opened: reconnect with
+        # that session; another sign-in would replace it.
+        renewed = self._credential() != self._socket_credential
+        if self._reauthed or not (renewed or self.can_login):
             self._stop.set()
             cause, fix = close_cause(code, reason)
             detail = "again right after a new login" if self._reauthed else "and no password is set"
             raise SessionExpiredError(f"{cause} ({detail}). Fix: {fix}")
-        if self._credential() != self._socket_credential:
-            # A request signed in again since this socket opened: reconnect
-            # with that session; another sign-in would replace it.
+        if renewed:
             self._reauthed = True
             self._next_attempt_at = time.monotonic()
             return

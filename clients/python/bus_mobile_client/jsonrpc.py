@@ -50,10 +50,10 @@ class JsonRpcMixin:
         try:
             return self._jsonrpc(route, params)
         except (SessionExpiredError, TokenRefused):
-            if not self.can_login:
-                raise
             # Another thread signed in since this call left: use that session.
             if self._credential() == sent:
+                if not self.can_login:
+                    raise
                 self._relogin()
             return self._jsonrpc(route, params)
 

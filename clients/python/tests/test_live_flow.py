@@ -232,6 +232,29 @@ def test_session_expired_without_password_fails_clearly(live):
     assert "log in again" in str(caught.value)
 
 
+def test_without_password_a_session_set_since_the_socket_opened_is_used_after_4001(live):
+    user = live.new_user("hana")
+    first = live.client(user, connect=False)
+    client = MobileBusClient(live.url, session_id=first.session_id, backoff=first.backoff)
+    live._clients.append(client)
+    client.config()
+    client.connect()
+    old_session = client.session_id
+    # The app signed in elsewhere and gave the client the new session.
+    client.session_id = live.client(user, connect=False).session_id
+    _logout(live, first)
+    client.set_app_state("foreground")  # the next frame meets the dead session: 4001
+
+    def reconnected():
+        client.poll(0.2)
+        return client.stats["reconnects"] >= 1
+
+    wait_until(reconnected, "a reconnect with the new session")
+    assert client.stats["closes"][0] == (4001, "SESSION_EXPIRED"), client.stats["closes"]
+    assert client.stats["reauths"] == 0
+    assert client.session_id != old_session
+
+
 def test_password_changed_while_connected_fails_clearly(live):
     user = live.new_user("gina")
     client = live.client(user)
