@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { extname, join, normalize } from 'node:path';
 import puppeteer from 'puppeteer-core';
 import { threadKey } from 'odoo-bus-mobile';
-import { DB, URL, callKw, closeAll, makeClient, newUser, waitForEvent, waitUntil } from './test/helpers.js';
+import { DB, URL, callKw, closeAll, makeClient, newUser, setParam, waitForEvent, waitUntil } from './test/helpers.js';
 
 const CHROMIUM = process.env.BUS_MOBILE_CHROMIUM || '/usr/bin/chromium';
 const OUT_DIR = process.env.BUS_MOBILE_RUN_DIR || tmpdir();
@@ -36,7 +36,7 @@ function serveExport(dir) {
 }
 
 async function setAllowedOrigins(value) {
-  await callKw('ir.config_parameter', 'set_param', ['bus_mobile.allowed_origins', value]);
+  await setParam('bus_mobile.allowed_origins', value);
 }
 
 after(() => rmSync(profile, { recursive: true, force: true }));

@@ -60,6 +60,10 @@ from helpers import channel_event
 TEST_BACKOFF = Backoff(initial=0.2, factor=2.0, cap=2.0, jitter=0.5, try_later_min=1.0)
 
 
+# Written, then removed, to clear a server's parameter cache (set_param).
+CACHE_POKE = "bus_mobile_tests.cache_poke"
+
+
 def env(name, default=None):
     return os.environ.get(name) or default
 
@@ -116,6 +120,24 @@ class LiveServer:
             args=list(args),
             kwargs=kwargs,
         )
+
+    def set_param(self, param, value):
+        """Set a system parameter (``None`` removes it) and return once the
+        server's own cache serves it. Odoo clears that cache before the
+        write commits: a thread of the same process reading the parameter
+        in between caches the old value again (a clean-clone run met this,
+        a config still telling offline_after_s 65 after the test set 8), so
+        the cache is cleared once more after the commit until it agrees."""
+        value = None if value is None else str(value)
+        self.call_kw("ir.config_parameter", "set_param", param, value)
+        for attempt in range(20):
+            if self.call_kw("ir.config_parameter", "get_param", param) == (value or False):
+                return
+            # Any parameter's write clears the cache; a reader racing this
+            # one reads the committed value of ``param``.
+            self.call_kw("ir.config_parameter", "set_param", CACHE_POKE, str(attempt))
+            self.call_kw("ir.config_parameter", "set_param", CACHE_POKE, None)
+        raise AssertionError(f"{self.url} still serves an old {param} after 20 cache clears")
 
     def new_user(self, name):
         """A new internal user ``{"login", "password", "id", "partner_id",
@@ -207,7 +229,7 @@ def live_server():
     # The tests share pooled sessions (alice, bob...) and reconnect them far
     # more often than an app does (the fuzz tests, 120 sockets a session):
     # test_live_handshake_limit.py lowers the limit for itself.
-    server.call_kw("ir.config_parameter", "set_param", "bus_mobile.handshake_burst", "100000")
+    server.set_param("bus_mobile.handshake_burst", 100000)
     return server
 
 
@@ -251,12 +273,12 @@ def server_settings(live):
     def set_setting(key, value):
         param = f"bus_mobile.{key}"
         if param not in saved:
-            saved[param] = live.call_kw("ir.config_parameter", "get_param", param)
-        live.call_kw("ir.config_parameter", "set_param", param, str(value))
+            saved[param] = live.call_kw("ir.config_parameter", "get_param", param) or None
+        live.set_param(param, value)
 
     yield set_setting
     for param, value in saved.items():
-        live.call_kw("ir.config_parameter", "set_param", param, value)
+        live.set_param(param, value)
 
 
 @pytest.fixture

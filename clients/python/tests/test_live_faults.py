@@ -21,9 +21,7 @@ from nodes import Cluster, gevent_worker, wait_until
 @pytest.fixture(scope="module")
 def cluster():
     cluster = Cluster()
-    cluster.a.call_kw(
-        "ir.config_parameter", "set_param", "bus_mobile.offline_after_s", str(OFFLINE_AFTER_S)
-    )
+    cluster.a.set_param("bus_mobile.offline_after_s", OFFLINE_AFTER_S)
     return cluster
 
 

@@ -51,10 +51,10 @@ def offline_by_close_only(cluster):
     """offline_after_s far above the test's waits, for this test: only a
     close can take a device offline in time (see faults.py)."""
     param = "bus_mobile.offline_after_s"
-    saved = cluster.a.call_kw("ir.config_parameter", "get_param", param)
-    cluster.a.call_kw("ir.config_parameter", "set_param", param, str(OFFLINE_AFTER_S))
+    saved = cluster.a.call_kw("ir.config_parameter", "get_param", param) or None
+    cluster.a.set_param(param, OFFLINE_AFTER_S)
     yield
-    cluster.a.call_kw("ir.config_parameter", "set_param", param, saved)
+    cluster.a.set_param(param, saved)
 
 
 def subscribed(client, channel_id):

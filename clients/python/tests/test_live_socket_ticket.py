@@ -48,9 +48,9 @@ def race(ws_base, ticket, device_uuid):
 def web_origin_allowed(live):
     previous = live.call_kw("ir.config_parameter", "get_param", "bus_mobile.allowed_origins", "")
     allowed = ",".join(filter(None, [previous, WEB_ORIGIN]))
-    live.call_kw("ir.config_parameter", "set_param", "bus_mobile.allowed_origins", allowed)
+    live.set_param("bus_mobile.allowed_origins", allowed)
     yield
-    live.call_kw("ir.config_parameter", "set_param", "bus_mobile.allowed_origins", previous or " ")
+    live.set_param("bus_mobile.allowed_origins", previous or " ")
 
 
 @pytest.mark.parametrize("server", ["threaded", "prefork"])

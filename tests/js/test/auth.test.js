@@ -6,7 +6,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { appendFileSync } from 'node:fs';
 import WebSocket from 'ws';
 import { BusMobileClient, BusMobileError, MemoryStorage } from 'odoo-bus-mobile';
-import { URL, DB, WS_BASE, FAST, newUser, callKw, closeAll, exclusively, waitForEvent, waitUntil } from './helpers.js';
+import { URL, DB, WS_BASE, FAST, newUser, callKw, closeAll, exclusively, setParam, waitForEvent, waitUntil } from './helpers.js';
 
 afterEach(closeAll);
 const LABEL = process.env.BUS_MOBILE_JS_LABEL || 'server';
@@ -149,7 +149,7 @@ async function inBrowser(BrowserWebSocket, body) {
   await exclusively('allowed-origins', async () => {
     const allowed = await callKw('ir.config_parameter', 'get_param', ['bus_mobile.allowed_origins', '']);
     if (!allowed.split(',').map((o) => o.trim()).includes(APP_ORIGIN)) {
-      await callKw('ir.config_parameter', 'set_param', ['bus_mobile.allowed_origins', [allowed.trim(), APP_ORIGIN].filter(Boolean).join(',')]);
+      await setParam('bus_mobile.allowed_origins', [allowed.trim(), APP_ORIGIN].filter(Boolean).join(','));
     }
   });
   globalThis.document = {};

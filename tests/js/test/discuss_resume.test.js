@@ -4,7 +4,7 @@
 import test, { afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { callKw, closeAll, cuttableProxy, exclusively, makeClient, run, sleep, waitForEvent, waitUntil } from './helpers.js';
+import { callKw, closeAll, cuttableProxy, exclusively, makeClient, run, setParam, sleep, waitForEvent, waitUntil } from './helpers.js';
 import { MAIL, appAndWebChat } from './discuss_helpers.js';
 
 afterEach(closeAll);
@@ -115,7 +115,7 @@ if (MAIL) {
       await waitForEvent(app, 'state', (s) => s.state === 'reconnecting');
       await web.post(chat.id, '<p>while away</p>');
       // The journal's cleanup deleted what came after the app's cursor (its mark).
-      await callKw('ir.config_parameter', 'set_param', [GC_PARAM, String(cursor + 1)]);
+      await setParam(GC_PARAM, String(cursor + 1));
       const reset = waitForEvent(app, 'discussReset');
       for (const fn of listeners) fn({ isConnected: true });
       assert.ok((await reset).cursor > cursor);
@@ -126,7 +126,7 @@ if (MAIL) {
       await web.post(chat.id, '<p>after the reset</p>');
       await live;
     } finally {
-      await callKw('ir.config_parameter', 'set_param', [GC_PARAM, String(before)]);
+      await setParam(GC_PARAM, String(before));
       await proxy.close();
     }
   }));

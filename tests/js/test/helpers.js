@@ -71,6 +71,28 @@ export async function callKw(model, method, args, kwargs = {}) {
   return client.rpc(`/web/dataset/call_kw/${model}/${method}`, { model, method, args, kwargs });
 }
 
+// Written, then removed, to clear the server's parameter cache (setParam).
+const CACHE_POKE = 'bus_mobile_tests.cache_poke';
+
+/**
+ * Sets a system parameter and resolves once the server's own cache serves
+ * it. Odoo clears that cache before the write commits: a thread of the same
+ * process reading the parameter in between caches the old value again, so
+ * the cache is cleared once more after the commit until it agrees (as
+ * `LiveServer.set_param` does in the Python client's tests).
+ */
+export async function setParam(param, value) {
+  await callKw('ir.config_parameter', 'set_param', [param, value]);
+  for (let attempt = 0; attempt < 20; attempt += 1) {
+    if ((await callKw('ir.config_parameter', 'get_param', [param])) === value) return;
+    // Any parameter's write clears the cache; a reader racing this one reads
+    // the committed value of `param`.
+    await callKw('ir.config_parameter', 'set_param', [CACHE_POKE, String(attempt)]);
+    await callKw('ir.config_parameter', 'set_param', [CACHE_POKE, false]);
+  }
+  throw new Error(`the server still serves an old ${param} after 20 cache clears`);
+}
+
 let groupUserId;
 let creating = Promise.resolve();
 /** One user creation at a time: concurrent ones contend on res.users for nothing. */
