@@ -25,5 +25,7 @@ log "Odoo on http://127.0.0.1:$HTTP_PORT  (database $DB, login admin / admin)"
 log "mobile socket: ws://127.0.0.1:$HTTP_PORT/bus_mobile/websocket   Ctrl-C to stop"
 "$PY" "$ODOO_HOME/odoo-bin" -c "$CONF" -d "$DB" "$@" &
 ODOO_PID=$!
-trap 'kill -INT $ODOO_PID 2>/dev/null; wait $ODOO_PID 2>/dev/null; pg_stop' EXIT
+# `|| true`: under `set -e` a failing command ends a trap, and Odoo may
+# have stopped already (a signal to it alone): PostgreSQL must stop too.
+trap 'kill -INT $ODOO_PID 2>/dev/null || true; wait $ODOO_PID 2>/dev/null || true; pg_stop' EXIT
 wait $ODOO_PID
