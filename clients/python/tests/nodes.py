@@ -92,6 +92,12 @@ class Cluster:
         for node in (self.a, self.b):
             node.close_clients()
 
+    def set_param(self, param, value):
+        """Set a system parameter through node A, and return once each node's
+        cache serves it (:meth:`LiveServer.set_param`)."""
+        for node in (self.a, self.b):
+            node.set_param(param, value)
+
     # -- node A's process ------------------------------------------------
 
     def stop_a(self):

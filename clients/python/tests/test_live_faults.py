@@ -21,7 +21,7 @@ from nodes import Cluster, gevent_worker, wait_until
 @pytest.fixture(scope="module")
 def cluster():
     cluster = Cluster()
-    cluster.a.set_param("bus_mobile.offline_after_s", OFFLINE_AFTER_S)
+    cluster.set_param("bus_mobile.offline_after_s", OFFLINE_AFTER_S)
     return cluster
 
 

@@ -52,9 +52,9 @@ def offline_by_close_only(cluster):
     close can take a device offline in time (see faults.py)."""
     param = "bus_mobile.offline_after_s"
     saved = cluster.a.call_kw("ir.config_parameter", "get_param", param) or None
-    cluster.a.set_param(param, OFFLINE_AFTER_S)
+    cluster.set_param(param, OFFLINE_AFTER_S)
     yield
-    cluster.a.set_param(param, saved)
+    cluster.set_param(param, saved)
 
 
 def subscribed(client, channel_id):
