@@ -7,8 +7,9 @@ import json
 import re
 import struct
 import time
+from collections import Counter
 from contextlib import contextmanager
-from threading import Event
+from threading import Condition, Event
 from types import SimpleNamespace
 from unittest.mock import patch
 
@@ -18,7 +19,8 @@ from odoo.fields import Command
 from odoo.http import Session
 from odoo.tests.common import HOST, new_test_user
 
-from odoo.addons.bus.models.bus import channel_with_db, json_dump
+from odoo.addons.bus.models.bus import channel_with_db, hashable, json_dump
+from odoo.addons.bus.models.bus import dispatch as stock_dispatch
 from odoo.addons.bus.tests.common import WebsocketCase
 from odoo.addons.bus.websocket import (
     ConnectionState,
@@ -271,6 +273,29 @@ class MobileWebsocketCase(RpcMixin, WebsocketCase):
         self.startPatcher(
             patch.object(MobileWebsocketConnectionHandler, "_serve_mobile", wraps=serve_mobile)
         )
+        self._track_stock_bus_reads()
+
+    def _track_stock_bus_reads(self):
+        """Count each stock socket's bus reads, started and finished: such a
+        read runs in the socket's thread on the test cursor, which the test
+        thread shares (see :meth:`trigger_notification_dispatching`)."""
+        self._stock_reads = Condition()
+        self._stock_reads_done = Counter()
+        self._stock_reads_running = Counter()
+        original = Websocket._dispatch_bus_notifications
+
+        def tracked(ws_self, *args):
+            with self._stock_reads:
+                self._stock_reads_running[ws_self] += 1
+            try:
+                return original(ws_self, *args)
+            finally:
+                with self._stock_reads:
+                    self._stock_reads_running[ws_self] -= 1
+                    self._stock_reads_done[ws_self] += 1
+                    self._stock_reads.notify_all()
+
+        self.startPatcher(patch.object(Websocket, "_dispatch_bus_notifications", tracked))
 
     def mobile_sockets_done(self):
         """How many mobile sockets of this test the server is done with."""
@@ -382,11 +407,48 @@ class MobileWebsocketCase(RpcMixin, WebsocketCase):
         return result
 
     def trigger_notification_dispatching(self, channels):
-        """Stock helper; then wait until the mobile dispatcher is done: its
-        thread shares the test cursor with this one."""
-        result = super().trigger_notification_dispatching(channels)
+        """Stock helper; then wait until the stock sockets it woke and the
+        mobile dispatcher are done: their threads share the test cursor with
+        this one. Stock's helper writes the bus rows on that cursor while a
+        socket's thread may still be reading the bus there (a run failed
+        with "no results to fetch"): it runs under the cursor's lock, which
+        the other threads' cursors take."""
+        stock_sockets = self._stock_sockets_of(channels)
+        with self._stock_reads:
+            reads_before = {ws: self._stock_reads_done[ws] for ws in stock_sockets}
+        with holding_test_cursor(self.registry):
+            result = super().trigger_notification_dispatching(channels)
+        self._wait_stock_reads(reads_before)
         self.wait_mobile_dispatch()
         return result
+
+    def _stock_sockets_of(self, channels):
+        """The stock (web client) sockets that stock's helper wakes for
+        ``channels``."""
+        sockets = set()
+        for channel in channels:
+            key = hashable(channel_with_db(self.registry.db_name, channel))
+            sockets.update(stock_dispatch._channels_to_ws.get(key, ()))
+        return {ws for ws in sockets if not isinstance(ws, MobileWebsocket)}
+
+    def _wait_stock_reads(self, reads_before, timeout=10):
+        """Wait until each socket of ``reads_before`` ({socket: reads done
+        then}) finished a bus read since, and runs none (or closed)."""
+
+        def done(ws):
+            if ws.state is not ConnectionState.OPEN:
+                return True
+            return (
+                self._stock_reads_done[ws] > reads_before[ws] and not self._stock_reads_running[ws]
+            )
+
+        deadline = time.monotonic() + timeout
+        with self._stock_reads:
+            while not all(done(ws) for ws in reads_before):
+                if time.monotonic() > deadline:
+                    self.fail(f"a web client socket did not read the bus within {timeout} s")
+                # A closing socket does not notify: look again soon.
+                self._stock_reads.wait(0.05)
 
     def wait_mobile_dispatch(self, timeout=10):
         wait_until(mobile_dispatch.is_idle, "the mobile dispatcher to be idle", timeout)

@@ -10,7 +10,7 @@ from odoo.fields import Command
 from odoo.http import root
 from odoo.tests import BaseCase, tagged
 
-from odoo.addons.bus.models.bus import channel_with_db, json_dump
+from odoo.addons.bus.models.bus import ImBus, channel_with_db, json_dump
 from odoo.addons.bus.websocket import (
     CloseCode,
     ConnectionState,
@@ -350,6 +350,32 @@ class TestDispatch(MobileWebsocketCase):
         self.dispatch(channel)
         self._assert_next_payloads(bob_ws, [{"n": 2}])
         self._assert_nothing_pending(alice_ws)
+
+    def test_the_tests_never_use_the_cursor_while_a_web_client_reads_the_bus(self):
+        """The test helpers' writes wait for a web client socket's bus read,
+        which runs in the socket's thread on the same test cursor (a CI run
+        failed with "no results to fetch"). A slow read makes them meet:
+        without the lock and the wait in ``trigger_notification_dispatching``
+        this test fails so."""
+        stock_ws = self.websocket_connect(cookie=self.session_cookie("dispatch_alice"))
+        self.subscribe(stock_ws, [], self.env["bus.bus"]._bus_last_id())
+        stock_poll = ImBus._poll
+
+        def slow_poll(bus, *args, **kwargs):
+            for _ in range(300):
+                bus.env.cr.execute("SELECT 1")
+                bus.env.cr.fetchall()
+            return stock_poll(bus, *args, **kwargs)
+
+        with patch.object(ImBus, "_poll", slow_poll):
+            for n in range(10):
+                self.notify(self.alice.partner_id, {"n": n})
+                self.dispatch(self.alice.partner_id)
+                self.env["res.partner"].search([], limit=5).mapped("name")
+        received = []
+        while len(received) < 10:
+            received += self.next_test_payloads(stock_ws)
+        self.assertEqual(received, [{"n": n} for n in range(10)])
 
     def test_stock_websocket_is_unchanged(self):
         mobile_ws = self._connect("dispatch_alice")

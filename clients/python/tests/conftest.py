@@ -60,8 +60,9 @@ from helpers import channel_event
 TEST_BACKOFF = Backoff(initial=0.2, factor=2.0, cap=2.0, jitter=0.5, try_later_min=1.0)
 
 
-# Written, then removed, to clear a server's parameter cache (set_param).
-CACHE_POKE = "bus_mobile_tests.cache_poke"
+# Written, then removed, to clear a server's parameter cache (set_param);
+# each with a key of its own, so that two test runs never write one row.
+CACHE_POKE = "bus_mobile_tests.cache_poke."
 
 
 def env(name, default=None):
@@ -135,8 +136,9 @@ class LiveServer:
                 return
             # Any parameter's write clears the cache; a reader racing this
             # one reads the committed value of ``param``.
-            self.call_kw("ir.config_parameter", "set_param", CACHE_POKE, str(attempt))
-            self.call_kw("ir.config_parameter", "set_param", CACHE_POKE, None)
+            poke = CACHE_POKE + uuid.uuid4().hex
+            self.call_kw("ir.config_parameter", "set_param", poke, str(attempt))
+            self.call_kw("ir.config_parameter", "set_param", poke, None)
         raise AssertionError(f"{self.url} still serves an old {param} after 20 cache clears")
 
     def new_user(self, name):

@@ -71,8 +71,9 @@ export async function callKw(model, method, args, kwargs = {}) {
   return client.rpc(`/web/dataset/call_kw/${model}/${method}`, { model, method, args, kwargs });
 }
 
-// Written, then removed, to clear the server's parameter cache (setParam).
-const CACHE_POKE = 'bus_mobile_tests.cache_poke';
+// Written, then removed, to clear the server's parameter cache (setParam);
+// each with a key of its own: the two runs of a database never write one row.
+const CACHE_POKE = 'bus_mobile_tests.cache_poke.';
 
 /**
  * Sets a system parameter and resolves once the server's own cache serves
@@ -87,8 +88,9 @@ export async function setParam(param, value) {
     if ((await callKw('ir.config_parameter', 'get_param', [param])) === value) return;
     // Any parameter's write clears the cache; a reader racing this one reads
     // the committed value of `param`.
-    await callKw('ir.config_parameter', 'set_param', [CACHE_POKE, String(attempt)]);
-    await callKw('ir.config_parameter', 'set_param', [CACHE_POKE, false]);
+    const poke = CACHE_POKE + randomUUID();
+    await callKw('ir.config_parameter', 'set_param', [poke, String(attempt)]);
+    await callKw('ir.config_parameter', 'set_param', [poke, false]);
   }
   throw new Error(`the server still serves an old ${param} after 20 cache clears`);
 }
