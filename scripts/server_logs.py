@@ -106,6 +106,8 @@ def _prefix(text):
 
 
 _STOPPED_CRON = "psycopg2.InterfaceError: connection already closed"
+# A traceback ending on a cursor or connection that the stop closed.
+_CLOSED_BY_STOP = r"\npsycopg2\.InterfaceError: (?:cursor|connection) already closed\s*\Z"
 
 NOISE = {
     # A stopped server's cron thread, waiting on its connection, dies on it
@@ -117,6 +119,17 @@ NOISE = {
         r"Traceback \(most recent call last\):\n"
         rf"(?:(?s:.*)\n{re.escape(_STOPPED_CRON)}\s*"
         rf"|(?:  .*\n)*(?:  .*|{_prefix(_STOPPED_CRON)})?\n?)\Z",
+        # A cron job running at the stop (a threaded server closes every
+        # connection, ThreadedServer.stop's sql_db.close_all, without
+        # waiting for its cron threads, which are daemons): its next query
+        # fails on the closed cursor. Odoo's cursor logs the query, ir_cron
+        # the job, then its own loop: each ending on the closed cursor.
+        rf"{_HEAD}ERROR \S+ odoo\.sql_db: bad query: .*\n"
+        r"ERROR: (?:cursor|connection) already closed\s*\Z",
+        rf"{_HEAD}ERROR \S+ odoo\.addons\.base\.models\.ir_cron: "
+        rf"Job '[^'\n]*' \(\d+\) server action #\d+ failed{_HEAD_END}(?s:.*){_CLOSED_BY_STOP}",
+        rf"{_HEAD}WARNING \S+ odoo\.addons\.base\.models\.ir_cron: "
+        rf"Exception in cron:{_HEAD_END}(?s:.*){_CLOSED_BY_STOP}",
     ),
     # PostgreSQL restarting under a running server: Odoo's own loops lose
     # their connection (the bus listener, the cron threads and workers), and

@@ -15,7 +15,8 @@
 #   5. scripts/server_logs.py names a long traceback's exception in its
 #      report and in the failure digest that scripts/test.sh repeats last;
 #   6. it reads a thread's death that Python printed without a log header
-#      as a record of its own (the stops' allowance then matches it);
+#      as a record of its own (the stops' allowance then matches it), and
+#      allows a cron job that a stop cut, never a job's own error;
 #   7. it judges a traceback still being written once it is whole;
 #   8. with the run's ledger, each check reads on from the previous one,
 #      and the audit fails while a log holds text no check read (a server
@@ -147,6 +148,16 @@ check "a long traceback's report keeps its exception" \
    && tail -1 "$work/logcheck.out" | grep -q "^BrokenPipeError"'
 check "and the failure digest names it" 'grep -q "odoo.log: .* -> BrokenPipeError: \[Errno 32\]" "$work/digest.txt"'
 
+# Checks a log as a stop's check does (with the stop allowance) or as any
+# other check does (without): sets code; the report in $work/stopnoise.out.
+stop_log_check() {  # stop_log_check with|without LOG
+  local allow=()
+  [ "$1" = with ] && allow=(--allow-noise odoo-stop)
+  BUS_MOBILE_FAILURE_DIGEST='' "$VENV/bin/python" "$root/scripts/server_logs.py" check \
+    "${allow[@]}" "$2" > "$work/stopnoise.out" 2>&1
+  code=$?
+}
+
 # 6. A server stopped while its cron thread waited on the database: Python
 # prints the thread's death without a log header, cut short by the exit,
 # then the next start's mark follows (as CI once saw it). It is a record of
@@ -160,13 +171,9 @@ printf '%s\n' \
   '  File "/usr/lib/python3.11/threading.py", line 1045, in _bootstrap_inner' \
   "---- start 2026-11-30T08:29:47+00:00" \
   "Running as user 'root' is a security risk." > "$log_file"
-BUS_MOBILE_FAILURE_DIGEST='' "$VENV/bin/python" "$root/scripts/server_logs.py" check \
-  --allow-noise odoo-stop "$log_file" > "$work/stopnoise.out" 2>&1
-code=$?
+stop_log_check with "$log_file"
 check "a cron thread's death cut short at a stop is allowed as stop noise" '[ "$code" = 0 ]'
-BUS_MOBILE_FAILURE_DIGEST='' "$VENV/bin/python" "$root/scripts/server_logs.py" check "$log_file" \
-  > "$work/stopnoise.out" 2>&1
-code=$?
+stop_log_check without "$log_file"
 check "and is a problem of its own elsewhere" \
   '[ "$code" = 1 ] && grep -q "^  \* Exception in thread odoo.service.cron.cron0: -> File" "$work/stopnoise.out" \
    && ! grep -q "^  \* .*WARNING" "$work/stopnoise.out"'
@@ -175,14 +182,10 @@ check "and is a problem of its own elsewhere" \
 printf '%s\n' "---- start 2026-12-06T21:45:22+00:00" "Exception in thread odoo.service.cron.cron0:" \
   "Traceback (most recent call last):" '  File "/opt/odoo18/odoo/service/server.py", line 468, in cron_thread' \
   "    pg_conn.poll()" "psycopg2" > "$log_file"
-BUS_MOBILE_FAILURE_DIGEST='' "$VENV/bin/python" "$root/scripts/server_logs.py" check \
-  --allow-noise odoo-stop "$log_file" > "$work/stopnoise.out" 2>&1
-code=$?
+stop_log_check with "$log_file"
 check "a cron thread's death cut inside its exception's line is stop noise too" '[ "$code" = 0 ]'
 sed -i 's/^psycopg2$/psycopg2.OperationalError: could not receive data from server/' "$log_file"
-BUS_MOBILE_FAILURE_DIGEST='' "$VENV/bin/python" "$root/scripts/server_logs.py" check \
-  --allow-noise odoo-stop "$log_file" > "$work/stopnoise.out" 2>&1
-code=$?
+stop_log_check with "$log_file"
 check "but another exception of that thread is not" '[ "$code" = 1 ]'
 # Cut inside a frame's source line, the next start's mark written on that
 # line (CI's text, the JS restart test): the same noise, then a start.
@@ -190,10 +193,26 @@ check "but another exception of that thread is not" '[ "$code" = 1 ]'
     '  File "/root/.pyenv/versions/3.11.7/lib/python3.11/threading.py", line 1045, in _bootstrap_inner'
   printf '%s\n' "    ---- start 2026-12-07T02:13:07+00:00" "Running as user 'root' is a security risk."
 } > "$log_file"
-BUS_MOBILE_FAILURE_DIGEST='' "$VENV/bin/python" "$root/scripts/server_logs.py" check \
-  --allow-noise odoo-stop "$log_file" > "$work/stopnoise.out" 2>&1
-code=$?
+stop_log_check with "$log_file"
 check "a cron thread's death cut inside a frame line, the next start's mark after it, is stop noise" '[ "$code" = 0 ]'
+# A cron job running when a threaded server stops (CI's text, from the
+# JavaScript restart test): the stop closed its cursor, and Odoo's cursor,
+# the job and the cron loop each log that, beside an idle cron thread's
+# death. All stop noise; without the allowance, 6 problems. A job that
+# fails on an error of its own is no stop noise.
+stop_log=$root/scripts/test_runner_data/stop_during_a_cron_job.log
+stop_log_check with "$stop_log"
+check "a cron job that a stop cut is stop noise" '[ "$code" = 0 ]'
+stop_log_check without "$stop_log"
+check "and 6 problems elsewhere" \
+  '[ "$code" = 1 ] && grep -q "6 unexpected error(s)" "$work/stopnoise.out"'
+# The job's record (its traceback's first ending) ends on an error of its own.
+awk '/server action #89 failed/ { job = 1 } job && /cursor already closed$/ { sub(/psycopg2.InterfaceError: cursor already closed/, "KeyError: '"'"'partner_id'"'"'"); job = 0 } { print }' \
+  "$stop_log" > "$log_file"
+stop_log_check with "$log_file"
+check "but a job's own error at a stop is reported" \
+  '[ "$code" = 1 ] && grep -q "1 unexpected error(s)" "$work/stopnoise.out" \
+   && grep -q "server action #89 failed -> KeyError" "$work/stopnoise.out"'
 
 # 7. A traceback still being written when the log is read: the check reads
 # on until the log stops growing, and judges the whole record (here the
