@@ -217,13 +217,17 @@ def test_session_expired_is_read_even_when_a_send_fails_first(fresh_pair, live):
     assert bob.stats["reauths"] == 1
 
 
-def test_session_expired_without_password_fails_clearly(live):
-    user = live.new_user("finn")
-    login = live.client(user, connect=False)
-    client = MobileBusClient(live.url, session_id=login.session_id, backoff=login.backoff)
+def _connected_without_password(live, signed_in):
+    """A connected client that has ``signed_in``'s session and no password."""
+    client = MobileBusClient(live.url, session_id=signed_in.session_id, backoff=signed_in.backoff)
     live._clients.append(client)
     client.config()
     client.connect()
+    return client
+
+
+def test_session_expired_without_password_fails_clearly(live):
+    client = _connected_without_password(live, live.client(live.new_user("finn"), connect=False))
     _logout(live, client)
     client.set_app_state("foreground")
     with pytest.raises(SessionExpiredError) as caught:
@@ -235,10 +239,7 @@ def test_session_expired_without_password_fails_clearly(live):
 def test_without_password_a_session_set_since_the_socket_opened_is_used_after_4001(live):
     user = live.new_user("hana")
     first = live.client(user, connect=False)
-    client = MobileBusClient(live.url, session_id=first.session_id, backoff=first.backoff)
-    live._clients.append(client)
-    client.config()
-    client.connect()
+    client = _connected_without_password(live, first)
     old_session = client.session_id
     # The app signed in elsewhere and gave the client the new session.
     client.session_id = live.client(user, connect=False).session_id
